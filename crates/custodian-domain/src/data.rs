@@ -1,0 +1,431 @@
+//! The four self-service data domains of a customer (contact, address, master, payment) with the
+//! fields, required flags and enums of the vendor schema. Each is built from loose input by `parse`.
+
+use crate::error::FieldError;
+use crate::values::{Bic, CountryCode, Email, Iban, Phone, Text, format_date, parse_date};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+use time::Date;
+
+/// One of the four self-service data domains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DataDomain {
+    Contact,
+    Address,
+    Master,
+    Payment,
+}
+
+impl DataDomain {
+    pub const ALL: [DataDomain; 4] = [DataDomain::Contact, DataDomain::Address, DataDomain::Master, DataDomain::Payment];
+
+    /// The stable lowercase name used in storage and the native API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DataDomain::Contact => "contact",
+            DataDomain::Address => "address",
+            DataDomain::Master => "master",
+            DataDomain::Payment => "payment",
+        }
+    }
+
+    /// The path segment of the self-service API (`contact-data`).
+    pub fn path_segment(self) -> &'static str {
+        match self {
+            DataDomain::Contact => "contact-data",
+            DataDomain::Address => "address-data",
+            DataDomain::Master => "master-data",
+            DataDomain::Payment => "payment-data",
+        }
+    }
+}
+
+impl fmt::Display for DataDomain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for DataDomain {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        DataDomain::ALL
+            .into_iter()
+            .find(|d| d.as_str() == s || d.path_segment() == s)
+            .ok_or_else(|| format!("unknown data domain {s:?}: expected contact, address, master or payment"))
+    }
+}
+
+fn required<T>(reference: &str, raw: Option<&str>, parse: impl Fn(&str) -> Result<T, String>) -> Result<T, FieldError> {
+    match raw {
+        None => Err(FieldError::new(reference, "is required")),
+        Some(v) => parse(v).map_err(|m| FieldError::new(reference, m)),
+    }
+}
+
+/// Optional fields: absent, null or blank all mean "not set".
+fn optional<T>(reference: &str, raw: Option<&str>, parse: impl Fn(&str) -> Result<T, String>) -> Result<Option<T>, FieldError> {
+    match raw {
+        None => Ok(None),
+        Some(v) if v.trim().is_empty() => Ok(None),
+        Some(v) => parse(v).map(Some).map_err(|m| FieldError::new(reference, m)),
+    }
+}
+
+/// Contact data: e-mail and four phone numbers, all optional.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ContactData {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<Email>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_private: Option<Phone>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_private_mobile: Option<Phone>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_business: Option<Phone>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_business_mobile: Option<Phone>,
+}
+
+/// Loose contact input as it arrives from any dialect.
+#[derive(Debug, Clone, Default)]
+pub struct ContactInput<'a> {
+    pub email: Option<&'a str>,
+    pub phone_private: Option<&'a str>,
+    pub phone_private_mobile: Option<&'a str>,
+    pub phone_business: Option<&'a str>,
+    pub phone_business_mobile: Option<&'a str>,
+}
+
+impl ContactData {
+    pub fn parse(i: ContactInput<'_>) -> Result<ContactData, FieldError> {
+        Ok(ContactData {
+            email: optional("email", i.email, Email::parse)?,
+            phone_private: optional("phonePrivate", i.phone_private, Phone::parse)?,
+            phone_private_mobile: optional("phonePrivateMobile", i.phone_private_mobile, Phone::parse)?,
+            phone_business: optional("phoneBusiness", i.phone_business, Phone::parse)?,
+            phone_business_mobile: optional("phoneBusinessMobile", i.phone_business_mobile, Phone::parse)?,
+        })
+    }
+}
+
+/// Postal address: street, zip code, city and country are required; the rest is optional.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddressData {
+    pub street: Text,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub house_number: Option<Text>,
+    pub zip_code: Text,
+    pub city: Text,
+    pub country_code: CountryCode,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub province: Option<Text>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub province_code: Option<Text>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub second_street: Option<Text>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city_part: Option<Text>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub district: Option<Text>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub street_type: Option<Text>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub street_block: Option<Text>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub portal: Option<Text>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stairway: Option<Text>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub door: Option<Text>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub additional_address_information: Option<Text>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub floor: Option<Text>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub building_name: Option<Text>,
+}
+
+/// Loose address input.
+#[derive(Debug, Clone, Default)]
+pub struct AddressInput<'a> {
+    pub street: Option<&'a str>,
+    pub house_number: Option<&'a str>,
+    pub zip_code: Option<&'a str>,
+    pub city: Option<&'a str>,
+    pub country_code: Option<&'a str>,
+    pub province: Option<&'a str>,
+    pub province_code: Option<&'a str>,
+    pub second_street: Option<&'a str>,
+    pub city_part: Option<&'a str>,
+    pub district: Option<&'a str>,
+    pub street_type: Option<&'a str>,
+    pub street_block: Option<&'a str>,
+    pub portal: Option<&'a str>,
+    pub stairway: Option<&'a str>,
+    pub door: Option<&'a str>,
+    pub additional_address_information: Option<&'a str>,
+    pub floor: Option<&'a str>,
+    pub building_name: Option<&'a str>,
+}
+
+impl AddressData {
+    pub fn parse(i: AddressInput<'_>) -> Result<AddressData, FieldError> {
+        let zip = |s: &str| {
+            let t = Text::parse(s)?;
+            if t.as_str().chars().count() > 16 || !t.as_str().chars().all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-') {
+                return Err("is not a postal code: up to 16 letters, digits, spaces or hyphens".to_string());
+            }
+            Ok(t)
+        };
+        Ok(AddressData {
+            street: required("street", i.street, Text::parse)?,
+            house_number: optional("houseNumber", i.house_number, Text::parse)?,
+            zip_code: required("zipCode", i.zip_code, zip)?,
+            city: required("city", i.city, Text::parse)?,
+            country_code: required("countryCode", i.country_code, CountryCode::parse)?,
+            province: optional("province", i.province, Text::parse)?,
+            province_code: optional("provinceCode", i.province_code, Text::parse)?,
+            second_street: optional("secondStreet", i.second_street, Text::parse)?,
+            city_part: optional("cityPart", i.city_part, Text::parse)?,
+            district: optional("district", i.district, Text::parse)?,
+            street_type: optional("streetType", i.street_type, Text::parse)?,
+            street_block: optional("streetBlock", i.street_block, Text::parse)?,
+            portal: optional("portal", i.portal, Text::parse)?,
+            stairway: optional("stairway", i.stairway, Text::parse)?,
+            door: optional("door", i.door, Text::parse)?,
+            additional_address_information: optional(
+                "additionalAddressInformation",
+                i.additional_address_information,
+                Text::parse,
+            )?,
+            floor: optional("floor", i.floor, Text::parse)?,
+            building_name: optional("buildingName", i.building_name, Text::parse)?,
+        })
+    }
+}
+
+/// Gender as the vendor schema enumerates it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Gender {
+    Male,
+    Female,
+    Unisex,
+}
+
+/// Academic title as the vendor schema enumerates it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CustomerTitle {
+    None,
+    Dr,
+    Prof,
+}
+
+fn parse_enum<T: for<'de> Deserialize<'de>>(raw: &str, allowed: &str) -> Result<T, String> {
+    serde_json::from_value(serde_json::Value::String(raw.trim().to_owned()))
+        .map_err(|_| format!("must be one of {allowed}, not {:?}", raw.trim()))
+}
+
+mod date_format {
+    use super::{Date, format_date, parse_date};
+    use serde::{Deserialize, Deserializer, Serializer};
+    pub fn serialize<S: Serializer>(d: &Date, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format_date(*d))
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Date, D::Error> {
+        parse_date(&String::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Master (personal) data: names, gender, date of birth and title are required.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MasterData {
+    pub first_name: Text,
+    pub last_name: Text,
+    pub gender: Gender,
+    #[serde(with = "date_format")]
+    pub date_of_birth: Date,
+    pub customer_title: CustomerTitle,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country_of_birth: Option<CountryCode>,
+}
+
+/// Loose master-data input.
+#[derive(Debug, Clone, Default)]
+pub struct MasterInput<'a> {
+    pub first_name: Option<&'a str>,
+    pub last_name: Option<&'a str>,
+    pub gender: Option<&'a str>,
+    pub date_of_birth: Option<&'a str>,
+    pub customer_title: Option<&'a str>,
+    pub country_of_birth: Option<&'a str>,
+}
+
+impl MasterData {
+    /// `today` bounds the date of birth: it must lie between 1900-01-01 and today.
+    pub fn parse(i: MasterInput<'_>, today: Date) -> Result<MasterData, FieldError> {
+        let birth = |s: &str| {
+            let d = parse_date(s)?;
+            if d > today || d.year() < 1900 {
+                return Err(format!("must lie between 1900-01-01 and today, not {}", format_date(d)));
+            }
+            Ok(d)
+        };
+        Ok(MasterData {
+            first_name: required("firstName", i.first_name, Text::parse)?,
+            last_name: required("lastName", i.last_name, Text::parse)?,
+            gender: required("gender", i.gender, |s| parse_enum(s, "MALE, FEMALE, UNISEX"))?,
+            date_of_birth: required("dateOfBirth", i.date_of_birth, birth)?,
+            customer_title: required("customerTitle", i.customer_title, |s| parse_enum(s, "NONE, DR, PROF"))?,
+            country_of_birth: optional("countryOfBirth", i.country_of_birth, CountryCode::parse)?,
+        })
+    }
+}
+
+/// Bank details for direct debit: all four fields are required.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentData {
+    pub account_holder: Text,
+    pub bank_name: Text,
+    pub iban: Iban,
+    pub bic: Bic,
+}
+
+/// Loose payment input.
+#[derive(Debug, Clone, Default)]
+pub struct PaymentInput<'a> {
+    pub account_holder: Option<&'a str>,
+    pub bank_name: Option<&'a str>,
+    pub iban: Option<&'a str>,
+    pub bic: Option<&'a str>,
+}
+
+impl PaymentData {
+    pub fn parse(i: PaymentInput<'_>) -> Result<PaymentData, FieldError> {
+        Ok(PaymentData {
+            account_holder: required("accountHolder", i.account_holder, Text::parse)?,
+            bank_name: required("bankName", i.bank_name, Text::parse)?,
+            iban: required("iban", i.iban, Iban::parse)?,
+            bic: required("bic", i.bic, Bic::parse)?,
+        })
+    }
+}
+
+/// The data of one domain, tagged with which domain it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DomainData {
+    Contact(ContactData),
+    Address(AddressData),
+    Master(MasterData),
+    Payment(PaymentData),
+}
+
+impl DomainData {
+    pub fn domain(&self) -> DataDomain {
+        match self {
+            DomainData::Contact(_) => DataDomain::Contact,
+            DomainData::Address(_) => DataDomain::Address,
+            DomainData::Master(_) => DataDomain::Master,
+            DomainData::Payment(_) => DataDomain::Payment,
+        }
+    }
+
+    /// The stored JSON form: the domain's fields as a camelCase object.
+    pub fn to_json(&self) -> serde_json::Value {
+        let v = match self {
+            DomainData::Contact(d) => serde_json::to_value(d),
+            DomainData::Address(d) => serde_json::to_value(d),
+            DomainData::Master(d) => serde_json::to_value(d),
+            DomainData::Payment(d) => serde_json::to_value(d),
+        };
+        v.expect("domain data always serialises")
+    }
+
+    /// Reads the stored JSON form back, re-validating every value.
+    pub fn from_json(domain: DataDomain, value: serde_json::Value) -> Result<DomainData, serde_json::Error> {
+        Ok(match domain {
+            DataDomain::Contact => DomainData::Contact(serde_json::from_value(value)?),
+            DataDomain::Address => DomainData::Address(serde_json::from_value(value)?),
+            DataDomain::Master => DomainData::Master(serde_json::from_value(value)?),
+            DataDomain::Payment => DomainData::Payment(serde_json::from_value(value)?),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    #[test]
+    fn the_documented_address_example_parses() {
+        let a = AddressData::parse(AddressInput {
+            street: Some("Am Bahnhof"),
+            house_number: Some("90"),
+            zip_code: Some("12133"),
+            city: Some("Munich"),
+            country_code: Some("DE"),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(a.city.as_str(), "Munich");
+        let json = DomainData::Address(a.clone()).to_json();
+        assert_eq!(json["zipCode"], "12133");
+        assert_eq!(DomainData::from_json(DataDomain::Address, json).unwrap(), DomainData::Address(a));
+    }
+
+    #[test]
+    fn a_missing_required_address_field_is_named_in_the_error() {
+        let e = AddressData::parse(AddressInput {
+            street: Some("x"),
+            city: Some("y"),
+            country_code: Some("DE"),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert_eq!(e.reference, "zipCode");
+    }
+
+    #[test]
+    fn master_data_checks_enums_and_the_birth_date() {
+        let input = |gender, dob| MasterInput {
+            first_name: Some("Sven"),
+            last_name: Some("Hannawald"),
+            gender: Some(gender),
+            date_of_birth: Some(dob),
+            customer_title: Some("NONE"),
+            country_of_birth: Some("DE"),
+        };
+        let today = date!(2026 - 11 - 26);
+        assert!(MasterData::parse(input("MALE", "1974-11-09"), today).is_ok());
+        assert_eq!(MasterData::parse(input("male", "1974-11-09"), today).unwrap_err().reference, "gender");
+        assert_eq!(MasterData::parse(input("MALE", "2030-01-01"), today).unwrap_err().reference, "dateOfBirth");
+    }
+
+    #[test]
+    fn blank_optional_contact_fields_mean_not_set() {
+        let c = ContactData::parse(ContactInput { email: Some(""), phone_private: Some("+49 00000000"), ..Default::default() })
+            .unwrap();
+        assert_eq!(c.email, None);
+        assert_eq!(c.phone_private.unwrap().as_str(), "+49 00000000");
+        assert_eq!(
+            ContactData::parse(ContactInput { email: Some("nope"), ..Default::default() }).unwrap_err().reference,
+            "email"
+        );
+    }
+
+    #[test]
+    fn domains_parse_from_their_names_and_path_segments() {
+        assert_eq!("payment-data".parse::<DataDomain>().unwrap(), DataDomain::Payment);
+        assert_eq!("contact".parse::<DataDomain>().unwrap(), DataDomain::Contact);
+        assert!("kyc".parse::<DataDomain>().is_err());
+    }
+}

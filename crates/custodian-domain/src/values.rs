@@ -1,0 +1,294 @@
+//! Value types built only by parsing: e-mail, phone number, ISO country code, IBAN, BIC, bounded
+//! text and dates. Each `parse` returns a message naming what is wrong; the caller adds the field.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use time::Date;
+use time::macros::format_description;
+
+macro_rules! string_value {
+    ($name:ident) => {
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0)
+            }
+        }
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                $name::parse(&s).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+/// Free text of 1..=255 characters without control characters, trimmed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Text(String);
+string_value!(Text);
+
+impl Text {
+    pub const MAX_CHARS: usize = 255;
+
+    pub fn parse(raw: &str) -> Result<Text, String> {
+        let t = raw.trim();
+        if t.is_empty() {
+            return Err("must not be empty".into());
+        }
+        if t.chars().count() > Self::MAX_CHARS {
+            return Err(format!("must be at most {} characters", Self::MAX_CHARS));
+        }
+        if t.chars().any(char::is_control) {
+            return Err("must not contain control characters".into());
+        }
+        Ok(Text(t.to_owned()))
+    }
+}
+
+/// An e-mail address: `local@domain` with a dotted domain of letters, digits and hyphens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+string_value!(Email);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Email, String> {
+        let e = raw.trim();
+        let err = || format!("is not a valid e-mail address: {}", redact(e));
+        if e.len() > 254 {
+            return Err("e-mail address must be at most 254 characters".into());
+        }
+        let (local, domain) = e.rsplit_once('@').ok_or_else(err)?;
+        let local_ok = !local.is_empty()
+            && local.len() <= 64
+            && !local.starts_with('.')
+            && !local.ends_with('.')
+            && !local.contains("..")
+            && local.chars().all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c));
+        let labels: Vec<&str> = domain.split('.').collect();
+        let domain_ok = labels.len() >= 2
+            && labels.iter().all(|l| {
+                !l.is_empty()
+                    && l.len() <= 63
+                    && !l.starts_with('-')
+                    && !l.ends_with('-')
+                    && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            })
+            && labels.last().is_some_and(|tld| tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()));
+        if local_ok && domain_ok { Ok(Email(e.to_owned())) } else { Err(err()) }
+    }
+}
+
+/// Hides most of a value in messages that may be logged or shown to other parties.
+fn redact(s: &str) -> String {
+    let n = s.chars().count();
+    if n <= 2 { "*".repeat(n) } else { format!("{}***", s.chars().take(2).collect::<String>()) }
+}
+
+/// A phone number as people write it: an optional leading `+`, then 5 to 20 digits that may be
+/// grouped with spaces, `-`, `/`, `.` or parentheses (`+49 00000000`, `(030) 123-456`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Phone(String);
+string_value!(Phone);
+
+impl Phone {
+    pub fn parse(raw: &str) -> Result<Phone, String> {
+        let p = raw.trim();
+        let body = p.strip_prefix('+').unwrap_or(p);
+        let allowed = body.chars().all(|c| c.is_ascii_digit() || " -/.()".contains(c));
+        let digits = body.chars().filter(char::is_ascii_digit).count();
+        let balanced = {
+            let mut depth = 0i32;
+            body.chars().all(|c| {
+                match c {
+                    '(' => depth += 1,
+                    ')' => depth -= 1,
+                    _ => {}
+                }
+                (0..=1).contains(&depth)
+            }) && depth == 0
+        };
+        let starts_ok = body.chars().next().is_some_and(|c| c.is_ascii_digit() || c == '(');
+        if !allowed || !balanced || !starts_ok {
+            return Err("is not a phone number: use digits with an optional leading + (e.g. +49 30 1234567)".into());
+        }
+        if !(5..=20).contains(&digits) {
+            return Err("is not a phone number: it must have between 5 and 20 digits".into());
+        }
+        Ok(Phone(p.to_owned()))
+    }
+}
+
+/// An ISO 3166-1 alpha-2 country code, upper case (`DE`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CountryCode(String);
+string_value!(CountryCode);
+
+/// Every officially assigned ISO 3166-1 alpha-2 code.
+const ISO_3166_ALPHA2: &str = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ \
+BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ \
+FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM \
+JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT \
+MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB \
+SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ \
+VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW";
+
+impl CountryCode {
+    pub fn parse(raw: &str) -> Result<CountryCode, String> {
+        let c = raw.trim();
+        let known = c.len() == 2 && ISO_3166_ALPHA2.split_ascii_whitespace().any(|k| k == c);
+        if known {
+            Ok(CountryCode(c.to_owned()))
+        } else {
+            Err(format!("is not an ISO 3166-1 alpha-2 country code (such as DE): {c:?}"))
+        }
+    }
+}
+
+/// An IBAN with a valid checksum, stored in electronic form (no spaces, upper case).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Iban(String);
+string_value!(Iban);
+
+impl Iban {
+    /// Accepts the electronic (`DE91100000000123456789`) and print (`DE91 1000 ...`) forms.
+    pub fn parse(raw: &str) -> Result<Iban, String> {
+        let compact: String = raw.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase();
+        use iban::IbanLike;
+        match compact.parse::<iban::Iban>() {
+            Ok(parsed) => Ok(Iban(parsed.electronic_str().to_owned())),
+            Err(e) => Err(format!("is not a valid IBAN ({e})")),
+        }
+    }
+
+    /// The print form in groups of four (`DE91 1000 0000 0123 4567 89`).
+    pub fn print_form(&self) -> String {
+        let chars: Vec<char> = self.0.chars().collect();
+        chars.chunks(4).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join(" ")
+    }
+
+    /// The country code and the last four characters, for logs, events and non-admin views.
+    pub fn masked(&self) -> String {
+        let n = self.0.len();
+        format!("{}{}{}", &self.0[..2], "*".repeat(n.saturating_sub(6)), &self.0[n.saturating_sub(4)..])
+    }
+}
+
+/// A BIC (ISO 9362): 4 letters bank, 2 letters country, 2 alphanumerics location, optional 3
+/// alphanumerics branch. Stored upper case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bic(String);
+string_value!(Bic);
+
+impl Bic {
+    pub fn parse(raw: &str) -> Result<Bic, String> {
+        let b = raw.trim().to_ascii_uppercase();
+        let bytes = b.as_bytes();
+        let shape = (b.len() == 8 || b.len() == 11)
+            && bytes[..4].iter().all(u8::is_ascii_uppercase)
+            && bytes[4..6].iter().all(u8::is_ascii_uppercase)
+            && bytes[6..].iter().all(u8::is_ascii_alphanumeric);
+        if !shape {
+            return Err("is not a valid BIC: 8 or 11 characters such as DEUTDEFFXXX".into());
+        }
+        CountryCode::parse(&b[4..6]).map_err(|_| format!("is not a valid BIC: unknown country {}", &b[4..6]))?;
+        Ok(Bic(b))
+    }
+}
+
+/// A calendar date in `YYYY-MM-DD` form.
+pub fn parse_date(raw: &str) -> Result<Date, String> {
+    Date::parse(raw.trim(), format_description!("[year]-[month]-[day]"))
+        .map_err(|_| format!("is not a date in the form YYYY-MM-DD: {:?}", raw.trim()))
+}
+
+/// Formats a date as `YYYY-MM-DD`.
+pub fn format_date(d: Date) -> String {
+    d.format(format_description!("[year]-[month]-[day]")).expect("a date always formats")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documented_phone_examples_are_accepted() {
+        for p in ["+49 00000000", "+49 00000000000", "(030) 123-456", "0171/1234567", "+1 555.123.4567"] {
+            assert!(Phone::parse(p).is_ok(), "{p} should be accepted");
+        }
+    }
+
+    #[test]
+    fn things_that_are_not_phone_numbers_are_rejected() {
+        for p in ["", "call me", "+49 abc", "123", "++49 1234567", "+49 (30 1234567", "1234567890123456789012", ")12345("] {
+            assert!(Phone::parse(p).is_err(), "{p} should be rejected");
+        }
+    }
+
+    #[test]
+    fn emails_need_a_local_part_and_a_dotted_domain() {
+        assert!(Email::parse("new-email@example.com").is_ok());
+        assert!(Email::parse("a.b+tag@sub.example.de").is_ok());
+        for e in ["", "plain", "@example.com", "a@b", "a@@b.com", "a@exa mple.com", "a..b@example.com", "a@-x.com"] {
+            assert!(Email::parse(e).is_err(), "{e} should be rejected");
+        }
+    }
+
+    #[test]
+    fn an_iban_with_spaces_is_accepted_and_stored_without_them() {
+        let iban = Iban::parse("DE91 1000 0000 0123 4567 89").unwrap();
+        assert_eq!(iban.as_str(), "DE91100000000123456789");
+        assert_eq!(iban.print_form(), "DE91 1000 0000 0123 4567 89");
+        assert_eq!(iban.masked(), "DE****************6789");
+        assert_eq!(Iban::parse("de91100000000123456789").unwrap(), iban);
+    }
+
+    #[test]
+    fn an_iban_with_a_wrong_checksum_is_rejected() {
+        assert!(Iban::parse("DE92 1000 0000 0123 4567 89").is_err());
+        assert!(Iban::parse("XX91 1000").is_err());
+        assert!(Iban::parse("").is_err());
+    }
+
+    #[test]
+    fn bics_have_eight_or_eleven_characters_and_a_real_country() {
+        assert_eq!(Bic::parse("deutdeffxxx").unwrap().as_str(), "DEUTDEFFXXX");
+        assert!(Bic::parse("DEUTDEFF").is_ok());
+        for b in ["DEUTDEF", "DEUTXXFFXXX", "1EUTDEFFXXX", "DEUTDEFFXX"] {
+            assert!(Bic::parse(b).is_err(), "{b} should be rejected");
+        }
+    }
+
+    #[test]
+    fn country_codes_must_be_assigned_iso_codes() {
+        assert!(CountryCode::parse("DE").is_ok());
+        for c in ["de", "XX", "DEU", ""] {
+            assert!(CountryCode::parse(c).is_err(), "{c} should be rejected");
+        }
+    }
+
+    #[test]
+    fn dates_are_strict_iso_dates() {
+        assert_eq!(format_date(parse_date("1990-02-28").unwrap()), "1990-02-28");
+        for d in ["1990-02-30", "28.02.1990", "1990-2-3", ""] {
+            assert!(parse_date(d).is_err(), "{d} should be rejected");
+        }
+    }
+
+    #[test]
+    fn text_is_trimmed_bounded_and_free_of_control_characters() {
+        assert_eq!(Text::parse("  Munich ").unwrap().as_str(), "Munich");
+        assert!(Text::parse("   ").is_err());
+        assert!(Text::parse("a\u{0}b").is_err());
+        assert!(Text::parse(&"x".repeat(256)).is_err());
+    }
+}
