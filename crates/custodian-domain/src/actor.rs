@@ -96,3 +96,47 @@ mod tests {
         assert!("robot:x".parse::<Actor>().is_err());
     }
 }
+
+/// A permission carried by an API key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Scope {
+    /// Read a customer's self-service data (vendor scope).
+    SelfServiceRead,
+    /// Submit and withdraw amendments (vendor scope).
+    SelfServiceWrite,
+    /// Read the review queue, amendments and audit trail; approve and reject.
+    StaffReview,
+    /// Change policies and create customers; implies nothing else.
+    Admin,
+}
+
+impl Scope {
+    pub const ALL: [Scope; 4] = [Scope::SelfServiceRead, Scope::SelfServiceWrite, Scope::StaffReview, Scope::Admin];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::SelfServiceRead => "CUSTOMER_SELF_SERVICE_READ",
+            Scope::SelfServiceWrite => "CUSTOMER_SELF_SERVICE_WRITE",
+            Scope::StaffReview => "STAFF_REVIEW",
+            Scope::Admin => "ADMIN",
+        }
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Scope {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Scope::ALL.into_iter().find(|sc| sc.as_str() == s).ok_or_else(|| {
+            format!(
+                "unknown scope {s:?}: expected one of {}",
+                Scope::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+            )
+        })
+    }
+}

@@ -323,7 +323,7 @@ impl PaymentData {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DomainData {
     Contact(ContactData),
-    Address(AddressData),
+    Address(Box<AddressData>),
     Master(MasterData),
     Payment(PaymentData),
 }
@@ -353,7 +353,7 @@ impl DomainData {
     pub fn from_json(domain: DataDomain, value: serde_json::Value) -> Result<DomainData, serde_json::Error> {
         Ok(match domain {
             DataDomain::Contact => DomainData::Contact(serde_json::from_value(value)?),
-            DataDomain::Address => DomainData::Address(serde_json::from_value(value)?),
+            DataDomain::Address => DomainData::Address(Box::new(serde_json::from_value(value)?)),
             DataDomain::Master => DomainData::Master(serde_json::from_value(value)?),
             DataDomain::Payment => DomainData::Payment(serde_json::from_value(value)?),
         })
@@ -377,9 +377,9 @@ mod tests {
         })
         .unwrap();
         assert_eq!(a.city.as_str(), "Munich");
-        let json = DomainData::Address(a.clone()).to_json();
+        let json = DomainData::Address(Box::new(a.clone())).to_json();
         assert_eq!(json["zipCode"], "12133");
-        assert_eq!(DomainData::from_json(DataDomain::Address, json).unwrap(), DomainData::Address(a));
+        assert_eq!(DomainData::from_json(DataDomain::Address, json).unwrap(), DomainData::Address(Box::new(a)));
     }
 
     #[test]

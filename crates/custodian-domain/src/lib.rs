@@ -14,7 +14,7 @@ pub mod policy;
 pub mod signature;
 pub mod values;
 
-pub use actor::{Actor, ActorKind};
+pub use actor::{Actor, ActorKind, Scope};
 pub use amendment::{Amendment, AmendmentState, Transition};
 pub use data::{AddressData, ContactData, DataDomain, DomainData, MasterData, PaymentData};
 pub use diff::{FieldChange, diff};

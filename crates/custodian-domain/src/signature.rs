@@ -50,11 +50,15 @@ impl SanitizedSvg {
         if !text.contains("<svg") {
             return Err(SignatureError::NotSvg);
         }
-        let mut options = usvg::Options::default();
         // The default resolvers read local files named by <image href>; refuse every image.
-        options.image_href_resolver =
-            usvg::ImageHrefResolver { resolve_data: Box::new(|_, _, _| None), resolve_string: Box::new(|_, _| None) };
-        options.resources_dir = None;
+        let options = usvg::Options {
+            image_href_resolver: usvg::ImageHrefResolver {
+                resolve_data: Box::new(|_, _, _| None),
+                resolve_string: Box::new(|_, _| None),
+            },
+            resources_dir: None,
+            ..Default::default()
+        };
         let tree = usvg::Tree::from_data(bytes, &options).map_err(|_| SignatureError::NotSvg)?;
         if !tree.root().has_children() {
             return Err(SignatureError::Empty);

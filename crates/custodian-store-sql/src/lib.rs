@@ -1,1 +1,42 @@
-//! placeholder
+//! SQLite and PostgreSQL implementations of [`custodian_store::Store`].
+//!
+//! The SQL is written once in [`shared`] and expanded for both drivers (sqlx accepts `$1`
+//! placeholders on SQLite too); only connection setup, the write-transaction start and the
+//! migrations differ per backend. Each backend embeds its own migrations.
+
+#[macro_use]
+mod shared;
+pub mod postgres;
+pub mod sqlite;
+
+pub use postgres::{PgSettings, PgStore};
+pub use sqlite::{SqliteSettings, SqliteStore, Synchronous};
+
+use custodian_store::{Store, StoreError};
+use std::sync::Arc;
+
+/// Opens the store named by a database URL: `sqlite:` paths or `postgres://` URLs. Runs the
+/// embedded migrations first.
+pub async fn open(url: &str, sqlite: SqliteSettings, pg: PgSettings) -> Result<Arc<dyn Store>, StoreError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PgStore::connect(url, pg).await?))
+    } else if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+        Ok(Arc::new(SqliteStore::open(path, sqlite).await?))
+    } else {
+        Err(StoreError::Backend(format!(
+            "unsupported database URL {:?}: use sqlite://<path> or postgres://…",
+            url.split('@').next_back().unwrap_or_default()
+        )))
+    }
+}
+
+pub(crate) fn backend_error(e: sqlx::Error) -> StoreError {
+    match e {
+        sqlx::Error::RowNotFound => StoreError::NotFound,
+        other => StoreError::Backend(other.to_string()),
+    }
+}
+
+pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
+    e.as_database_error().is_some_and(|d| d.is_unique_violation())
+}

@@ -1,1 +1,121 @@
-//! placeholder
+//! The storage port of Custodian: the [`Store`] trait that the SQLite and PostgreSQL adapters
+//! implement, the records it reads and writes, and [`StoreError`].
+//!
+//! Methods are use-case shaped and atomic: each write method runs in one database transaction
+//! that also writes the audit entries and outbox events it is given. Every method takes the
+//! tenant, so no query can forget tenant isolation.
+
+mod records;
+
+pub use records::*;
+
+use async_trait::async_trait;
+use custodian_domain::{Amendment, AmendmentId, CustomerId, DataDomain, DomainPolicy, PolicySet, TenantId, Transition};
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The tenant, customer or amendment does not exist for this tenant.
+    #[error("not found")]
+    NotFound,
+    /// Another amendment of the same customer and domain is pending (unique index).
+    #[error("another amendment is pending for this domain")]
+    PendingExists,
+    /// The domain data changed since it was read; reload and decide again.
+    #[error("the customer's data changed concurrently")]
+    VersionConflict,
+    /// The amendment is no longer pending (another decision won the race).
+    #[error("the amendment is no longer pending")]
+    NotPending,
+    /// A uniqueness rule other than the pending rule was violated.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The database failed; the message is for logs, not for clients.
+    #[error("storage failure: {0}")]
+    Backend(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Builds the audit entries and events of a submission once the new amendment's id is known.
+pub type FollowUp = Box<dyn FnOnce(AmendmentId) -> Records + Send>;
+
+/// Customer data, amendments, policies, keys, audit trail and outbox, scoped by tenant.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Which backend this is (`sqlite` or `postgres`), for logs and readiness.
+    fn backend(&self) -> &'static str;
+
+    /// Checks that the database answers.
+    async fn ping(&self) -> StoreResult<()>;
+
+    async fn create_tenant(&self, name: &str, now_ms: i64) -> StoreResult<Tenant>;
+    async fn get_tenant(&self, tenant: TenantId) -> StoreResult<Tenant>;
+    async fn list_tenants(&self) -> StoreResult<Vec<Tenant>>;
+
+    async fn insert_api_key(&self, key: NewApiKey) -> StoreResult<ApiKeyRecord>;
+    /// Finds a live (not revoked) key by the SHA-256 hash of its secret.
+    async fn find_api_key(&self, key_hash: &str) -> StoreResult<Option<ApiKeyRecord>>;
+
+    async fn policies(&self, tenant: TenantId) -> StoreResult<PolicySet>;
+    /// Sets one domain's policy and writes its audit entry, atomically.
+    async fn set_policy(&self, tenant: TenantId, domain: DataDomain, policy: DomainPolicy, records: Records) -> StoreResult<()>;
+
+    /// Creates a customer with its initial domain data, audit entries and events.
+    async fn create_customer(
+        &self,
+        tenant: TenantId,
+        data: Vec<Apply>,
+        now_ms: i64,
+        records: NewCustomerRecords,
+    ) -> StoreResult<CustomerId>;
+    async fn get_customer(&self, tenant: TenantId, customer: CustomerId) -> StoreResult<Customer>;
+    async fn list_customers(&self, tenant: TenantId, after: Option<CustomerId>, limit: i64) -> StoreResult<Vec<Customer>>;
+
+    async fn get_amendment(&self, tenant: TenantId, amendment: AmendmentId) -> StoreResult<Amendment>;
+    async fn pending_amendment(
+        &self,
+        tenant: TenantId,
+        customer: CustomerId,
+        domain: DataDomain,
+    ) -> StoreResult<Option<Amendment>>;
+    async fn list_amendments(&self, tenant: TenantId, query: &AmendmentQuery) -> StoreResult<Vec<Amendment>>;
+
+    /// Inserts an amendment and, for a direct change, applies it, with the audit entries and
+    /// events `follow_up` builds. Fails with `PendingExists` when the new amendment is pending and
+    /// another one is, and with `VersionConflict` when `apply` was decided on stale data.
+    async fn submit_amendment(
+        &self,
+        amendment: NewAmendment,
+        apply: Option<Apply>,
+        follow_up: FollowUp,
+    ) -> StoreResult<AmendmentId>;
+
+    /// Moves a pending amendment to its decided state and, on approval, applies it. Fails with
+    /// `NotPending` when the amendment was decided meanwhile (exactly one decision wins).
+    async fn decide_amendment(
+        &self,
+        tenant: TenantId,
+        customer: CustomerId,
+        transition: &Transition,
+        apply: Option<Apply>,
+        records: Records,
+    ) -> StoreResult<()>;
+
+    /// Applies a change made directly by staff or an operator.
+    async fn apply_change(&self, tenant: TenantId, customer: CustomerId, apply: Apply, records: Records) -> StoreResult<()>;
+
+    async fn list_audit(
+        &self,
+        tenant: TenantId,
+        customer: CustomerId,
+        after: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<AuditEntry>>;
+
+    /// Events of a customer in sequence order (the outbox; delivered by the events issue).
+    async fn list_events(&self, tenant: TenantId, customer: CustomerId) -> StoreResult<Vec<OutboxEvent>>;
+
+    /// Amendment counts by state over all tenants, for metrics.
+    async fn count_amendments_by_state(&self) -> StoreResult<Vec<(String, i64)>>;
+}

@@ -1,0 +1,50 @@
+//! PostgreSQL, for several stateless Custodian nodes on one database. Writers lock the customer
+//! row first, so concurrent changes of one customer are serialised by the database.
+
+use crate::backend_error;
+use custodian_store::StoreError;
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{Pool, Postgres, Transaction};
+use std::time::Duration;
+
+/// PostgreSQL pool settings.
+#[derive(Debug, Clone, Copy)]
+pub struct PgSettings {
+    pub max_connections: u32,
+}
+
+impl Default for PgSettings {
+    fn default() -> Self {
+        PgSettings { max_connections: 16 }
+    }
+}
+
+/// The PostgreSQL store.
+#[derive(Clone)]
+pub struct PgStore {
+    pool: Pool<Postgres>,
+}
+
+impl PgStore {
+    /// Connects and runs the migrations (sqlx serialises concurrent migrators with an advisory lock).
+    pub async fn connect(url: &str, settings: PgSettings) -> Result<PgStore, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(settings.max_connections.max(1))
+            .acquire_timeout(Duration::from_secs(30))
+            .connect(url)
+            .await
+            .map_err(backend_error)?;
+        sqlx::migrate!("migrations/postgres").run(&pool).await.map_err(|e| StoreError::Backend(e.to_string()))?;
+        Ok(PgStore { pool })
+    }
+
+    async fn begin_write(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
+        self.pool.begin().await.map_err(backend_error)
+    }
+
+    fn reader(&self) -> &Pool<Postgres> {
+        &self.pool
+    }
+}
+
+impl_store!(PgStore, Postgres, sqlx::postgres::PgRow, "postgres");

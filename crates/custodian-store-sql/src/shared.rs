@@ -1,0 +1,574 @@
+//! The SQL shared by both backends, written once and expanded per driver by `impl_store!`.
+//!
+//! Every statement uses `$n` placeholders and only types both drivers map the same way (BIGINT /
+//! INTEGER as i64, TEXT, BOOLEAN). Write methods run in one transaction that first touches the
+//! customer row (a row lock on PostgreSQL; SQLite's `BEGIN IMMEDIATE` already serialises writers).
+
+macro_rules! impl_store {
+    ($store:ident, $db:ty, $row:ty, $name:literal) => {
+        use async_trait::async_trait;
+        use custodian_domain::{
+            Actor, Amendment, AmendmentId, AmendmentState, CustomerId, DataDomain, DomainData, DomainPolicy, PolicySet,
+            SanitizedSvg, Scope, TenantId, Transition,
+        };
+        use custodian_store::{
+            AmendmentQuery, ApiKeyRecord, Apply, AuditEntry, Customer, FollowUp, NewAmendment, NewApiKey, NewAudit,
+            NewCustomerRecords, NewEvent, OutboxEvent, Records, Store, StoreResult, Tenant, VersionedData,
+        };
+        use sqlx::Row;
+        use std::collections::BTreeMap;
+
+        type Tx = sqlx::Transaction<'static, $db>;
+
+        fn parse_col<T: std::str::FromStr<Err = String>>(s: &str) -> StoreResult<T> {
+            s.parse().map_err(StoreError::Backend)
+        }
+
+        fn json_col(s: &str) -> StoreResult<serde_json::Value> {
+            serde_json::from_str(s).map_err(|e| StoreError::Backend(format!("stored JSON is invalid: {e}")))
+        }
+
+        fn domain_data(domain: DataDomain, s: &str) -> StoreResult<DomainData> {
+            DomainData::from_json(domain, json_col(s)?)
+                .map_err(|e| StoreError::Backend(format!("stored {domain} data is invalid: {e}")))
+        }
+
+        fn get<'r, T>(r: &'r $row, col: &str) -> StoreResult<T>
+        where
+            T: sqlx::Decode<'r, $db> + sqlx::Type<$db>,
+        {
+            r.try_get(col).map_err(crate::backend_error)
+        }
+
+        fn tenant_row(r: &$row) -> StoreResult<Tenant> {
+            Ok(Tenant { id: TenantId(get(r, "id")?), name: get(r, "name")?, created_ms: get(r, "created_ms")? })
+        }
+
+        fn scopes_col(s: &str) -> StoreResult<Vec<Scope>> {
+            s.split_whitespace().map(parse_col::<Scope>).collect()
+        }
+
+        fn amendment_row(r: &$row) -> StoreResult<Amendment> {
+            let domain: DataDomain = parse_col(&get::<String>(r, "domain")?)?;
+            let decided_by: Option<String> = get(r, "decided_by")?;
+            Ok(Amendment {
+                id: AmendmentId(get(r, "id")?),
+                tenant_id: TenantId(get(r, "tenant_id")?),
+                customer_id: CustomerId(get(r, "customer_id")?),
+                domain,
+                state: parse_col(&get::<String>(r, "state")?)?,
+                proposed: domain_data(domain, &get::<String>(r, "proposed")?)?,
+                signature: get::<Option<String>>(r, "signature_svg")?.map(SanitizedSvg::from_stored),
+                base_version: get(r, "base_version")?,
+                submitted_by: parse_col::<Actor>(&get::<String>(r, "submitted_by")?)?,
+                submitted_at_ms: get(r, "submitted_ms")?,
+                decided_by: decided_by.as_deref().map(parse_col::<Actor>).transpose()?,
+                decided_at_ms: get(r, "decided_ms")?,
+                rejection_reason: get(r, "rejection_reason")?,
+            })
+        }
+
+        const AMENDMENT_COLUMNS: &str = "id, tenant_id, customer_id, domain, state, proposed, signature_svg, base_version, \
+             submitted_by, submitted_ms, decided_by, decided_ms, rejection_reason";
+
+        fn audit_row(r: &$row) -> StoreResult<AuditEntry> {
+            let domain: Option<String> = get(r, "domain")?;
+            Ok(AuditEntry {
+                id: get(r, "id")?,
+                customer_id: get::<Option<i64>>(r, "customer_id")?.map(CustomerId),
+                actor: parse_col(&get::<String>(r, "actor")?)?,
+                action: get(r, "action")?,
+                domain: domain.as_deref().map(parse_col::<DataDomain>).transpose()?,
+                amendment_id: get::<Option<i64>>(r, "amendment_id")?.map(AmendmentId),
+                changes: serde_json::from_value(json_col(&get::<String>(r, "changes")?)?)
+                    .map_err(|e| StoreError::Backend(e.to_string()))?,
+                at_ms: get(r, "at_ms")?,
+                request_id: get(r, "request_id")?,
+            })
+        }
+
+        /// Touches the customer row inside the transaction: a row lock on PostgreSQL, and the
+        /// tenant check for every write. Fails with `NotFound` for another tenant's customer.
+        async fn lock_customer(tx: &mut Tx, tenant: TenantId, customer: CustomerId) -> StoreResult<()> {
+            let done = sqlx::query("UPDATE customers SET event_seq = event_seq WHERE tenant_id = $1 AND id = $2")
+                .bind(tenant.0)
+                .bind(customer.0)
+                .execute(&mut **tx)
+                .await
+                .map_err(crate::backend_error)?;
+            if done.rows_affected() == 1 { Ok(()) } else { Err(StoreError::NotFound) }
+        }
+
+        async fn write_apply(tx: &mut Tx, tenant: TenantId, customer: CustomerId, apply: &Apply) -> StoreResult<()> {
+            let domain = apply.data.domain().as_str();
+            let data = apply.data.to_json().to_string();
+            let done = if apply.expected_version == 0 {
+                sqlx::query(
+                    "INSERT INTO customer_domains (tenant_id, customer_id, domain, data, version, updated_ms) \
+                     VALUES ($1, $2, $3, $4, 1, $5) ON CONFLICT (customer_id, domain) DO NOTHING",
+                )
+                .bind(tenant.0)
+                .bind(customer.0)
+                .bind(domain)
+                .bind(&data)
+                .bind(apply.at_ms)
+                .execute(&mut **tx)
+                .await
+            } else {
+                sqlx::query(
+                    "UPDATE customer_domains SET data = $1, version = version + 1, updated_ms = $2 \
+                     WHERE tenant_id = $3 AND customer_id = $4 AND domain = $5 AND version = $6",
+                )
+                .bind(&data)
+                .bind(apply.at_ms)
+                .bind(tenant.0)
+                .bind(customer.0)
+                .bind(domain)
+                .bind(apply.expected_version)
+                .execute(&mut **tx)
+                .await
+            }
+            .map_err(crate::backend_error)?;
+            if done.rows_affected() != 1 {
+                return Err(StoreError::VersionConflict);
+            }
+            sqlx::query("UPDATE customers SET updated_ms = $1 WHERE tenant_id = $2 AND id = $3")
+                .bind(apply.at_ms)
+                .bind(tenant.0)
+                .bind(customer.0)
+                .execute(&mut **tx)
+                .await
+                .map_err(crate::backend_error)?;
+            Ok(())
+        }
+
+        async fn write_audit(tx: &mut Tx, tenant: TenantId, a: &NewAudit) -> StoreResult<()> {
+            let changes = serde_json::to_string(&a.changes).map_err(|e| StoreError::Backend(e.to_string()))?;
+            sqlx::query(
+                "INSERT INTO audit_entries (tenant_id, customer_id, at_ms, actor, action, domain, amendment_id, changes, request_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(tenant.0)
+            .bind(a.customer_id.map(|c| c.0))
+            .bind(a.at_ms)
+            .bind(a.actor.to_string())
+            .bind(&a.action)
+            .bind(a.domain.map(|d| d.as_str()))
+            .bind(a.amendment_id.map(|i| i.0))
+            .bind(changes)
+            .bind(a.request_id.as_deref())
+            .execute(&mut **tx)
+            .await
+            .map_err(crate::backend_error)?;
+            Ok(())
+        }
+
+        async fn write_event(tx: &mut Tx, tenant: TenantId, customer: CustomerId, e: &NewEvent) -> StoreResult<()> {
+            let seq: i64 = sqlx::query_scalar(
+                "UPDATE customers SET event_seq = event_seq + 1 WHERE tenant_id = $1 AND id = $2 RETURNING event_seq",
+            )
+            .bind(tenant.0)
+            .bind(customer.0)
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(crate::backend_error)?;
+            let mut payload = e.payload.clone();
+            if let Some(obj) = payload.as_object_mut() {
+                obj.insert("sequence".into(), seq.into());
+            }
+            sqlx::query(
+                "INSERT INTO outbox_events (tenant_id, customer_id, seq, event_type, payload, request_id, created_ms) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(tenant.0)
+            .bind(customer.0)
+            .bind(seq)
+            .bind(&e.event_type)
+            .bind(payload.to_string())
+            .bind(e.request_id.as_deref())
+            .bind(e.at_ms)
+            .execute(&mut **tx)
+            .await
+            .map_err(crate::backend_error)?;
+            Ok(())
+        }
+
+        async fn write_records(tx: &mut Tx, tenant: TenantId, customer: Option<CustomerId>, records: &Records) -> StoreResult<()> {
+            for a in &records.audit {
+                write_audit(tx, tenant, a).await?;
+            }
+            if !records.events.is_empty() {
+                let customer = customer.ok_or_else(|| StoreError::Backend("events need a customer".into()))?;
+                for e in &records.events {
+                    write_event(tx, tenant, customer, e).await?;
+                }
+            }
+            Ok(())
+        }
+
+        async fn commit(tx: Tx) -> StoreResult<()> {
+            tx.commit().await.map_err(crate::backend_error)
+        }
+
+        #[async_trait]
+        impl Store for $store {
+            fn backend(&self) -> &'static str {
+                $name
+            }
+
+            async fn ping(&self) -> StoreResult<()> {
+                sqlx::query("SELECT 1").execute(self.reader()).await.map_err(crate::backend_error)?;
+                Ok(())
+            }
+
+            async fn create_tenant(&self, name: &str, now_ms: i64) -> StoreResult<Tenant> {
+                let mut tx = self.begin_write().await?;
+                let row = sqlx::query("INSERT INTO tenants (name, created_ms) VALUES ($1, $2) RETURNING id, name, created_ms")
+                    .bind(name)
+                    .bind(now_ms)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(crate::backend_error)?;
+                let tenant = tenant_row(&row)?;
+                commit(tx).await?;
+                Ok(tenant)
+            }
+
+            async fn get_tenant(&self, tenant: TenantId) -> StoreResult<Tenant> {
+                let row = sqlx::query("SELECT id, name, created_ms FROM tenants WHERE id = $1")
+                    .bind(tenant.0)
+                    .fetch_one(self.reader())
+                    .await
+                    .map_err(crate::backend_error)?;
+                tenant_row(&row)
+            }
+
+            async fn list_tenants(&self) -> StoreResult<Vec<Tenant>> {
+                let rows = sqlx::query("SELECT id, name, created_ms FROM tenants ORDER BY id")
+                    .fetch_all(self.reader())
+                    .await
+                    .map_err(crate::backend_error)?;
+                rows.iter().map(tenant_row).collect()
+            }
+
+            async fn insert_api_key(&self, key: NewApiKey) -> StoreResult<ApiKeyRecord> {
+                let scopes = key.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ");
+                let mut tx = self.begin_write().await?;
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO api_keys (tenant_id, prefix, key_hash, scopes, label, created_ms) \
+                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                )
+                .bind(key.tenant_id.0)
+                .bind(&key.prefix)
+                .bind(&key.key_hash)
+                .bind(&scopes)
+                .bind(&key.label)
+                .bind(key.created_ms)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| {
+                    if crate::is_unique_violation(&e) {
+                        StoreError::Conflict("an API key with this prefix or hash exists".into())
+                    } else {
+                        crate::backend_error(e)
+                    }
+                })?;
+                commit(tx).await?;
+                Ok(ApiKeyRecord { id, tenant_id: key.tenant_id, prefix: key.prefix, scopes: key.scopes, label: key.label })
+            }
+
+            async fn find_api_key(&self, key_hash: &str) -> StoreResult<Option<ApiKeyRecord>> {
+                let row = sqlx::query(
+                    "SELECT id, tenant_id, prefix, scopes, label FROM api_keys WHERE key_hash = $1 AND revoked_ms IS NULL",
+                )
+                .bind(key_hash)
+                .fetch_optional(self.reader())
+                .await
+                .map_err(crate::backend_error)?;
+                row.map(|r| {
+                    Ok(ApiKeyRecord {
+                        id: get(&r, "id")?,
+                        tenant_id: TenantId(get(&r, "tenant_id")?),
+                        prefix: get(&r, "prefix")?,
+                        scopes: scopes_col(&get::<String>(&r, "scopes")?)?,
+                        label: get(&r, "label")?,
+                    })
+                })
+                .transpose()
+            }
+
+            async fn policies(&self, tenant: TenantId) -> StoreResult<PolicySet> {
+                let rows = sqlx::query("SELECT domain, status, require_signature FROM domain_policies WHERE tenant_id = $1")
+                    .bind(tenant.0)
+                    .fetch_all(self.reader())
+                    .await
+                    .map_err(crate::backend_error)?;
+                let mut set = PolicySet::default();
+                for r in &rows {
+                    let domain: DataDomain = parse_col(&get::<String>(r, "domain")?)?;
+                    let policy = DomainPolicy {
+                        status: parse_col(&get::<String>(r, "status")?)?,
+                        require_signature: get(r, "require_signature")?,
+                    };
+                    set.0.insert(domain, policy);
+                }
+                Ok(set)
+            }
+
+            async fn set_policy(&self, tenant: TenantId, domain: DataDomain, policy: DomainPolicy, records: Records) -> StoreResult<()> {
+                let at = records.audit.first().map_or(0, |a| a.at_ms);
+                let mut tx = self.begin_write().await?;
+                sqlx::query(
+                    "INSERT INTO domain_policies (tenant_id, domain, status, require_signature, updated_ms) VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT (tenant_id, domain) DO UPDATE SET status = excluded.status, \
+                     require_signature = excluded.require_signature, updated_ms = excluded.updated_ms",
+                )
+                .bind(tenant.0)
+                .bind(domain.as_str())
+                .bind(policy.status.as_str())
+                .bind(policy.require_signature)
+                .bind(at)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| {
+                    // A policy of an unknown tenant violates the foreign key.
+                    if e.as_database_error().is_some_and(|d| d.is_foreign_key_violation()) { StoreError::NotFound } else { crate::backend_error(e) }
+                })?;
+                write_records(&mut tx, tenant, None, &records).await?;
+                commit(tx).await
+            }
+
+            async fn create_customer(&self, tenant: TenantId, data: Vec<Apply>, now_ms: i64, records: NewCustomerRecords) -> StoreResult<CustomerId> {
+                let mut tx = self.begin_write().await?;
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO customers (tenant_id, event_seq, created_ms, updated_ms) VALUES ($1, 0, $2, $2) RETURNING id",
+                )
+                .bind(tenant.0)
+                .bind(now_ms)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| {
+                    if e.as_database_error().is_some_and(|d| d.is_foreign_key_violation()) { StoreError::NotFound } else { crate::backend_error(e) }
+                })?;
+                let customer = CustomerId(id);
+                for apply in &data {
+                    write_apply(&mut tx, tenant, customer, apply).await?;
+                }
+                write_records(&mut tx, tenant, Some(customer), &records(customer)).await?;
+                commit(tx).await?;
+                Ok(customer)
+            }
+
+            async fn get_customer(&self, tenant: TenantId, customer: CustomerId) -> StoreResult<Customer> {
+                let row = sqlx::query("SELECT id, tenant_id, created_ms, updated_ms FROM customers WHERE tenant_id = $1 AND id = $2")
+                    .bind(tenant.0)
+                    .bind(customer.0)
+                    .fetch_optional(self.reader())
+                    .await
+                    .map_err(crate::backend_error)?
+                    .ok_or(StoreError::NotFound)?;
+                let rows = sqlx::query("SELECT domain, data, version FROM customer_domains WHERE tenant_id = $1 AND customer_id = $2")
+                    .bind(tenant.0)
+                    .bind(customer.0)
+                    .fetch_all(self.reader())
+                    .await
+                    .map_err(crate::backend_error)?;
+                let mut domains = BTreeMap::new();
+                for r in &rows {
+                    let domain: DataDomain = parse_col(&get::<String>(r, "domain")?)?;
+                    let data = domain_data(domain, &get::<String>(r, "data")?)?;
+                    domains.insert(domain, VersionedData { data, version: get(r, "version")? });
+                }
+                Ok(Customer {
+                    id: CustomerId(get(&row, "id")?),
+                    tenant_id: TenantId(get(&row, "tenant_id")?),
+                    created_ms: get(&row, "created_ms")?,
+                    updated_ms: get(&row, "updated_ms")?,
+                    domains,
+                })
+            }
+
+            async fn list_customers(&self, tenant: TenantId, after: Option<CustomerId>, limit: i64) -> StoreResult<Vec<Customer>> {
+                let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM customers WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3")
+                    .bind(tenant.0)
+                    .bind(after.map_or(0, |c| c.0))
+                    .bind(limit)
+                    .fetch_all(self.reader())
+                    .await
+                    .map_err(crate::backend_error)?;
+                let mut out = Vec::with_capacity(ids.len());
+                for id in ids {
+                    out.push(self.get_customer(tenant, CustomerId(id)).await?);
+                }
+                Ok(out)
+            }
+
+            async fn get_amendment(&self, tenant: TenantId, amendment: AmendmentId) -> StoreResult<Amendment> {
+                let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {AMENDMENT_COLUMNS} FROM amendments WHERE tenant_id = $1 AND id = $2")))
+                    .bind(tenant.0)
+                    .bind(amendment.0)
+                    .fetch_optional(self.reader())
+                    .await
+                    .map_err(crate::backend_error)?
+                    .ok_or(StoreError::NotFound)?;
+                amendment_row(&row)
+            }
+
+            async fn pending_amendment(&self, tenant: TenantId, customer: CustomerId, domain: DataDomain) -> StoreResult<Option<Amendment>> {
+                let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT {AMENDMENT_COLUMNS} FROM amendments WHERE tenant_id = $1 AND customer_id = $2 AND domain = $3 AND state = 'pending'"
+                )))
+                .bind(tenant.0)
+                .bind(customer.0)
+                .bind(domain.as_str())
+                .fetch_optional(self.reader())
+                .await
+                .map_err(crate::backend_error)?;
+                row.as_ref().map(amendment_row).transpose()
+            }
+
+            async fn list_amendments(&self, tenant: TenantId, q: &AmendmentQuery) -> StoreResult<Vec<Amendment>> {
+                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT {AMENDMENT_COLUMNS} FROM amendments WHERE tenant_id = $1 AND id > $2 \
+                     AND ($3 = '' OR domain = $3) AND ($4 = '' OR state = $4) AND ($5 = 0 OR customer_id = $5) \
+                     ORDER BY id LIMIT $6"
+                )))
+                .bind(tenant.0)
+                .bind(q.after.map_or(0, |a| a.0))
+                .bind(q.domain.map_or("", |d| d.as_str()))
+                .bind(q.state.map_or("", |s| s.as_str()))
+                .bind(q.customer.map_or(0, |c| c.0))
+                .bind(q.limit)
+                .fetch_all(self.reader())
+                .await
+                .map_err(crate::backend_error)?;
+                rows.iter().map(amendment_row).collect()
+            }
+
+            async fn submit_amendment(&self, a: NewAmendment, apply: Option<Apply>, follow_up: FollowUp) -> StoreResult<AmendmentId> {
+                let mut tx = self.begin_write().await?;
+                lock_customer(&mut tx, a.tenant_id, a.customer_id).await?;
+                if let Some(apply) = &apply {
+                    write_apply(&mut tx, a.tenant_id, a.customer_id, apply).await?;
+                }
+                let (decided_by, decided_ms) = match a.state {
+                    AmendmentState::Pending => (None, None),
+                    _ => (Some(a.submitted_by.to_string()), Some(a.submitted_at_ms)),
+                };
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO amendments (tenant_id, customer_id, domain, state, proposed, signature_svg, base_version, \
+                     submitted_by, submitted_ms, decided_by, decided_ms) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+                )
+                .bind(a.tenant_id.0)
+                .bind(a.customer_id.0)
+                .bind(a.proposed.domain().as_str())
+                .bind(a.state.as_str())
+                .bind(a.proposed.to_json().to_string())
+                .bind(a.signature.as_ref().map(|s| s.as_str().to_owned()))
+                .bind(a.base_version)
+                .bind(a.submitted_by.to_string())
+                .bind(a.submitted_at_ms)
+                .bind(decided_by)
+                .bind(decided_ms)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| if crate::is_unique_violation(&e) { StoreError::PendingExists } else { crate::backend_error(e) })?;
+                let id = AmendmentId(id);
+                write_records(&mut tx, a.tenant_id, Some(a.customer_id), &follow_up(id)).await?;
+                commit(tx).await?;
+                Ok(id)
+            }
+
+            async fn decide_amendment(
+                &self,
+                tenant: TenantId,
+                customer: CustomerId,
+                t: &Transition,
+                apply: Option<Apply>,
+                records: Records,
+            ) -> StoreResult<()> {
+                let mut tx = self.begin_write().await?;
+                lock_customer(&mut tx, tenant, customer).await?;
+                let done = sqlx::query(
+                    "UPDATE amendments SET state = $1, decided_by = $2, decided_ms = $3, rejection_reason = $4 \
+                     WHERE tenant_id = $5 AND customer_id = $6 AND id = $7 AND state = 'pending'",
+                )
+                .bind(t.to.as_str())
+                .bind(t.by.to_string())
+                .bind(t.at_ms)
+                .bind(t.reason.as_deref())
+                .bind(tenant.0)
+                .bind(customer.0)
+                .bind(t.id.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(crate::backend_error)?;
+                if done.rows_affected() != 1 {
+                    return Err(StoreError::NotPending);
+                }
+                if let Some(apply) = &apply {
+                    write_apply(&mut tx, tenant, customer, apply).await?;
+                }
+                write_records(&mut tx, tenant, Some(customer), &records).await?;
+                commit(tx).await
+            }
+
+            async fn apply_change(&self, tenant: TenantId, customer: CustomerId, apply: Apply, records: Records) -> StoreResult<()> {
+                let mut tx = self.begin_write().await?;
+                lock_customer(&mut tx, tenant, customer).await?;
+                write_apply(&mut tx, tenant, customer, &apply).await?;
+                write_records(&mut tx, tenant, Some(customer), &records).await?;
+                commit(tx).await
+            }
+
+            async fn list_audit(&self, tenant: TenantId, customer: CustomerId, after: Option<i64>, limit: i64) -> StoreResult<Vec<AuditEntry>> {
+                let rows = sqlx::query(
+                    "SELECT id, customer_id, at_ms, actor, action, domain, amendment_id, changes, request_id FROM audit_entries \
+                     WHERE tenant_id = $1 AND customer_id = $2 AND id > $3 ORDER BY id LIMIT $4",
+                )
+                .bind(tenant.0)
+                .bind(customer.0)
+                .bind(after.unwrap_or(0))
+                .bind(limit)
+                .fetch_all(self.reader())
+                .await
+                .map_err(crate::backend_error)?;
+                rows.iter().map(audit_row).collect()
+            }
+
+            async fn list_events(&self, tenant: TenantId, customer: CustomerId) -> StoreResult<Vec<OutboxEvent>> {
+                let rows = sqlx::query(
+                    "SELECT id, customer_id, seq, event_type, payload, request_id, created_ms FROM outbox_events \
+                     WHERE tenant_id = $1 AND customer_id = $2 ORDER BY seq",
+                )
+                .bind(tenant.0)
+                .bind(customer.0)
+                .fetch_all(self.reader())
+                .await
+                .map_err(crate::backend_error)?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(OutboxEvent {
+                            id: get(r, "id")?,
+                            customer_id: CustomerId(get(r, "customer_id")?),
+                            seq: get(r, "seq")?,
+                            event_type: get(r, "event_type")?,
+                            payload: json_col(&get::<String>(r, "payload")?)?,
+                            at_ms: get(r, "created_ms")?,
+                            request_id: get(r, "request_id")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn count_amendments_by_state(&self) -> StoreResult<Vec<(String, i64)>> {
+                let rows = sqlx::query("SELECT state, COUNT(*) AS n FROM amendments GROUP BY state ORDER BY state")
+                    .fetch_all(self.reader())
+                    .await
+                    .map_err(crate::backend_error)?;
+                rows.iter().map(|r| Ok((get::<String>(r, "state")?, get::<i64>(r, "n")?))).collect()
+            }
+        }
+    };
+}

@@ -1,0 +1,90 @@
+//! The embedded default: one SQLite file in WAL mode, a single writer connection that starts every
+//! write transaction with `BEGIN IMMEDIATE`, and a pool of readers.
+
+use crate::backend_error;
+use custodian_store::StoreError;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Pool, Sqlite, Transaction};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// SQLite's `synchronous` setting: `Full` syncs the WAL at every commit (an acknowledged write
+/// survives power loss); `Normal` syncs at checkpoints (survives a process crash, not power loss).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Synchronous {
+    #[default]
+    Full,
+    Normal,
+}
+
+impl FromStr for Synchronous {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "full" => Ok(Synchronous::Full),
+            "normal" => Ok(Synchronous::Normal),
+            other => Err(format!("unknown sqlite synchronous setting {other:?}: expected full or normal")),
+        }
+    }
+}
+
+/// SQLite tuning.
+#[derive(Debug, Clone, Copy)]
+pub struct SqliteSettings {
+    pub synchronous: Synchronous,
+    pub readers: u32,
+}
+
+impl Default for SqliteSettings {
+    fn default() -> Self {
+        SqliteSettings { synchronous: Synchronous::Full, readers: 4 }
+    }
+}
+
+/// The SQLite store.
+#[derive(Clone)]
+pub struct SqliteStore {
+    read: Pool<Sqlite>,
+    write: Pool<Sqlite>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file at `path` and runs the migrations.
+    pub async fn open(path: &str, settings: SqliteSettings) -> Result<SqliteStore, StoreError> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(match settings.synchronous {
+                Synchronous::Full => SqliteSynchronous::Full,
+                Synchronous::Normal => SqliteSynchronous::Normal,
+            })
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        // One writer: writers queue in the pool instead of spinning on SQLite's busy handler.
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options.clone())
+            .await
+            .map_err(backend_error)?;
+        sqlx::migrate!("migrations/sqlite").run(&write).await.map_err(|e| StoreError::Backend(e.to_string()))?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(settings.readers.max(1))
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options.read_only(true))
+            .await
+            .map_err(backend_error)?;
+        Ok(SqliteStore { read, write })
+    }
+
+    async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
+        self.write.begin_with("BEGIN IMMEDIATE").await.map_err(backend_error)
+    }
+
+    fn reader(&self) -> &Pool<Sqlite> {
+        &self.read
+    }
+}
+
+impl_store!(SqliteStore, Sqlite, sqlx::sqlite::SqliteRow, "sqlite");
