@@ -1,1 +1,57 @@
-//! placeholder
+//! Application services of Custodian: each use case loads what it needs from the store, lets the
+//! pure domain decide, and persists the resulting state, audit entries and outbox events in one
+//! store transaction. HTTP adapters call these services and only map DTOs and errors.
+
+pub mod amendments;
+pub mod auth;
+pub mod clock;
+pub mod customers;
+pub mod error;
+pub mod events;
+pub mod policies;
+
+pub use amendments::{AmendmentService, ReviewView, Submission, SubmissionOutcome};
+pub use auth::{ApiKeyService, IssuedKey, Principal};
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use customers::CustomerService;
+pub use error::{AppError, AppResult};
+pub use policies::PolicyService;
+
+use custodian_domain::{Actor, TenantId};
+use custodian_store::Store;
+use std::sync::Arc;
+
+/// Who is acting, for which tenant, and the request that caused it (for audit and events).
+#[derive(Debug, Clone)]
+pub struct Context {
+    pub tenant: TenantId,
+    pub actor: Actor,
+    pub request_id: Option<String>,
+}
+
+/// All services over one store and clock; cheap to clone.
+#[derive(Clone)]
+pub struct Services {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub amendments: AmendmentService,
+    pub customers: CustomerService,
+    pub policies: PolicyService,
+    pub keys: ApiKeyService,
+}
+
+impl Services {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Services {
+        Services {
+            amendments: AmendmentService::new(store.clone(), clock.clone()),
+            customers: CustomerService::new(store.clone(), clock.clone()),
+            policies: PolicyService::new(store.clone(), clock.clone()),
+            keys: ApiKeyService::new(store.clone(), clock.clone()),
+            store,
+            clock,
+        }
+    }
+}
+
+/// How often a use case re-reads and decides again after a concurrent change of the same data.
+pub(crate) const MAX_ATTEMPTS: usize = 8;
