@@ -63,8 +63,7 @@ impl AmendmentService {
             let route = decide_submission(&policies, domain, has_signature, pending.map(|a| a.id))?;
             let signature = match s.signature_base64.as_deref() {
                 Some(b) if has_signature => Some(
-                    SanitizedSvg::from_base64(b)
-                        .map_err(|e| FieldError::new("signature.base64SvgSignature", e.to_string()))?,
+                    SanitizedSvg::from_base64(b).map_err(|e| FieldError::new("signature.base64SvgSignature", e.to_string()))?,
                 ),
                 _ => None,
             };
@@ -72,10 +71,9 @@ impl AmendmentService {
             let base_version = customer.version(domain);
             let changes = diff(customer.data(domain), &s.data);
             let (state, apply) = match route {
-                SubmissionRoute::ApplyNow => (
-                    AmendmentState::Applied,
-                    Some(Apply { data: s.data.clone(), expected_version: base_version, at_ms: now }),
-                ),
+                SubmissionRoute::ApplyNow => {
+                    (AmendmentState::Applied, Some(Apply { data: s.data.clone(), expected_version: base_version, at_ms: now }))
+                }
                 SubmissionRoute::QueueForReview => (AmendmentState::Pending, None),
             };
             let new = NewAmendment {
@@ -128,7 +126,9 @@ impl AmendmentService {
                     return Ok(SubmissionOutcome { amendment, require_signature: policies.requires_signature(domain) });
                 }
                 Err(StoreError::PendingExists) => {
-                    if let Some(p) = self.store.pending_amendment(ctx.tenant, s.customer, domain).await.map_err(AppError::Store)? {
+                    if let Some(p) =
+                        self.store.pending_amendment(ctx.tenant, s.customer, domain).await.map_err(AppError::Store)?
+                    {
                         return Err(DomainError::PendingExists(p.id).into());
                     }
                 }
@@ -183,7 +183,8 @@ impl AmendmentService {
             let mut apply = None;
             match &d {
                 Decision::Approve => {
-                    let current = self.store.get_customer(ctx.tenant, a.customer_id).await.map_err(AppError::store("customer"))?;
+                    let current =
+                        self.store.get_customer(ctx.tenant, a.customer_id).await.map_err(AppError::store("customer"))?;
                     let changes = diff(current.data(a.domain), &a.proposed);
                     apply = Some(Apply { data: a.proposed.clone(), expected_version: current.version(a.domain), at_ms: now });
                     records.audit.push(audit(ctx, a.customer_id, &action, Some(a.domain), Some(id), changes.clone(), now));

@@ -1,8 +1,8 @@
 //! Reading and changing a tenant's per-domain policies; every change is audited.
 
+use crate::Context;
 use crate::clock::Clock;
 use crate::error::{AppError, AppResult};
-use crate::Context;
 use custodian_domain::{DataDomain, DomainPolicy, FieldChange, PolicySet};
 use custodian_store::{NewAudit, Records, Store};
 use serde_json::Value;

@@ -1,1 +1,95 @@
-//! placeholder
+//! The HTTP surface of Custodian (axum): the vendor self-service dialect, the native staff and
+//! admin API, the OpenAPI document and docs page, health, readiness and metrics.
+//!
+//! Handlers extract, call one application service, and map the result. Each dialect renders
+//! errors in its own shape through the [`error::Dialect`] trait.
+
+pub mod api;
+pub mod auth;
+pub mod body;
+pub mod dialects;
+pub mod error;
+pub mod metrics;
+pub mod openapi;
+pub mod ops;
+pub mod state;
+
+pub use state::{AppState, HttpSettings};
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderName, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use std::time::Instant;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::trace::TraceLayer;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The whole application: every route and every cross-cutting layer.
+pub fn router(state: AppState) -> Router {
+    let body_limit = state.settings.body_limit_bytes;
+    Router::new()
+        .merge(dialects::self_service::router())
+        .merge(api::router())
+        .merge(ops::router())
+        .merge(openapi::router())
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), head_checks_key_only))
+        .layer(middleware::from_fn_with_state(state.clone(), metrics::record))
+        .layer(middleware::from_fn(error::with_request_id))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(CatchPanicLayer::custom(error::panic_response))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            // Paths hold only numeric ids; no query strings or bodies are logged.
+            let id = req.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request.id = %id)
+        }))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(SetSensitiveRequestHeadersLayer::new([
+            axum::http::header::AUTHORIZATION,
+            HeaderName::from_static("x-api-key"),
+            axum::http::header::COOKIE,
+        ]))
+        .with_state(state)
+}
+
+async fn not_found(req: Request) -> Response {
+    let path = req.uri().path().to_owned();
+    if path.starts_with("/v1/") {
+        error::ApiError::new(StatusCode::NOT_FOUND, "route.not_found", format!("no route for {} {path}", req.method()))
+            .render::<dialects::self_service::Vendor>()
+    } else {
+        error::ApiError::new(StatusCode::NOT_FOUND, "route.not_found", format!("no route for {} {path}", req.method()))
+            .render::<error::Native>()
+    }
+}
+
+/// The vendor rule, applied to the whole API: a `HEAD` request only validates the API key
+/// (200 or 401); no business logic runs and resource existence is not checked.
+async fn head_checks_key_only(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if req.method() != Method::HEAD {
+        return next.run(req).await;
+    }
+    let path = req.uri().path();
+    if !(path.starts_with("/v1/") || path.starts_with("/api/")) {
+        return next.run(req).await;
+    }
+    match auth::principal(&state, req.headers()).await {
+        Ok(_) => StatusCode::OK.into_response(),
+        Err(e) => {
+            let mut r = e.render::<error::Native>();
+            *r.body_mut() = axum::body::Body::empty();
+            r
+        }
+    }
+}
+
+/// Milliseconds since `start`, for latency metrics.
+pub(crate) fn elapsed_seconds(start: Instant) -> f64 {
+    start.elapsed().as_secs_f64()
+}

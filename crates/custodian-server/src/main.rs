@@ -1,1 +1,169 @@
-fn main() {}
+//! The `custodian` binary: serve the API, run migrations, manage tenants and API keys, print the
+//! OpenAPI document. Everything it does is reachable from the library crates.
+
+mod demo;
+mod settings;
+mod telemetry;
+
+use anyhow::{Context as _, Result, bail};
+use clap::{Parser, Subcommand};
+use custodian_app::{Services, SystemClock};
+use custodian_domain::{Scope, TenantId};
+use settings::Settings;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(name = "custodian", version, about = "Customer master data with an auditable amendment workflow")]
+struct Cli {
+    /// TOML configuration file (layered over the defaults, under CUSTODIAN_* environment variables).
+    #[arg(long, global = true, env = "CUSTODIAN_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server.
+    Serve {
+        /// Seed a demo tenant with customers in every policy combination and print its API keys.
+        #[arg(long)]
+        demo: bool,
+        /// With --demo: also write the demo keys and customer ids as JSON to this file.
+        #[arg(long, requires = "demo")]
+        demo_keys_file: Option<PathBuf>,
+        /// Listen address, overriding the configuration (e.g. 127.0.0.1:8080).
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Create or upgrade the database schema, then exit.
+    Migrate,
+    /// Manage tenants.
+    Tenants {
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
+    /// Manage API keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
+    /// Print the OpenAPI 3.1 document.
+    Openapi,
+    /// Print the effective configuration (secrets redacted).
+    Config,
+}
+
+#[derive(Subcommand)]
+enum TenantCommand {
+    /// Create a tenant and print its id.
+    Create {
+        #[arg(long)]
+        name: String,
+    },
+    /// List tenants.
+    List,
+}
+
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// Create an API key; it is printed once and stored only as a hash.
+    Create {
+        #[arg(long)]
+        tenant: i64,
+        /// Repeatable: CUSTOMER_SELF_SERVICE_READ, CUSTOMER_SELF_SERVICE_WRITE, STAFF_REVIEW, ADMIN.
+        #[arg(long = "scope", required = true)]
+        scopes: Vec<String>,
+        /// Who or what uses the key; staff keys are recorded under this name in the audit trail.
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let settings = Settings::load(cli.config.as_deref())?;
+    if let Command::Openapi = cli.command {
+        println!("{}", custodian_http::openapi::document_json());
+        return Ok(());
+    }
+    if let Command::Config = cli.command {
+        println!("{}", settings.redacted_toml());
+        return Ok(());
+    }
+    telemetry::init(&settings.log)?;
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(run(cli.command, settings))
+}
+
+async fn run(command: Command, settings: Settings) -> Result<()> {
+    let store = custodian_store_sql::open(&settings.database.url, settings.sqlite(), settings.postgres())
+        .await
+        .with_context(|| format!("opening the database {}", settings.database.redacted_url()))?;
+    let services = Services::new(store, Arc::new(SystemClock));
+    match command {
+        Command::Migrate => {
+            println!("database schema is up to date ({})", services.store.backend());
+        }
+        Command::Tenants { command: TenantCommand::Create { name } } => {
+            let t = services.store.create_tenant(name.trim(), services.clock.now_ms()).await?;
+            println!("{}", t.id);
+        }
+        Command::Tenants { command: TenantCommand::List } => {
+            for t in services.store.list_tenants().await? {
+                println!("{}\t{}", t.id, t.name);
+            }
+        }
+        Command::Keys { command: KeyCommand::Create { tenant, scopes, label } } => {
+            let scopes = scopes
+                .iter()
+                .map(|s| s.parse::<Scope>())
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(anyhow::Error::msg)?;
+            let key = services.keys.create(TenantId(tenant), scopes, &label).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            eprintln!("Store this key now; it is not shown again.");
+            println!("{}", key.secret);
+        }
+        Command::Serve { demo, demo_keys_file, listen } => {
+            if demo {
+                let seeded = demo::seed(&services).await?;
+                seeded.print();
+                if let Some(path) = demo_keys_file {
+                    std::fs::write(&path, seeded.to_json()).with_context(|| format!("writing {}", path.display()))?;
+                }
+            }
+            let listen = listen.unwrap_or_else(|| settings.server.listen.clone());
+            serve(services, &settings, &listen).await?;
+        }
+        Command::Openapi | Command::Config => bail!("handled before start-up"),
+    }
+    Ok(())
+}
+
+async fn serve(services: Services, settings: &Settings, listen: &str) -> Result<()> {
+    let state = custodian_http::AppState::new(services, settings.http());
+    let app = custodian_http::router(state);
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, "custodian listening on http://{addr} (API docs at http://{addr}/docs)");
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    tracing::info!("custodian stopped");
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM; in-flight requests then finish before the process exits.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

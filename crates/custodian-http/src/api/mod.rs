@@ -1,0 +1,61 @@
+//! Custodian's native API under `/api/v1/`: the staff review queue, customers and their audit
+//! trail, and per-domain policies. Errors are `application/problem+json`.
+
+pub mod amendments;
+pub mod customers;
+pub mod policies;
+
+use crate::auth::Caller;
+use crate::error::{ApiError, Failure, Native};
+use crate::state::AppState;
+use axum::Router;
+use custodian_app::clock::rfc3339;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+pub(crate) type NativeCaller = Caller<Native>;
+pub(crate) type Result<T> = std::result::Result<T, Failure<Native>>;
+
+pub fn router() -> Router<AppState> {
+    Router::new().merge(amendments::router()).merge(customers::router()).merge(policies::router())
+}
+
+/// Page size: 1..=200, default 50.
+pub(crate) fn page_limit(limit: Option<i64>) -> std::result::Result<i64, ApiError> {
+    match limit {
+        None => Ok(50),
+        Some(l) if (1..=200).contains(&l) => Ok(l),
+        Some(l) => Err(ApiError::bad_request("limit", format!("limit must be between 1 and 200, not {l}"))),
+    }
+}
+
+/// Parses an opaque cursor (the last id of the previous page).
+pub(crate) fn parse_cursor(cursor: Option<&str>) -> std::result::Result<Option<i64>, ApiError> {
+    cursor
+        .filter(|c| !c.is_empty())
+        .map(|c| {
+            c.parse::<i64>()
+                .ok()
+                .filter(|v| *v >= 0)
+                .ok_or_else(|| ApiError::bad_request("cursor", "cursor is not one this API returned"))
+        })
+        .transpose()
+}
+
+/// One field's value before and after a change.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FieldChangeView {
+    pub field: String,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+}
+
+impl From<&custodian_domain::FieldChange> for FieldChangeView {
+    fn from(c: &custodian_domain::FieldChange) -> Self {
+        FieldChangeView { field: c.field.clone(), before: c.before.clone(), after: c.after.clone() }
+    }
+}
+
+pub(crate) fn timestamp(ms: i64) -> String {
+    rfc3339(ms)
+}

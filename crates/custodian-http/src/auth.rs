@@ -1,0 +1,69 @@
+//! API-key authentication (`X-API-KEY`) and scope checks, rendered in the caller's dialect.
+
+use crate::error::{ApiError, Dialect, Failure};
+use crate::state::AppState;
+use axum::extract::FromRequestParts;
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use custodian_app::{Context, Principal};
+use custodian_domain::Scope;
+use std::marker::PhantomData;
+
+/// Authenticates the `X-API-KEY` header (any capitalisation).
+pub async fn principal(state: &AppState, headers: &axum::http::HeaderMap) -> Result<Principal, ApiError> {
+    let unauthenticated = || {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "auth.unauthenticated",
+            "Authentication failed. No api-key, wrong api-key or wrong header name.",
+        )
+    };
+    let key = headers.get("x-api-key").and_then(|v| v.to_str().ok()).ok_or_else(unauthenticated)?;
+    match state.services.keys.authenticate(key).await {
+        Ok(Some(p)) => Ok(p),
+        Ok(None) => Err(unauthenticated()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// An authenticated caller; the rejection renders in dialect `D`.
+pub struct Caller<D: Dialect> {
+    pub principal: Principal,
+    pub request_id: Option<String>,
+    _dialect: PhantomData<D>,
+}
+
+impl<D: Dialect> Caller<D> {
+    /// The caller must hold `scope`; otherwise 403.
+    pub fn require(&self, scope: Scope) -> Result<Context, Failure<D>> {
+        self.require_any(&[scope])
+    }
+
+    /// The caller must hold one of `scopes`; otherwise 403.
+    pub fn require_any(&self, scopes: &[Scope]) -> Result<Context, Failure<D>> {
+        if scopes.iter().any(|s| self.principal.has(*s)) {
+            Ok(Context { tenant: self.principal.tenant, actor: self.principal.actor(), request_id: self.request_id.clone() })
+        } else {
+            let names: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
+            Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "auth.missing_scope",
+                format!(
+                    "Authorization failed. The caller has no privilege to the given resource: requires scope {}",
+                    names.join(" or ")
+                ),
+            )
+            .into())
+        }
+    }
+}
+
+impl<D: Dialect> FromRequestParts<AppState> for Caller<D> {
+    type Rejection = Failure<D>;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let principal = principal(state, &parts.headers).await?;
+        let request_id = parts.headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        Ok(Caller { principal, request_id, _dialect: PhantomData })
+    }
+}

@@ -1,0 +1,144 @@
+//! One error value for every handler, rendered per dialect: the vendor `ErrorResponse` for the
+//! self-service API, `application/problem+json` for the native API. 5xx details go to the log,
+//! never to the client.
+
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use custodian_app::AppError;
+use custodian_domain::DomainError;
+use custodian_store::StoreError;
+use std::any::Any;
+use std::marker::PhantomData;
+
+tokio::task_local! {
+    static REQUEST_ID: String;
+}
+
+/// Makes the request id available to error rendering (it is the `traceId` of vendor errors).
+pub async fn with_request_id(req: Request, next: Next) -> Response {
+    let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    REQUEST_ID.scope(id, next.run(req)).await
+}
+
+/// The id of the request being handled, if any.
+pub fn request_id() -> Option<String> {
+    REQUEST_ID.try_with(|id| id.clone()).ok().filter(|s| !s.is_empty())
+}
+
+/// An error shape of one API dialect.
+pub trait Dialect: Send + Sync + 'static {
+    fn render(error: &ApiError) -> Response;
+}
+
+/// A failed request: status, stable machine code, readable message and the offending field.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: String,
+    pub message: String,
+    pub reference: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> ApiError {
+        ApiError { status, code: code.to_owned(), message: message.into(), reference: None }
+    }
+
+    pub fn with_reference(mut self, reference: impl Into<String>) -> ApiError {
+        self.reference = Some(reference.into());
+        self
+    }
+
+    pub fn bad_request(reference: &str, message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "validation.invalid_field", message).with_reference(reference)
+    }
+
+    pub fn render<D: Dialect>(&self) -> Response {
+        if self.status.is_server_error() {
+            tracing::error!(code = %self.code, "request failed: {}", self.message);
+        }
+        D::render(self)
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> ApiError {
+        match e {
+            AppError::Domain(d) => {
+                let status = match &d {
+                    DomainError::Invalid(_) | DomainError::SignatureRequired => StatusCode::BAD_REQUEST,
+                    DomainError::ReadOnly(_) => StatusCode::FORBIDDEN,
+                    DomainError::PendingExists(_) | DomainError::NotPending { .. } => StatusCode::CONFLICT,
+                };
+                let reference = match &d {
+                    DomainError::Invalid(f) => Some(f.reference.clone()),
+                    DomainError::SignatureRequired => Some("signature.base64SvgSignature".to_owned()),
+                    _ => None,
+                };
+                let message = match &d {
+                    DomainError::Invalid(f) => format!("{} {}", f.reference, f.message),
+                    other => other.to_string(),
+                };
+                ApiError { status, code: d.code().to_owned(), message, reference }
+            }
+            AppError::NotFound(what) => {
+                ApiError::new(StatusCode::NOT_FOUND, &format!("{what}.not_found"), format!("{what} does not exist"))
+            }
+            AppError::Store(StoreError::Conflict(m)) => ApiError::new(StatusCode::CONFLICT, "concurrent_modification", m),
+            AppError::Store(other) => {
+                tracing::error!(error = %other, "storage failure");
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "unexpected system error")
+            }
+        }
+    }
+}
+
+/// An [`ApiError`] that renders in dialect `D`; handlers return `Result<T, Failure<D>>`.
+pub struct Failure<D: Dialect>(pub ApiError, PhantomData<D>);
+
+impl<D: Dialect> From<ApiError> for Failure<D> {
+    fn from(e: ApiError) -> Self {
+        Failure(e, PhantomData)
+    }
+}
+
+impl<D: Dialect> From<AppError> for Failure<D> {
+    fn from(e: AppError) -> Self {
+        Failure(e.into(), PhantomData)
+    }
+}
+
+impl<D: Dialect> IntoResponse for Failure<D> {
+    fn into_response(self) -> Response {
+        self.0.render::<D>()
+    }
+}
+
+/// The native API's error shape: RFC 9457 problem details with our code and field reference.
+pub struct Native;
+
+impl Dialect for Native {
+    fn render(e: &ApiError) -> Response {
+        let body = serde_json::json!({
+            "type": format!("https://custodian.dev/problems/{}", e.code),
+            "title": e.status.canonical_reason().unwrap_or("Error"),
+            "status": e.status.as_u16(),
+            "detail": e.message,
+            "code": e.code,
+            "reference": e.reference,
+            "requestId": request_id(),
+        });
+        let mut r = (e.status, body.to_string()).into_response();
+        r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        r
+    }
+}
+
+/// A panic in a handler becomes an opaque 500; the panic message is logged.
+pub fn panic_response(err: Box<dyn Any + Send + 'static>) -> Response {
+    let detail = err.downcast_ref::<String>().map(String::as_str).or_else(|| err.downcast_ref::<&str>().copied());
+    tracing::error!(panic = detail.unwrap_or("unknown"), "handler panicked");
+    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "unexpected system error").render::<Native>()
+}

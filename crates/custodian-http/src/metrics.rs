@@ -1,0 +1,82 @@
+//! Prometheus metrics: request counts and latency by method and matched route (never the raw
+//! path, so ids do not explode label sets), and amendments by state read from the store.
+
+use crate::state::AppState;
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// Upper bounds of the latency histogram, in seconds.
+const BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
+
+#[derive(Default)]
+struct Histogram {
+    counts: [u64; BUCKETS.len()],
+    count: u64,
+    sum: f64,
+}
+
+/// In-process counters; one instance per router.
+#[derive(Default)]
+pub struct Metrics {
+    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
+    latency: Mutex<BTreeMap<(String, String), Histogram>>,
+}
+
+impl Metrics {
+    pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        let mut r = self.requests.lock().unwrap_or_else(|e| e.into_inner());
+        *r.entry((method.to_owned(), route.to_owned(), status)).or_default() += 1;
+        drop(r);
+        let mut l = self.latency.lock().unwrap_or_else(|e| e.into_inner());
+        let h = l.entry((method.to_owned(), route.to_owned())).or_default();
+        for (i, le) in BUCKETS.iter().enumerate() {
+            if seconds <= *le {
+                h.counts[i] += 1;
+            }
+        }
+        h.count += 1;
+        h.sum += seconds;
+    }
+
+    /// The Prometheus text exposition of the HTTP metrics plus `amendments` by state.
+    pub fn render(&self, amendments: &[(String, i64)]) -> String {
+        let mut out = String::new();
+        out.push_str("# HELP custodian_http_requests_total HTTP requests by method, route and status.\n");
+        out.push_str("# TYPE custodian_http_requests_total counter\n");
+        for ((m, route, status), n) in self.requests.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+            let _ = writeln!(out, "custodian_http_requests_total{{method=\"{m}\",route=\"{route}\",status=\"{status}\"}} {n}");
+        }
+        out.push_str("# HELP custodian_http_request_duration_seconds HTTP request latency by method and route.\n");
+        out.push_str("# TYPE custodian_http_request_duration_seconds histogram\n");
+        for ((m, route), h) in self.latency.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+            let labels = format!("method=\"{m}\",route=\"{route}\"");
+            for (i, le) in BUCKETS.iter().enumerate() {
+                let _ = writeln!(out, "custodian_http_request_duration_seconds_bucket{{{labels},le=\"{le}\"}} {}", h.counts[i]);
+            }
+            let _ = writeln!(out, "custodian_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}", h.count);
+            let _ = writeln!(out, "custodian_http_request_duration_seconds_sum{{{labels}}} {}", h.sum);
+            let _ = writeln!(out, "custodian_http_request_duration_seconds_count{{{labels}}} {}", h.count);
+        }
+        out.push_str("# HELP custodian_amendments Amendments in the database by state.\n");
+        out.push_str("# TYPE custodian_amendments gauge\n");
+        for (state, n) in amendments {
+            let _ = writeln!(out, "custodian_amendments{{state=\"{state}\"}} {n}");
+        }
+        out
+    }
+}
+
+/// Middleware recording every request under its matched route.
+pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let route = req.extensions().get::<MatchedPath>().map_or("unmatched", |m| m.as_str()).to_owned();
+    let method = req.method().to_string();
+    let start = Instant::now();
+    let response = next.run(req).await;
+    state.metrics.observe(&method, &route, response.status().as_u16(), crate::elapsed_seconds(start));
+    response
+}

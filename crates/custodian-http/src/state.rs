@@ -1,0 +1,32 @@
+//! Shared state of every handler: the application services, metrics and HTTP settings.
+
+use crate::metrics::Metrics;
+use custodian_app::Services;
+use std::sync::Arc;
+
+/// HTTP-level settings.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// Largest accepted request body.
+    pub body_limit_bytes: usize,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings { body_limit_bytes: 512 * 1024 }
+    }
+}
+
+/// Cheap to clone; one per router.
+#[derive(Clone)]
+pub struct AppState {
+    pub services: Services,
+    pub metrics: Arc<Metrics>,
+    pub settings: Arc<HttpSettings>,
+}
+
+impl AppState {
+    pub fn new(services: Services, settings: HttpSettings) -> AppState {
+        AppState { services, metrics: Arc::new(Metrics::default()), settings: Arc::new(settings) }
+    }
+}

@@ -1,0 +1,149 @@
+//! Layered configuration: built-in defaults, then an optional TOML file, then `CUSTODIAN_*`
+//! environment variables (`__` separates sections: `CUSTODIAN_DATABASE__URL`). `DATABASE_URL`
+//! is honoured as a shorthand for `database.url`.
+
+use anyhow::{Context, Result};
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    /// Address to listen on.
+    pub listen: String,
+    /// Largest accepted request body in bytes.
+    pub body_limit_bytes: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// `sqlite://<path>` (default, embedded) or `postgres://user:pass@host/db`.
+    pub url: String,
+    /// SQLite `synchronous`: `full` (default; an acknowledged write survives power loss) or `normal`.
+    pub sqlite_synchronous: String,
+    /// SQLite reader connections.
+    pub sqlite_readers: u32,
+    /// PostgreSQL pool size.
+    pub pg_max_connections: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    /// `human` or `json`.
+    pub format: String,
+    /// A tracing filter such as `info` or `custodian_http=debug,info` (`RUST_LOG` overrides it).
+    pub level: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            server: ServerSettings { listen: "127.0.0.1:8080".into(), body_limit_bytes: 512 * 1024 },
+            database: DatabaseSettings {
+                url: "sqlite://custodian.db".into(),
+                sqlite_synchronous: "full".into(),
+                sqlite_readers: 4,
+                pg_max_connections: 16,
+            },
+            log: LogSettings { format: "human".into(), level: "info".into() },
+        }
+    }
+}
+
+impl Settings {
+    pub fn load(file: Option<&Path>) -> Result<Settings> {
+        let mut fig = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(file) = file {
+            if !file.exists() {
+                anyhow::bail!("configuration file {} does not exist", file.display());
+            }
+            fig = fig.merge(Toml::file(file));
+        }
+        fig = fig.merge(Env::prefixed("CUSTODIAN_").split("__").ignore(&["config"]));
+        if let Ok(url) = std::env::var("DATABASE_URL") {
+            fig = fig.merge(Serialized::default("database.url", url));
+        }
+        let settings: Settings = fig.extract().context("invalid configuration")?;
+        settings.database.sqlite_synchronous.parse::<custodian_store_sql::Synchronous>().map_err(anyhow::Error::msg)?;
+        if !matches!(settings.log.format.as_str(), "human" | "json") {
+            anyhow::bail!("log.format must be human or json, not {:?}", settings.log.format);
+        }
+        Ok(settings)
+    }
+
+    pub fn sqlite(&self) -> custodian_store_sql::SqliteSettings {
+        custodian_store_sql::SqliteSettings {
+            synchronous: self.database.sqlite_synchronous.parse().unwrap_or_default(),
+            readers: self.database.sqlite_readers,
+        }
+    }
+
+    pub fn postgres(&self) -> custodian_store_sql::PgSettings {
+        custodian_store_sql::PgSettings { max_connections: self.database.pg_max_connections }
+    }
+
+    pub fn http(&self) -> custodian_http::HttpSettings {
+        custodian_http::HttpSettings { body_limit_bytes: self.server.body_limit_bytes }
+    }
+
+    /// The settings as TOML with the database password hidden.
+    pub fn redacted_toml(&self) -> String {
+        let mut copy = self.clone();
+        copy.database.url = self.database.redacted_url();
+        toml_string(&copy)
+    }
+}
+
+fn toml_string(s: &Settings) -> String {
+    // figment has no TOML writer; the structure is small and flat enough to write by hand.
+    format!(
+        "[server]\nlisten = {:?}\nbody_limit_bytes = {}\n\n[database]\nurl = {:?}\nsqlite_synchronous = {:?}\nsqlite_readers = {}\npg_max_connections = {}\n\n[log]\nformat = {:?}\nlevel = {:?}\n",
+        s.server.listen,
+        s.server.body_limit_bytes,
+        s.database.url,
+        s.database.sqlite_synchronous,
+        s.database.sqlite_readers,
+        s.database.pg_max_connections,
+        s.log.format,
+        s.log.level
+    )
+}
+
+impl DatabaseSettings {
+    /// The URL with any password replaced by `***`.
+    pub fn redacted_url(&self) -> String {
+        match (self.url.find("://"), self.url.rfind('@')) {
+            (Some(scheme_end), Some(at)) if at > scheme_end => {
+                let userinfo = &self.url[scheme_end + 3..at];
+                let user = userinfo.split(':').next().unwrap_or_default();
+                format!("{}{}:***{}", &self.url[..scheme_end + 3], user, &self.url[at..])
+            }
+            _ => self.url.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_password_is_redacted() {
+        let d = DatabaseSettings { url: "postgres://app:s3cret@db:5432/custodian".into(), ..Settings::default().database };
+        assert_eq!(d.redacted_url(), "postgres://app:***@db:5432/custodian");
+        let s = DatabaseSettings { url: "sqlite://custodian.db".into(), ..Settings::default().database };
+        assert_eq!(s.redacted_url(), "sqlite://custodian.db");
+    }
+}

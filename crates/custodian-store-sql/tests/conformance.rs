@@ -1,0 +1,603 @@
+//! Conformance suite of the `Store` trait: every story runs against both SQLite and PostgreSQL.
+
+use custodian_domain::data::{AddressInput, ContactInput};
+use custodian_domain::{
+    Actor, ActorKind, AddressData, AmendmentId, AmendmentState, ConfigurationStatus, ContactData, CustomerId, DataDomain,
+    DomainData, DomainPolicy, PolicySet, Scope, TenantId, Transition,
+};
+use custodian_store::{AmendmentQuery, Apply, FollowUp, NewAmendment, NewApiKey, NewAudit, NewEvent, Records, Store, StoreError};
+use custodian_store_sql::{PgSettings, PgStore, SqliteSettings, SqliteStore};
+use custodian_testkit::{fresh_pg_database, fresh_sqlite_path, pg_available};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Generates, for every story, one test on a fresh SQLite file and one on a fresh PostgreSQL database.
+macro_rules! conformance {
+    ($($story:ident => $on_sqlite:ident, $on_postgres:ident;)*) => {$(
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn $on_sqlite() {
+            let (_dir, path) = fresh_sqlite_path();
+            let path = path.to_str().expect("temp path is UTF-8");
+            let store = SqliteStore::open(path, SqliteSettings::default()).await.expect("open SQLite store");
+            $story(Arc::new(store)).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn $on_postgres() {
+            if !pg_available() {
+                eprintln!("skipping: PostgreSQL server binaries not found");
+                return;
+            }
+            let store = PgStore::connect(&fresh_pg_database().await, PgSettings::default()).await.expect("connect PgStore");
+            $story(Arc::new(store)).await;
+        }
+    )*};
+}
+
+conformance! {
+    created_customer_reads_back_its_initial_data =>
+        a_created_customer_reads_back_its_initial_data_at_version_one_on_sqlite,
+        a_created_customer_reads_back_its_initial_data_at_version_one_on_postgres;
+    tenants_are_isolated =>
+        another_tenant_can_neither_see_nor_change_a_customer_or_amendment_on_sqlite,
+        another_tenant_can_neither_see_nor_change_a_customer_or_amendment_on_postgres;
+    one_pending_amendment_per_domain =>
+        a_second_pending_amendment_for_the_same_domain_is_refused_on_sqlite,
+        a_second_pending_amendment_for_the_same_domain_is_refused_on_postgres;
+    approval_applies_and_decides_once =>
+        approving_applies_the_data_and_a_second_decision_is_refused_on_sqlite,
+        approving_applies_the_data_and_a_second_decision_is_refused_on_postgres;
+    stale_apply_changes_nothing =>
+        a_change_against_a_stale_version_conflicts_and_writes_nothing_on_sqlite,
+        a_change_against_a_stale_version_conflicts_and_writes_nothing_on_postgres;
+    events_are_numbered_per_customer =>
+        events_are_numbered_one_two_three_per_customer_on_sqlite,
+        events_are_numbered_one_two_three_per_customer_on_postgres;
+    concurrent_submissions_admit_one =>
+        fifty_concurrent_pending_submissions_admit_exactly_one_on_sqlite,
+        fifty_concurrent_pending_submissions_admit_exactly_one_on_postgres;
+    concurrent_decisions_admit_one =>
+        of_two_racing_decisions_exactly_one_wins_and_is_stored_on_sqlite,
+        of_two_racing_decisions_exactly_one_wins_and_is_stored_on_postgres;
+    policies_round_trip =>
+        policies_start_empty_and_read_back_what_was_set_on_sqlite,
+        policies_start_empty_and_read_back_what_was_set_on_postgres;
+    api_keys_are_found_by_hash =>
+        api_keys_are_found_by_hash_and_a_duplicate_prefix_conflicts_on_sqlite,
+        api_keys_are_found_by_hash_and_a_duplicate_prefix_conflicts_on_postgres;
+    amendment_queue_filters_and_pages =>
+        the_amendment_queue_filters_by_domain_and_state_and_pages_by_cursor_on_sqlite,
+        the_amendment_queue_filters_by_domain_and_state_and_pages_by_cursor_on_postgres;
+    amendments_are_counted_by_state =>
+        amendments_are_counted_by_state_on_sqlite,
+        amendments_are_counted_by_state_on_postgres;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures
+
+const T0: i64 = 1_700_000_000_000;
+
+fn contact(email: &str) -> DomainData {
+    DomainData::Contact(ContactData::parse(ContactInput { email: Some(email), ..Default::default() }).expect("valid contact"))
+}
+
+fn address(city: &str) -> DomainData {
+    let input = AddressInput {
+        street: Some("Am Bahnhof"),
+        house_number: Some("90"),
+        zip_code: Some("12133"),
+        city: Some(city),
+        country_code: Some("DE"),
+        ..Default::default()
+    };
+    DomainData::Address(Box::new(AddressData::parse(input).expect("valid address")))
+}
+
+fn staff() -> Actor {
+    Actor::new(ActorKind::Staff, "alice")
+}
+
+fn app() -> Actor {
+    Actor::new(ActorKind::ApiKey, "ck_test")
+}
+
+fn audit(customer: Option<CustomerId>, action: &str, amendment: Option<AmendmentId>) -> NewAudit {
+    NewAudit {
+        customer_id: customer,
+        actor: staff(),
+        action: action.into(),
+        domain: Some(DataDomain::Contact),
+        amendment_id: amendment,
+        changes: Vec::new(),
+        at_ms: T0,
+        request_id: Some("req-1".into()),
+    }
+}
+
+fn event(event_type: &str) -> NewEvent {
+    NewEvent { event_type: event_type.into(), payload: serde_json::json!({ "type": event_type }), at_ms: T0, request_id: None }
+}
+
+/// One audit entry and one event, as every change writes.
+fn records(customer: CustomerId, action: &str) -> Records {
+    Records { audit: vec![audit(Some(customer), action, None)], events: vec![event(action)] }
+}
+
+fn follow_up(customer: CustomerId, action: &'static str) -> FollowUp {
+    Box::new(move |id| Records { audit: vec![audit(Some(customer), action, Some(id))], events: vec![event(action)] })
+}
+
+fn apply(data: &DomainData, expected_version: i64) -> Apply {
+    Apply { data: data.clone(), expected_version, at_ms: T0 + 1 }
+}
+
+fn new_amendment(tenant: TenantId, customer: CustomerId, state: AmendmentState, proposed: DomainData) -> NewAmendment {
+    NewAmendment {
+        tenant_id: tenant,
+        customer_id: customer,
+        state,
+        proposed,
+        signature: None,
+        base_version: 0,
+        submitted_by: app(),
+        submitted_at_ms: T0,
+    }
+}
+
+fn transition(id: AmendmentId, to: AmendmentState) -> Transition {
+    Transition { id, to, by: staff(), at_ms: T0 + 5, reason: None }
+}
+
+/// A new tenant with one customer that has no data, audit entries or events.
+async fn tenant_with_customer(store: &dyn Store, name: &str) -> (TenantId, CustomerId) {
+    let tenant = store.create_tenant(name, T0).await.expect("create tenant").id;
+    let customer =
+        store.create_customer(tenant, Vec::new(), T0, Box::new(|_| Records::default())).await.expect("create customer");
+    (tenant, customer)
+}
+
+/// Submits a pending amendment (writing one audit entry and one event) and returns its id.
+async fn submit_pending(store: &dyn Store, tenant: TenantId, customer: CustomerId, data: DomainData) -> AmendmentId {
+    let new = new_amendment(tenant, customer, AmendmentState::Pending, data);
+    store.submit_amendment(new, None, follow_up(customer, "amendment.submitted")).await.expect("submit pending amendment")
+}
+
+async fn audit_len(store: &dyn Store, tenant: TenantId, customer: CustomerId) -> usize {
+    store.list_audit(tenant, customer, None, 1000).await.expect("list audit").len()
+}
+
+async fn events_len(store: &dyn Store, tenant: TenantId, customer: CustomerId) -> usize {
+    store.list_events(tenant, customer).await.expect("list events").len()
+}
+
+fn ids(amendments: &[custodian_domain::Amendment]) -> Vec<AmendmentId> {
+    amendments.iter().map(|a| a.id).collect()
+}
+
+fn query() -> AmendmentQuery {
+    AmendmentQuery { limit: 100, ..Default::default() }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stories
+
+async fn created_customer_reads_back_its_initial_data(store: Arc<dyn Store>) {
+    let tenant = store.create_tenant("Studio A", T0).await.unwrap().id;
+    let (c, a) = (contact("anna@example.com"), address("Munich"));
+    let customer = store
+        .create_customer(tenant, vec![apply(&c, 0), apply(&a, 0)], T0, Box::new(|id| records(id, "customer.created")))
+        .await
+        .unwrap();
+
+    let got = store.get_customer(tenant, customer).await.unwrap();
+    assert_eq!(got.id, customer);
+    assert_eq!(got.tenant_id, tenant);
+    assert_eq!(got.created_ms, T0);
+    assert_eq!(got.data(DataDomain::Contact), Some(&c));
+    assert_eq!(got.data(DataDomain::Address), Some(&a));
+    assert_eq!(got.version(DataDomain::Contact), 1);
+    assert_eq!(got.version(DataDomain::Address), 1);
+    assert_eq!(got.version(DataDomain::Master), 0);
+    assert_eq!(got.data(DataDomain::Master), None);
+    assert_eq!(got.domains.len(), 2);
+
+    let audit = store.list_audit(tenant, customer, None, 100).await.unwrap();
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0].action, "customer.created");
+    assert_eq!(audit[0].customer_id, Some(customer));
+    assert_eq!(audit[0].actor, staff());
+    assert_eq!(audit[0].request_id.as_deref(), Some("req-1"));
+    assert_eq!(events_len(&*store, tenant, customer).await, 1);
+
+    let listed = store.list_customers(tenant, None, 10).await.unwrap();
+    assert_eq!(listed, vec![got]);
+}
+
+async fn tenants_are_isolated(store: Arc<dyn Store>) {
+    let store = &*store;
+    let (a, a_customer) = tenant_with_customer(store, "Studio A").await;
+    let (b, b_customer) = tenant_with_customer(store, "Studio B").await;
+    let a_amendment = submit_pending(store, a, a_customer, contact("a@example.com")).await;
+    let a_audit = audit_len(store, a, a_customer).await;
+
+    assert!(matches!(store.get_customer(b, a_customer).await, Err(StoreError::NotFound)));
+    assert!(matches!(store.get_amendment(b, a_amendment).await, Err(StoreError::NotFound)));
+    assert!(store.pending_amendment(b, a_customer, DataDomain::Contact).await.unwrap().is_none());
+
+    let foreign = new_amendment(b, a_customer, AmendmentState::Pending, contact("b@example.com"));
+    let r = store.submit_amendment(foreign, None, follow_up(a_customer, "amendment.submitted")).await;
+    assert!(matches!(r, Err(StoreError::NotFound)), "{r:?}");
+
+    let approve = transition(a_amendment, AmendmentState::Approved);
+    let r = store
+        .decide_amendment(b, a_customer, &approve, Some(apply(&contact("b@example.com"), 0)), records(a_customer, "x"))
+        .await;
+    assert!(matches!(r, Err(StoreError::NotFound)), "{r:?}");
+    // Tenant B's own customer with tenant A's amendment id must not decide it either.
+    let r = store.decide_amendment(b, b_customer, &approve, None, Records::default()).await;
+    assert!(matches!(r, Err(StoreError::NotFound | StoreError::NotPending)), "{r:?}");
+
+    let r = store.apply_change(b, a_customer, apply(&contact("b@example.com"), 0), records(a_customer, "x")).await;
+    assert!(matches!(r, Err(StoreError::NotFound)), "{r:?}");
+
+    assert!(store.list_audit(b, a_customer, None, 100).await.unwrap().is_empty());
+    assert!(store.list_events(b, a_customer).await.unwrap().is_empty());
+    assert!(store.list_amendments(b, &query()).await.unwrap().is_empty());
+    assert!(store.list_customers(b, None, 100).await.unwrap().iter().all(|c| c.id != a_customer));
+
+    // Tenant A's data is untouched.
+    let amendment = store.get_amendment(a, a_amendment).await.unwrap();
+    assert_eq!(amendment.state, AmendmentState::Pending);
+    assert_eq!(store.get_customer(a, a_customer).await.unwrap().version(DataDomain::Contact), 0);
+    assert_eq!(audit_len(store, a, a_customer).await, a_audit);
+    assert_eq!(events_len(store, a, a_customer).await, 1);
+    assert_eq!(ids(&store.list_amendments(a, &query()).await.unwrap()), vec![a_amendment]);
+}
+
+async fn one_pending_amendment_per_domain(store: Arc<dyn Store>) {
+    let store = &*store;
+    let (tenant, customer) = tenant_with_customer(store, "Studio A").await;
+    let first = submit_pending(store, tenant, customer, contact("one@example.com")).await;
+    assert_eq!(audit_len(store, tenant, customer).await, 1);
+
+    let second = new_amendment(tenant, customer, AmendmentState::Pending, contact("two@example.com"));
+    let r = store.submit_amendment(second, None, follow_up(customer, "amendment.submitted")).await;
+    assert!(matches!(r, Err(StoreError::PendingExists)), "{r:?}");
+    assert_eq!(audit_len(store, tenant, customer).await, 1, "the refused submission wrote audit entries");
+    assert_eq!(events_len(store, tenant, customer).await, 1, "the refused submission wrote events");
+    assert_eq!(ids(&store.list_amendments(tenant, &query()).await.unwrap()), vec![first]);
+    let pending = store.pending_amendment(tenant, customer, DataDomain::Contact).await.unwrap().expect("still pending");
+    assert_eq!(pending.id, first);
+    assert_eq!(pending.proposed, contact("one@example.com"));
+
+    // Another domain may have its own pending amendment.
+    let other = submit_pending(store, tenant, customer, address("Berlin")).await;
+    assert_ne!(other, first);
+
+    // A change applied at once is never pending, so it does not collide.
+    let direct = contact("direct@example.com");
+    let applied = new_amendment(tenant, customer, AmendmentState::Applied, direct.clone());
+    let id = store
+        .submit_amendment(applied, Some(apply(&direct, 0)), follow_up(customer, "amendment.applied"))
+        .await
+        .expect("an applied amendment beside a pending one");
+    assert_eq!(store.get_amendment(tenant, id).await.unwrap().state, AmendmentState::Applied);
+    let got = store.get_customer(tenant, customer).await.unwrap();
+    assert_eq!(got.data(DataDomain::Contact), Some(&direct));
+    assert_eq!(got.version(DataDomain::Contact), 1);
+    assert_eq!(audit_len(store, tenant, customer).await, 3);
+    assert_eq!(events_len(store, tenant, customer).await, 3);
+}
+
+async fn approval_applies_and_decides_once(store: Arc<dyn Store>) {
+    let store = &*store;
+    let (tenant, customer) = tenant_with_customer(store, "Studio A").await;
+    let proposed = contact("new@example.com");
+    let id = submit_pending(store, tenant, customer, proposed.clone()).await;
+
+    let amendment = store.get_amendment(tenant, id).await.unwrap();
+    assert_eq!(
+        (amendment.state, amendment.customer_id, amendment.domain),
+        (AmendmentState::Pending, customer, DataDomain::Contact)
+    );
+    assert_eq!(amendment.submitted_by, app());
+    assert_eq!(amendment.decided_by, None);
+
+    let approve = amendment.approve(&staff(), T0 + 5).unwrap();
+    let mut recs = records(customer, "amendment.approved");
+    recs.audit[0].amendment_id = Some(id);
+    store.decide_amendment(tenant, customer, &approve, Some(apply(&amendment.proposed, 0)), recs).await.unwrap();
+
+    let decided = store.get_amendment(tenant, id).await.unwrap();
+    assert_eq!(decided.state, AmendmentState::Approved);
+    assert_eq!(decided.decided_by, Some(staff()));
+    assert_eq!(decided.decided_at_ms, Some(T0 + 5));
+    assert_eq!(decided.rejection_reason, None);
+    let got = store.get_customer(tenant, customer).await.unwrap();
+    assert_eq!(got.data(DataDomain::Contact), Some(&proposed));
+    assert_eq!(got.version(DataDomain::Contact), 1);
+    assert_eq!(got.updated_ms, T0 + 1);
+    let audit = store.list_audit(tenant, customer, None, 100).await.unwrap();
+    assert_eq!(audit.iter().map(|a| a.action.as_str()).collect::<Vec<_>>(), ["amendment.submitted", "amendment.approved"]);
+    assert_eq!(audit[1].amendment_id, Some(id));
+    let events = store.list_events(tenant, customer).await.unwrap();
+    assert_eq!(events.iter().map(|e| e.event_type.as_str()).collect::<Vec<_>>(), ["amendment.submitted", "amendment.approved"]);
+    assert!(store.pending_amendment(tenant, customer, DataDomain::Contact).await.unwrap().is_none());
+
+    // A late rejection loses: nothing changes.
+    let reject = Transition { reason: Some("too late".into()), ..transition(id, AmendmentState::Rejected) };
+    let r = store.decide_amendment(tenant, customer, &reject, None, records(customer, "amendment.rejected")).await;
+    assert!(matches!(r, Err(StoreError::NotPending)), "{r:?}");
+    assert_eq!(store.get_amendment(tenant, id).await.unwrap(), decided);
+    assert_eq!(store.get_customer(tenant, customer).await.unwrap(), got);
+    assert_eq!(audit_len(store, tenant, customer).await, 2);
+    assert_eq!(events_len(store, tenant, customer).await, 2);
+
+    // A rejection of another pending amendment stores its reason and applies nothing.
+    let other = submit_pending(store, tenant, customer, contact("other@example.com")).await;
+    let reject = Transition { reason: Some("not yours".into()), ..transition(other, AmendmentState::Rejected) };
+    store.decide_amendment(tenant, customer, &reject, None, records(customer, "amendment.rejected")).await.unwrap();
+    let rejected = store.get_amendment(tenant, other).await.unwrap();
+    assert_eq!(rejected.state, AmendmentState::Rejected);
+    assert_eq!(rejected.rejection_reason.as_deref(), Some("not yours"));
+    assert_eq!(store.get_customer(tenant, customer).await.unwrap().data(DataDomain::Contact), Some(&proposed));
+}
+
+async fn stale_apply_changes_nothing(store: Arc<dyn Store>) {
+    let store = &*store;
+    let (tenant, customer) = tenant_with_customer(store, "Studio A").await;
+    store
+        .apply_change(tenant, customer, apply(&contact("v1@example.com"), 0), records(customer, "customer.updated"))
+        .await
+        .unwrap();
+    store
+        .apply_change(tenant, customer, apply(&contact("v2@example.com"), 1), records(customer, "customer.updated"))
+        .await
+        .unwrap();
+    let before = store.get_customer(tenant, customer).await.unwrap();
+    assert_eq!(before.version(DataDomain::Contact), 2);
+    assert_eq!(before.data(DataDomain::Contact), Some(&contact("v2@example.com")));
+    let audit_before = store.list_audit(tenant, customer, None, 100).await.unwrap();
+    let events_before = store.list_events(tenant, customer).await.unwrap();
+    assert_eq!((audit_before.len(), events_before.len()), (2, 2));
+
+    // Too old, the first-write form on existing data, and a version from the future.
+    for (domain_data, expected) in
+        [(contact("stale@example.com"), 1), (contact("stale@example.com"), 0), (contact("x@example.com"), 3)]
+    {
+        let r = store.apply_change(tenant, customer, apply(&domain_data, expected), records(customer, "customer.updated")).await;
+        assert!(matches!(r, Err(StoreError::VersionConflict)), "expected_version {expected}: {r:?}");
+    }
+    // A domain without data is at version 0, not 1.
+    let r = store.apply_change(tenant, customer, apply(&address("Berlin"), 1), records(customer, "customer.updated")).await;
+    assert!(matches!(r, Err(StoreError::VersionConflict)), "{r:?}");
+
+    assert_eq!(store.get_customer(tenant, customer).await.unwrap(), before);
+    assert_eq!(store.list_audit(tenant, customer, None, 100).await.unwrap(), audit_before);
+    assert_eq!(store.list_events(tenant, customer).await.unwrap(), events_before);
+}
+
+async fn events_are_numbered_per_customer(store: Arc<dyn Store>) {
+    let store = &*store;
+    let tenant = store.create_tenant("Studio A", T0).await.unwrap().id;
+    let customer = store
+        .create_customer(tenant, vec![apply(&contact("a@example.com"), 0)], T0, Box::new(|id| records(id, "customer.created")))
+        .await
+        .unwrap();
+    let mut two = records(customer, "customer.updated");
+    two.events.push(event("customer.contact_changed"));
+    store.apply_change(tenant, customer, apply(&contact("b@example.com"), 1), two).await.unwrap();
+    submit_pending(store, tenant, customer, contact("c@example.com")).await;
+    let (other_tenant, other) = tenant_with_customer(store, "Studio B").await;
+    store
+        .apply_change(other_tenant, other, apply(&contact("o@example.com"), 0), records(other, "customer.updated"))
+        .await
+        .unwrap();
+
+    let events = store.list_events(tenant, customer).await.unwrap();
+    assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2, 3, 4]);
+    assert_eq!(
+        events.iter().map(|e| e.event_type.as_str()).collect::<Vec<_>>(),
+        ["customer.created", "customer.updated", "customer.contact_changed", "amendment.submitted"]
+    );
+    for e in &events {
+        assert_eq!(e.customer_id, customer);
+        assert_eq!(e.payload["sequence"], serde_json::json!(e.seq), "{e:?}");
+        assert_eq!(e.payload["type"], serde_json::json!(e.event_type), "{e:?}");
+        assert_eq!(e.at_ms, T0);
+    }
+    let other_events = store.list_events(other_tenant, other).await.unwrap();
+    assert_eq!(other_events.iter().map(|e| e.seq).collect::<Vec<_>>(), [1]);
+    assert_eq!(other_events[0].payload["sequence"], serde_json::json!(1));
+}
+
+async fn concurrent_submissions_admit_one(store: Arc<dyn Store>) {
+    let (tenant, customer) = tenant_with_customer(&*store, "Studio A").await;
+    let tasks: Vec<_> = (0..50)
+        .map(|i| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                let data = contact(&format!("racer{i}@example.com"));
+                let new = new_amendment(tenant, customer, AmendmentState::Pending, data);
+                store.submit_amendment(new, None, follow_up(customer, "amendment.submitted")).await
+            })
+        })
+        .collect();
+    let (mut ok, mut pending_exists, mut other) = (Vec::new(), 0, Vec::new());
+    for task in tasks {
+        match task.await.expect("task panicked") {
+            Ok(id) => ok.push(id),
+            Err(StoreError::PendingExists) => pending_exists += 1,
+            Err(e) => other.push(e.to_string()),
+        }
+    }
+    assert!(other.is_empty(), "unexpected errors: {other:?}");
+    assert_eq!((ok.len(), pending_exists), (1, 49));
+    let stored = store.list_amendments(tenant, &query()).await.unwrap();
+    assert_eq!(ids(&stored), ok);
+    assert_eq!(audit_len(&*store, tenant, customer).await, 1);
+    assert_eq!(events_len(&*store, tenant, customer).await, 1);
+}
+
+async fn concurrent_decisions_admit_one(store: Arc<dyn Store>) {
+    let (tenant, _) = tenant_with_customer(&*store, "Studio A").await;
+    for round in 0..5 {
+        let customer = store.create_customer(tenant, Vec::new(), T0, Box::new(|_| Records::default())).await.unwrap();
+        let proposed = contact(&format!("round{round}@example.com"));
+        let id = submit_pending(&*store, tenant, customer, proposed.clone()).await;
+
+        let approve = {
+            let store = Arc::clone(&store);
+            let proposed = proposed.clone();
+            tokio::spawn(async move {
+                let t = transition(id, AmendmentState::Approved);
+                store
+                    .decide_amendment(tenant, customer, &t, Some(apply(&proposed, 0)), records(customer, "amendment.approved"))
+                    .await
+            })
+        };
+        let withdraw = {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                let t = Transition { by: app(), ..transition(id, AmendmentState::Withdrawn) };
+                store.decide_amendment(tenant, customer, &t, None, records(customer, "amendment.withdrawn")).await
+            })
+        };
+        let (approved, withdrawn) = (approve.await.unwrap(), withdraw.await.unwrap());
+        let winner = match (&approved, &withdrawn) {
+            (Ok(()), Err(StoreError::NotPending)) => AmendmentState::Approved,
+            (Err(StoreError::NotPending), Ok(())) => AmendmentState::Withdrawn,
+            other => panic!("round {round}: expected exactly one winner and one NotPending, got {other:?}"),
+        };
+        let stored = store.get_amendment(tenant, id).await.unwrap();
+        assert_eq!(stored.state, winner);
+        let got = store.get_customer(tenant, customer).await.unwrap();
+        if winner == AmendmentState::Approved {
+            assert_eq!(stored.decided_by, Some(staff()));
+            assert_eq!((got.version(DataDomain::Contact), got.data(DataDomain::Contact)), (1, Some(&proposed)));
+        } else {
+            assert_eq!(stored.decided_by, Some(app()));
+            assert_eq!((got.version(DataDomain::Contact), got.data(DataDomain::Contact)), (0, None));
+        }
+        assert_eq!(audit_len(&*store, tenant, customer).await, 2, "round {round}: only the winner writes audit entries");
+        assert_eq!(events_len(&*store, tenant, customer).await, 2, "round {round}: only the winner writes events");
+    }
+}
+
+async fn policies_round_trip(store: Arc<dyn Store>) {
+    let store = &*store;
+    let (tenant, _) = tenant_with_customer(store, "Studio A").await;
+    let (other, _) = tenant_with_customer(store, "Studio B").await;
+    assert_eq!(store.policies(tenant).await.unwrap(), PolicySet::default());
+    assert!(store.policies(tenant).await.unwrap().0.is_empty());
+
+    let policy_records = || Records { audit: vec![audit(None, "policy.changed", None)], events: Vec::new() };
+    let read_signed = DomainPolicy { status: ConfigurationStatus::Read, require_signature: true };
+    store.set_policy(tenant, DataDomain::Payment, read_signed, policy_records()).await.unwrap();
+    let direct = DomainPolicy { status: ConfigurationStatus::ChangesWithoutVerification, require_signature: false };
+    store.set_policy(tenant, DataDomain::Contact, direct, policy_records()).await.unwrap();
+    let expected = PolicySet(BTreeMap::from([(DataDomain::Payment, read_signed), (DataDomain::Contact, direct)]));
+    assert_eq!(store.policies(tenant).await.unwrap(), expected);
+
+    // Setting again replaces the domain's policy.
+    let verified = DomainPolicy { status: ConfigurationStatus::ChangesRequireVerification, require_signature: true };
+    store.set_policy(tenant, DataDomain::Payment, verified, policy_records()).await.unwrap();
+    let got = store.policies(tenant).await.unwrap();
+    assert_eq!(got.0.len(), 2);
+    assert_eq!(got.get(DataDomain::Payment), verified);
+    assert_eq!(got.get(DataDomain::Contact), direct);
+
+    assert_eq!(store.policies(other).await.unwrap(), PolicySet::default());
+    let r = store.set_policy(TenantId(tenant.0 + 1000), DataDomain::Contact, direct, policy_records()).await;
+    assert!(matches!(r, Err(StoreError::NotFound)), "{r:?}");
+}
+
+async fn api_keys_are_found_by_hash(store: Arc<dyn Store>) {
+    let store = &*store;
+    let (tenant, _) = tenant_with_customer(store, "Studio A").await;
+    let key = |prefix: &str, hash: &str| NewApiKey {
+        tenant_id: tenant,
+        prefix: prefix.into(),
+        key_hash: hash.into(),
+        scopes: vec![Scope::SelfServiceRead, Scope::StaffReview],
+        label: "booking app".into(),
+        created_ms: T0,
+    };
+    let hash = "a".repeat(64);
+    let inserted = store.insert_api_key(key("ck_one", &hash)).await.unwrap();
+    assert_eq!(inserted.prefix, "ck_one");
+
+    let found = store.find_api_key(&hash).await.unwrap().expect("key is found by its hash");
+    assert_eq!(found, inserted);
+    assert_eq!(found.tenant_id, tenant);
+    assert_eq!(found.scopes, [Scope::SelfServiceRead, Scope::StaffReview]);
+    assert_eq!(found.label, "booking app");
+    assert_eq!(store.find_api_key(&"b".repeat(64)).await.unwrap(), None);
+
+    let r = store.insert_api_key(key("ck_one", &"c".repeat(64))).await;
+    assert!(matches!(r, Err(StoreError::Conflict(_))), "duplicate prefix: {r:?}");
+    let r = store.insert_api_key(key("ck_two", &hash)).await;
+    assert!(matches!(r, Err(StoreError::Conflict(_))), "duplicate hash: {r:?}");
+    assert_eq!(store.find_api_key(&"c".repeat(64)).await.unwrap(), None);
+}
+
+async fn amendment_queue_filters_and_pages(store: Arc<dyn Store>) {
+    let store = &*store;
+    let (tenant, c1) = tenant_with_customer(store, "Studio A").await;
+    let c2 = store.create_customer(tenant, Vec::new(), T0, Box::new(|_| Records::default())).await.unwrap();
+    let submit = |customer, state, data: DomainData, apply_it: bool| async move {
+        let new = new_amendment(tenant, customer, state, data.clone());
+        let change = apply_it.then(|| apply(&data, 0));
+        store.submit_amendment(new, change, follow_up(customer, "amendment.submitted")).await.unwrap()
+    };
+    let a1 = submit(c1, AmendmentState::Pending, contact("a1@example.com"), false).await;
+    let a2 = submit(c1, AmendmentState::Pending, address("Berlin"), false).await;
+    let a3 = submit(c2, AmendmentState::Pending, contact("a3@example.com"), false).await;
+    let a4 = submit(c1, AmendmentState::Applied, contact("a4@example.com"), true).await;
+    let a5 = submit(c2, AmendmentState::Applied, address("Hamburg"), true).await;
+    let a6 = submit(c2, AmendmentState::Withdrawn, contact("a6@example.com"), false).await;
+    let all = [a1, a2, a3, a4, a5, a6];
+    assert!(all.windows(2).all(|w| w[0] < w[1]), "ids ascend: {all:?}");
+
+    let list = |q: AmendmentQuery| async move { ids(&store.list_amendments(tenant, &q).await.unwrap()) };
+    assert_eq!(list(query()).await, all);
+    assert_eq!(list(AmendmentQuery { domain: Some(DataDomain::Contact), ..query() }).await, [a1, a3, a4, a6]);
+    assert_eq!(list(AmendmentQuery { domain: Some(DataDomain::Master), ..query() }).await, []);
+    assert_eq!(list(AmendmentQuery { state: Some(AmendmentState::Pending), ..query() }).await, [a1, a2, a3]);
+    assert_eq!(list(AmendmentQuery { state: Some(AmendmentState::Applied), ..query() }).await, [a4, a5]);
+    let pending_contact = AmendmentQuery { domain: Some(DataDomain::Contact), state: Some(AmendmentState::Pending), ..query() };
+    assert_eq!(list(pending_contact).await, [a1, a3]);
+    assert_eq!(list(AmendmentQuery { customer: Some(c2), ..query() }).await, [a3, a5, a6]);
+
+    // Pages of two, following the cursor.
+    let page = |after| AmendmentQuery { after, limit: 2, ..Default::default() };
+    assert_eq!(list(page(None)).await, [a1, a2]);
+    assert_eq!(list(page(Some(a2))).await, [a3, a4]);
+    assert_eq!(list(page(Some(a4))).await, [a5, a6]);
+    assert_eq!(list(page(Some(a6))).await, []);
+    let contact_after_a1 = AmendmentQuery { domain: Some(DataDomain::Contact), after: Some(a1), limit: 1, ..Default::default() };
+    assert_eq!(list(contact_after_a1).await, [a3]);
+}
+
+async fn amendments_are_counted_by_state(store: Arc<dyn Store>) {
+    let store = &*store;
+    assert!(store.count_amendments_by_state().await.unwrap().is_empty());
+    let (tenant, c1) = tenant_with_customer(store, "Studio A").await;
+    let (other, c2) = tenant_with_customer(store, "Studio B").await;
+    let p1 = submit_pending(store, tenant, c1, contact("p1@example.com")).await;
+    submit_pending(store, tenant, c1, address("Berlin")).await;
+    submit_pending(store, other, c2, contact("p3@example.com")).await;
+    for (state, customer, t) in
+        [(AmendmentState::Applied, c1, tenant), (AmendmentState::Applied, c2, other), (AmendmentState::Rejected, c2, other)]
+    {
+        let new = new_amendment(t, customer, state, contact("x@example.com"));
+        store.submit_amendment(new, None, follow_up(customer, "amendment.submitted")).await.unwrap();
+    }
+    store.decide_amendment(tenant, c1, &transition(p1, AmendmentState::Approved), None, Records::default()).await.unwrap();
+
+    let counts: BTreeMap<String, i64> = store.count_amendments_by_state().await.unwrap().into_iter().collect();
+    let expected: BTreeMap<String, i64> =
+        [("applied", 2), ("approved", 1), ("pending", 2), ("rejected", 1)].into_iter().map(|(s, n)| (s.to_owned(), n)).collect();
+    assert_eq!(counts, expected);
+}
