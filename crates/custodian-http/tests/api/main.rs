@@ -1,0 +1,7 @@
+//! Integration tests of the HTTP surface: the real router in-process, a fresh database per test,
+//! every scenario on SQLite and on PostgreSQL (see `both_backends!`).
+
+#[macro_use]
+mod helpers;
+mod native;
+mod self_service;
