@@ -1,0 +1,244 @@
+//! The `custodian` binary as operators run it: CLI key management, several server processes on one
+//! PostgreSQL, and durability of acknowledged writes when the process is killed.
+
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_custodian");
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A running `custodian serve`; killed (SIGKILL) on drop.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn command(db_url: &str) -> Command {
+    let mut c = Command::new(BIN);
+    c.env("CUSTODIAN_DATABASE__URL", db_url).env("CUSTODIAN_LOG__LEVEL", "warn").env_remove("DATABASE_URL");
+    c
+}
+
+async fn start(db_url: &str, demo_keys: Option<&Path>) -> Server {
+    let port = free_port();
+    let mut c = command(db_url);
+    c.arg("serve").arg("--listen").arg(format!("127.0.0.1:{port}"));
+    if let Some(keys) = demo_keys {
+        c.arg("--demo").arg("--demo-keys-file").arg(keys);
+    }
+    let child = c.stdout(Stdio::null()).stderr(Stdio::inherit()).spawn().unwrap();
+    let server = Server { child, base: format!("http://127.0.0.1:{port}") };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(r) = reqwest::get(format!("{}/ready", server.base)).await
+            && r.status() == 200
+        {
+            return server;
+        }
+        assert!(Instant::now() < deadline, "server did not become ready");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn run(db_url: &str, args: &[&str]) -> String {
+    let out = command(db_url).args(args).output().unwrap();
+    assert!(out.status.success(), "custodian {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn demo_keys(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn sqlite_url(dir: &tempfile::TempDir) -> (String, PathBuf) {
+    let path = dir.path().join("custodian.db");
+    (format!("sqlite://{}", path.display()), path)
+}
+
+#[tokio::test]
+async fn a_key_created_by_the_cli_works_once_and_only_its_hash_is_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, path) = sqlite_url(&dir);
+    assert!(run(&url, &["migrate"]).contains("up to date"));
+    let tenant = run(&url, &["tenants", "create", "--name", "CLI Studio"]).trim().to_owned();
+    assert_eq!(tenant, "1");
+    let key = run(&url, &["keys", "create", "--tenant", &tenant, "--scope", "CUSTOMER_SELF_SERVICE_READ", "--label", "app"]);
+    let key = key.trim();
+    assert!(key.starts_with("cus_"), "{key}");
+    let bad = command(&url).args(["keys", "create", "--tenant", "1", "--scope", "EVERYTHING"]).output().unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown scope"));
+
+    let raw = std::fs::read(&path).unwrap();
+    let wal = std::fs::read(path.with_extension("db-wal")).unwrap_or_default();
+    let needle = key.as_bytes();
+    for bytes in [&raw, &wal] {
+        assert!(!bytes.windows(needle.len()).any(|w| w == needle), "the key itself must not be stored");
+    }
+    use sha2::Digest;
+    let hash = hex::encode(sha2::Sha256::digest(key.as_bytes()));
+    let found = raw.windows(hash.len()).any(|w| w == hash.as_bytes()) || wal.windows(hash.len()).any(|w| w == hash.as_bytes());
+    assert!(found, "the SHA-256 of the key is stored");
+
+    let server = start(&url, None).await;
+    let client = reqwest::Client::new();
+    let ok = client.head(format!("{}/v1/customers/1/self-service/contact-data", server.base)).header("X-API-KEY", key).send().await.unwrap();
+    assert_eq!(ok.status(), 200);
+    let no = client.head(format!("{}/v1/customers/1/self-service/contact-data", server.base)).header("X-API-KEY", "cus_x_y").send().await.unwrap();
+    assert_eq!(no.status(), 401);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_one_pending_rule_holds_across_two_server_processes_on_one_postgres() {
+    if !custodian_testkit::pg_available() {
+        eprintln!("PostgreSQL not found: skipping");
+        return;
+    }
+    let url = custodian_testkit::fresh_pg_database().await;
+    let dir = tempfile::tempdir().unwrap();
+    let keys_path = dir.path().join("keys.json");
+    let a = start(&url, Some(&keys_path)).await;
+    let b = start(&url, None).await;
+    let keys = demo_keys(&keys_path);
+    let tenant = &keys["tenants"][0];
+    let key = tenant["selfServiceKey"].as_str().unwrap().to_owned();
+    let customer = tenant["customers"][0].as_i64().unwrap();
+    let client = reqwest::Client::new();
+    let body = json!({ "street": "Am Bahnhof", "houseNumber": "90", "zipCode": "12133", "city": "Munich", "countryCode": "DE" });
+    let mut tasks = Vec::new();
+    for i in 0..50 {
+        let base = if i % 2 == 0 { a.base.clone() } else { b.base.clone() };
+        let (client, key, body) = (client.clone(), key.clone(), body.clone());
+        tasks.push(tokio::spawn(async move {
+            client
+                .post(format!("{base}/v1/customers/{customer}/self-service/address-data"))
+                .header("X-API-KEY", key)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }));
+    }
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    let ok = statuses.iter().filter(|s| **s == 200).count();
+    let conflict = statuses.iter().filter(|s| **s == 409).count();
+    assert_eq!((ok, conflict), (1, 49), "{statuses:?}");
+    // Both processes see the same single pending amendment.
+    for base in [&a.base, &b.base] {
+        let g: Value = client
+            .get(format!("{base}/v1/customers/{customer}/self-service/address-data"))
+            .header("X-API-KEY", &key)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(g["pendingAmendment"]["id"].as_i64().is_some(), "{g}");
+    }
+}
+
+/// Writes acknowledged with 200, then SIGKILL, then restart: every acknowledged write is there.
+async fn acknowledged_writes_survive_a_kill(url: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let keys_path = dir.path().join("keys.json");
+    let server = start(url, Some(&keys_path)).await;
+    let keys = demo_keys(&keys_path);
+    let tenant = &keys["tenants"][0];
+    let key = tenant["selfServiceKey"].as_str().unwrap().to_owned();
+    let staff = tenant["staffKey"].as_str().unwrap().to_owned();
+    let customers: Vec<i64> = tenant["customers"].as_array().unwrap().iter().map(|c| c.as_i64().unwrap()).collect();
+    let client = reqwest::Client::new();
+    let mut acknowledged = Vec::new();
+    for round in 0..40 {
+        let c = customers[round % customers.len()];
+        let email = format!("round{round}@example.com");
+        let r = client
+            .post(format!("{}/v1/customers/{c}/self-service/contact-data", server.base))
+            .header("X-API-KEY", &key)
+            .json(&json!({ "email": email }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        acknowledged.push((c, email));
+    }
+    drop(server); // SIGKILL: no graceful shutdown, no checkpoint
+    let server = start(url, None).await;
+    for c in &customers {
+        let expected = acknowledged.iter().rev().find(|(cust, _)| cust == c).map(|(_, e)| e.clone()).unwrap();
+        let g: Value = client
+            .get(format!("{}/v1/customers/{c}/self-service/contact-data", server.base))
+            .header("X-API-KEY", &key)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(g["email"], expected.as_str());
+        let audit: Value = client
+            .get(format!("{}/api/v1/customers/{c}/audit?limit=200", server.base))
+            .header("X-API-KEY", &staff)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let applied = audit["items"].as_array().unwrap().iter().filter(|e| e["action"] == "amendment.applied").count();
+        assert_eq!(applied, acknowledged.iter().filter(|(cust, _)| cust == c).count());
+    }
+}
+
+#[tokio::test]
+async fn acknowledged_writes_survive_a_kill_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, _) = sqlite_url(&dir);
+    acknowledged_writes_survive_a_kill(&url).await;
+}
+
+#[tokio::test]
+async fn acknowledged_writes_survive_a_kill_on_postgres() {
+    if !custodian_testkit::pg_available() {
+        eprintln!("PostgreSQL not found: skipping");
+        return;
+    }
+    acknowledged_writes_survive_a_kill(&custodian_testkit::fresh_pg_database().await).await;
+}
+
+#[test]
+fn a_bad_configuration_is_refused_with_a_clear_message() {
+    let out = Command::new(BIN).env("CUSTODIAN_DATABASE__SQLITE_SYNCHRONOUS", "sometimes").arg("migrate").output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("expected full or normal"), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(BIN).args(["--config", "/nonexistent/custodian.toml", "migrate"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist"));
+}
+
+#[test]
+fn the_openapi_command_prints_an_openapi_3_1_document() {
+    let out = Command::new(BIN).arg("openapi").output().unwrap();
+    assert!(out.status.success());
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    assert!(doc["paths"]["/v1/customers/{customerId}/self-service/payment-data"]["post"].is_object());
+}
