@@ -76,17 +76,31 @@ fn customer_data(services: &Services, i: usize) -> Result<Vec<DomainData>> {
     Ok(data)
 }
 
+/// Seeds one demo tenant; when it already exists (a restart with `--demo` on the same database),
+/// its data is kept as it is and only fresh keys are issued.
 async fn seed_tenant(services: &Services, name: &str, policies: Vec<(DataDomain, DomainPolicy)>) -> Result<SeededTenant> {
-    let tenant = services.store.create_tenant(name, services.clock.now_ms()).await?;
+    let existing = services.store.list_tenants().await?.into_iter().find(|t| t.name == name);
+    let fresh = existing.is_none();
+    let tenant = match existing {
+        Some(t) => t,
+        None => services.store.create_tenant(name, services.clock.now_ms()).await?,
+    };
     let ctx = Context { tenant: tenant.id, actor: Actor::system(), request_id: None };
-    for (domain, policy) in &policies {
-        services.policies.set(&ctx, *domain, *policy).await.map_err(|e| anyhow!("{e}"))?;
-    }
     let mut customers = Vec::new();
-    for i in 0..DEMO_NAMES.len() {
-        let c = services.customers.create(&ctx, customer_data(services, i)?).await.map_err(|e| anyhow!("{e}"))?;
-        customers.push(c.id);
+    if fresh {
+        for (domain, policy) in &policies {
+            services.policies.set(&ctx, *domain, *policy).await.map_err(|e| anyhow!("{e}"))?;
+        }
+        for i in 0..DEMO_NAMES.len() {
+            let c = services.customers.create(&ctx, customer_data(services, i)?).await.map_err(|e| anyhow!("{e}"))?;
+            customers.push(c.id);
+        }
+    } else {
+        let listed = services.customers.list(&ctx, None, DEMO_NAMES.len() as i64).await.map_err(|e| anyhow!("{e}"))?;
+        customers.extend(listed.into_iter().map(|c| c.id));
     }
+    let current = services.policies.get(&ctx).await.map_err(|e| anyhow!("{e}"))?;
+    let policies = DataDomain::ALL.into_iter().map(|d| (d, current.get(d))).collect();
     let key = |scopes: Vec<Scope>, label: &'static str| {
         let keys = services.keys.clone();
         async move { keys.create(tenant.id, scopes, label).await.map(|k| k.secret).map_err(|e| anyhow!("{e}")) }
@@ -128,7 +142,7 @@ pub async fn seed(services: &Services) -> Result<Seeded> {
 
 impl Seeded {
     pub fn print(&self) {
-        println!("Demo data created. Keys are shown once; they are stored only as hashes.\n");
+        println!("Demo data ready. Keys are shown once; they are stored only as hashes.\n");
         for t in &self.tenants {
             println!("Tenant {} \"{}\"", t.id, t.name);
             for (d, p) in &t.policies {
