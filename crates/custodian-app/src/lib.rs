@@ -9,6 +9,7 @@ pub mod customers;
 pub mod error;
 pub mod events;
 pub mod policies;
+pub mod webhooks;
 
 pub use amendments::{AmendmentService, ReviewView, Submission, SubmissionOutcome};
 pub use auth::{ApiKeyService, IssuedKey, Principal};
@@ -16,6 +17,7 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use customers::CustomerService;
 pub use error::{AppError, AppResult};
 pub use policies::PolicyService;
+pub use webhooks::{SubscriptionInput, WebhookService};
 
 use custodian_domain::{Actor, TenantId};
 use custodian_store::Store;
@@ -38,11 +40,22 @@ pub struct Services {
     pub customers: CustomerService,
     pub policies: PolicyService,
     pub keys: ApiKeyService,
+    pub webhooks: WebhookService,
 }
 
 impl Services {
+    /// Services with the strict webhook target policy (https to public addresses only).
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Services {
+        Services::with_webhook_sender(
+            store,
+            clock,
+            custodian_webhooks::Sender::new(Default::default(), std::time::Duration::from_secs(5)),
+        )
+    }
+
+    pub fn with_webhook_sender(store: Arc<dyn Store>, clock: Arc<dyn Clock>, sender: custodian_webhooks::Sender) -> Services {
         Services {
+            webhooks: WebhookService::new(store.clone(), clock.clone(), sender),
             amendments: AmendmentService::new(store.clone(), clock.clone()),
             customers: CustomerService::new(store.clone(), clock.clone()),
             policies: PolicyService::new(store.clone(), clock.clone()),

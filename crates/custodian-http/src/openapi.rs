@@ -31,6 +31,15 @@ use utoipa_swagger_ui::SwaggerUi;
         crate::api::customers::get_audit_trail,
         crate::api::policies::get_policies,
         crate::api::policies::put_policy,
+        crate::api::webhooks::create_subscription,
+        crate::api::webhooks::list_subscriptions,
+        crate::api::webhooks::get_subscription,
+        crate::api::webhooks::update_subscription,
+        crate::api::webhooks::delete_subscription,
+        crate::api::webhooks::list_deliveries,
+        crate::api::webhooks::replay_delivery,
+        crate::api::webhooks::replay_failed,
+        crate::api::webhooks::test_subscription,
         crate::ops::health,
         crate::ops::ready,
         crate::ops::metrics,
@@ -41,6 +50,7 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "Review", description = "Staff review of amendments (scope STAFF_REVIEW)."),
         (name = "Customers", description = "Customers, direct edits and the audit trail."),
         (name = "Policies", description = "Per-domain amendment policies (scope ADMIN to change)."),
+        (name = "Webhooks", description = "Signed, retried, ordered event delivery (scope ADMIN)."),
         (name = "Operations", description = "Health, readiness and metrics."),
     )
 )]

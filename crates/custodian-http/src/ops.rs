@@ -35,6 +35,27 @@ pub async fn ready(State(state): State<AppState>) -> impl IntoResponse {
 /// Prometheus text exposition.
 #[utoipa::path(get, path = "/metrics", tag = "Operations", responses((status = 200, description = "Prometheus metrics", content_type = "text/plain")))]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    use std::sync::atomic::Ordering::Relaxed;
     let amendments = state.services.store.count_amendments_by_state().await.unwrap_or_default();
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render(&amendments))
+    let mut text = state.metrics.render(&amendments);
+    let open = state.services.store.count_open_deliveries().await.unwrap_or_default();
+    let w = &state.webhook_stats;
+    let (delivered, latency) = (w.delivered.load(Relaxed), w.latency_ms_sum.load(Relaxed));
+    text.push_str(&format!(
+        "# HELP custodian_webhook_queue_depth Webhook deliveries waiting to be sent (all processes).\n\
+         # TYPE custodian_webhook_queue_depth gauge\ncustodian_webhook_queue_depth {open}\n\
+         # HELP custodian_webhook_deliveries_total Webhook deliveries this process completed successfully.\n\
+         # TYPE custodian_webhook_deliveries_total counter\ncustodian_webhook_deliveries_total {delivered}\n\
+         # HELP custodian_webhook_failed_attempts_total Webhook attempts this process saw fail.\n\
+         # TYPE custodian_webhook_failed_attempts_total counter\ncustodian_webhook_failed_attempts_total {}\n\
+         # HELP custodian_webhook_endpoints_disabled_total Endpoints this process disabled after failures or 410.\n\
+         # TYPE custodian_webhook_endpoints_disabled_total counter\ncustodian_webhook_endpoints_disabled_total {}\n\
+         # HELP custodian_webhook_delivery_latency_seconds_sum Time from event to successful delivery, summed.\n\
+         # TYPE custodian_webhook_delivery_latency_seconds_sum counter\ncustodian_webhook_delivery_latency_seconds_sum {}\n\
+         # TYPE custodian_webhook_delivery_latency_seconds_count counter\ncustodian_webhook_delivery_latency_seconds_count {delivered}\n",
+        w.failed_attempts.load(Relaxed),
+        w.endpoints_disabled.load(Relaxed),
+        latency as f64 / 1000.0,
+    ));
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
 }

@@ -23,10 +23,12 @@ pub struct AppState {
     pub services: Services,
     pub metrics: Arc<Metrics>,
     pub settings: Arc<HttpSettings>,
+    /// Counters of the webhook dispatcher running in this process (zero when none runs).
+    pub webhook_stats: Arc<custodian_webhooks::DispatchStats>,
 }
 
 impl AppState {
     pub fn new(services: Services, settings: HttpSettings) -> AppState {
-        AppState { services, metrics: Arc::new(Metrics::default()), settings: Arc::new(settings) }
+        AppState { services, metrics: Arc::new(Metrics::default()), settings: Arc::new(settings), webhook_stats: Arc::default() }
     }
 }

@@ -100,7 +100,8 @@ async fn run(command: Command, settings: Settings) -> Result<()> {
     let store = custodian_store_sql::open(&settings.database.url, settings.sqlite(), settings.postgres())
         .await
         .with_context(|| format!("opening the database {}", settings.database.redacted_url()))?;
-    let services = Services::new(store, Arc::new(SystemClock));
+    let sender = custodian_webhooks::Sender::new(settings.webhook_targets(), std::time::Duration::from_secs(5));
+    let services = Services::with_webhook_sender(store, Arc::new(SystemClock), sender);
     match command {
         Command::Migrate => {
             println!("database schema is up to date ({})", services.store.backend());
@@ -141,12 +142,26 @@ async fn run(command: Command, settings: Settings) -> Result<()> {
 }
 
 async fn serve(services: Services, settings: &Settings, listen: &str) -> Result<()> {
-    let state = custodian_http::AppState::new(services, settings.http());
+    let mut state = custodian_http::AppState::new(services.clone(), settings.http());
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let dispatcher = settings.webhooks.dispatcher.then(|| {
+        let d = Arc::new(custodian_webhooks::Dispatcher::new(services.store.clone(), settings.dispatcher()));
+        state.webhook_stats = d.stats.clone();
+        let mut stop = stop_rx.clone();
+        tokio::spawn(d.run(async move {
+            let _ = stop.wait_for(|s| *s).await;
+        }))
+    });
     let app = custodian_http::router(state);
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "custodian listening on http://{addr} (API docs at http://{addr}/docs)");
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    // In-flight deliveries finish; unsent ones stay in the outbox for the next start.
+    let _ = stop_tx.send(true);
+    if let Some(d) = dispatcher {
+        let _ = d.await;
+    }
     tracing::info!("custodian stopped");
     Ok(())
 }

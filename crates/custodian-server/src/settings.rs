@@ -14,6 +14,27 @@ pub struct Settings {
     pub server: ServerSettings,
     pub database: DatabaseSettings,
     pub log: LogSettings,
+    pub webhooks: WebhookSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookSettings {
+    /// Run the delivery dispatcher in this process.
+    pub dispatcher: bool,
+    /// Hosts that may receive webhooks over plain http.
+    pub allow_http_hosts: Vec<String>,
+    /// Allow webhook targets on loopback, private or link-local addresses.
+    pub allow_private_addresses: bool,
+    /// Consecutive failed attempts after which an endpoint is disabled.
+    pub disable_after_failures: i64,
+    /// How often the dispatcher looks for due deliveries.
+    pub poll_interval_ms: u64,
+    /// How long a claimed delivery is reserved for the process sending it; after a crash another
+    /// process (or the restarted one) takes it over once this has passed.
+    pub lease_ms: u64,
+    /// Multiplies the retry schedule's delays (keep 1.0 in production).
+    pub retry_delay_scale: f64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -58,6 +79,15 @@ impl Default for Settings {
                 pg_max_connections: 16,
             },
             log: LogSettings { format: "human".into(), level: "info".into() },
+            webhooks: WebhookSettings {
+                dispatcher: true,
+                allow_http_hosts: vec![],
+                allow_private_addresses: false,
+                disable_after_failures: 50,
+                poll_interval_ms: 500,
+                lease_ms: 60_000,
+                retry_delay_scale: 1.0,
+            },
         }
     }
 }
@@ -98,6 +128,24 @@ impl Settings {
         custodian_http::HttpSettings { body_limit_bytes: self.server.body_limit_bytes }
     }
 
+    pub fn webhook_targets(&self) -> custodian_webhooks::TargetPolicy {
+        custodian_webhooks::TargetPolicy {
+            allow_http_hosts: self.webhooks.allow_http_hosts.clone(),
+            allow_private_addresses: self.webhooks.allow_private_addresses,
+        }
+    }
+
+    pub fn dispatcher(&self) -> custodian_webhooks::DispatcherSettings {
+        custodian_webhooks::DispatcherSettings {
+            targets: self.webhook_targets(),
+            poll_interval: std::time::Duration::from_millis(self.webhooks.poll_interval_ms.max(10)),
+            disable_after_failures: self.webhooks.disable_after_failures.max(1),
+            lease: std::time::Duration::from_millis(self.webhooks.lease_ms.max(100)),
+            retry_delay_scale: self.webhooks.retry_delay_scale.clamp(0.0, 1000.0),
+            ..Default::default()
+        }
+    }
+
     /// The settings as TOML with the database password hidden.
     pub fn redacted_toml(&self) -> String {
         let mut copy = self.clone();
@@ -109,7 +157,7 @@ impl Settings {
 fn toml_string(s: &Settings) -> String {
     // figment has no TOML writer; the structure is small and flat enough to write by hand.
     format!(
-        "[server]\nlisten = {:?}\nbody_limit_bytes = {}\n\n[database]\nurl = {:?}\nsqlite_synchronous = {:?}\nsqlite_readers = {}\npg_max_connections = {}\n\n[log]\nformat = {:?}\nlevel = {:?}\n",
+        "[server]\nlisten = {:?}\nbody_limit_bytes = {}\n\n[database]\nurl = {:?}\nsqlite_synchronous = {:?}\nsqlite_readers = {}\npg_max_connections = {}\n\n[log]\nformat = {:?}\nlevel = {:?}\n\n[webhooks]\ndispatcher = {}\nallow_http_hosts = {:?}\nallow_private_addresses = {}\ndisable_after_failures = {}\npoll_interval_ms = {}\nlease_ms = {}\nretry_delay_scale = {}\n",
         s.server.listen,
         s.server.body_limit_bytes,
         s.database.url,
@@ -117,7 +165,14 @@ fn toml_string(s: &Settings) -> String {
         s.database.sqlite_readers,
         s.database.pg_max_connections,
         s.log.format,
-        s.log.level
+        s.log.level,
+        s.webhooks.dispatcher,
+        s.webhooks.allow_http_hosts,
+        s.webhooks.allow_private_addresses,
+        s.webhooks.disable_after_failures,
+        s.webhooks.poll_interval_ms,
+        s.webhooks.lease_ms,
+        s.webhooks.retry_delay_scale
     )
 }
 

@@ -1,71 +1,11 @@
 //! The `custodian` binary as operators run it: CLI key management, several server processes on one
 //! PostgreSQL, and durability of acknowledged writes when the process is killed.
 
+mod common;
+
+use common::*;
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-const BIN: &str = env!("CARGO_BIN_EXE_custodian");
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// A running `custodian serve`; killed (SIGKILL) on drop.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn command(db_url: &str) -> Command {
-    let mut c = Command::new(BIN);
-    c.env("CUSTODIAN_DATABASE__URL", db_url).env("CUSTODIAN_LOG__LEVEL", "warn").env_remove("DATABASE_URL");
-    c
-}
-
-async fn start(db_url: &str, demo_keys: Option<&Path>) -> Server {
-    let port = free_port();
-    let mut c = command(db_url);
-    c.arg("serve").arg("--listen").arg(format!("127.0.0.1:{port}"));
-    if let Some(keys) = demo_keys {
-        c.arg("--demo").arg("--demo-keys-file").arg(keys);
-    }
-    let child = c.stdout(Stdio::null()).stderr(Stdio::inherit()).spawn().unwrap();
-    let server = Server { child, base: format!("http://127.0.0.1:{port}") };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(r) = reqwest::get(format!("{}/ready", server.base)).await
-            && r.status() == 200
-        {
-            return server;
-        }
-        assert!(Instant::now() < deadline, "server did not become ready");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-fn run(db_url: &str, args: &[&str]) -> String {
-    let out = command(db_url).args(args).output().unwrap();
-    assert!(out.status.success(), "custodian {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn demo_keys(path: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-fn sqlite_url(dir: &tempfile::TempDir) -> (String, PathBuf) {
-    let path = dir.path().join("custodian.db");
-    (format!("sqlite://{}", path.display()), path)
-}
+use std::process::Command;
 
 #[tokio::test]
 async fn a_key_created_by_the_cli_works_once_and_only_its_hash_is_stored() {
@@ -94,9 +34,19 @@ async fn a_key_created_by_the_cli_works_once_and_only_its_hash_is_stored() {
 
     let server = start(&url, None).await;
     let client = reqwest::Client::new();
-    let ok = client.head(format!("{}/v1/customers/1/self-service/contact-data", server.base)).header("X-API-KEY", key).send().await.unwrap();
+    let ok = client
+        .head(format!("{}/v1/customers/1/self-service/contact-data", server.base))
+        .header("X-API-KEY", key)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ok.status(), 200);
-    let no = client.head(format!("{}/v1/customers/1/self-service/contact-data", server.base)).header("X-API-KEY", "cus_x_y").send().await.unwrap();
+    let no = client
+        .head(format!("{}/v1/customers/1/self-service/contact-data", server.base))
+        .header("X-API-KEY", "cus_x_y")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(no.status(), 401);
 }
 

@@ -6,6 +6,8 @@
 
 #[macro_use]
 mod shared;
+#[macro_use]
+mod webhooks_sql;
 pub mod postgres;
 pub mod sqlite;
 

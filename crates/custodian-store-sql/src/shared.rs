@@ -176,9 +176,9 @@ macro_rules! impl_store {
             if let Some(obj) = payload.as_object_mut() {
                 obj.insert("sequence".into(), seq.into());
             }
-            sqlx::query(
+            let event_id: i64 = sqlx::query_scalar(
                 "INSERT INTO outbox_events (tenant_id, customer_id, seq, event_type, payload, request_id, created_ms) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
             )
             .bind(tenant.0)
             .bind(customer.0)
@@ -187,6 +187,23 @@ macro_rules! impl_store {
             .bind(payload.to_string())
             .bind(e.request_id.as_deref())
             .bind(e.at_ms)
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(crate::backend_error)?;
+            // Fan out to the tenant's enabled subscriptions in the same transaction: no event
+            // without its deliveries.
+            sqlx::query(
+                "INSERT INTO webhook_deliveries (tenant_id, subscription_id, event_id, customer_id, seq, status, attempts, \
+                 next_attempt_ms, created_ms) \
+                 SELECT $1, s.id, $2, $3, $4, 'pending', 0, $5, $5 FROM webhook_subscriptions s \
+                 WHERE s.tenant_id = $1 AND s.enabled = TRUE AND (s.event_types = '' OR s.event_types LIKE '% ' || $6 || ' %')",
+            )
+            .bind(tenant.0)
+            .bind(event_id)
+            .bind(customer.0)
+            .bind(seq)
+            .bind(e.at_ms)
+            .bind(&e.event_type)
             .execute(&mut **tx)
             .await
             .map_err(crate::backend_error)?;

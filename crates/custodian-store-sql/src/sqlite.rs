@@ -88,3 +88,4 @@ impl SqliteStore {
 }
 
 impl_store!(SqliteStore, Sqlite, sqlx::sqlite::SqliteRow, "sqlite");
+impl_webhook_store!(SqliteStore, sqlx::Sqlite, sqlx::sqlite::SqliteRow, "");

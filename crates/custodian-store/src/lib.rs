@@ -6,8 +6,10 @@
 //! tenant, so no query can forget tenant isolation.
 
 mod records;
+pub mod webhooks;
 
 pub use records::*;
+pub use webhooks::WebhookStore;
 
 use async_trait::async_trait;
 use custodian_domain::{Amendment, AmendmentId, CustomerId, DataDomain, DomainPolicy, PolicySet, TenantId, Transition};
@@ -42,7 +44,7 @@ pub type FollowUp = Box<dyn FnOnce(AmendmentId) -> Records + Send>;
 
 /// Customer data, amendments, policies, keys, audit trail and outbox, scoped by tenant.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: WebhookStore + Send + Sync + 'static {
     /// Which backend this is (`sqlite` or `postgres`), for logs and readiness.
     fn backend(&self) -> &'static str;
 

@@ -71,7 +71,7 @@ impl From<&Amendment> for AmendmentView {
 #[serde(rename_all = "camelCase")]
 pub struct AmendmentPage {
     pub items: Vec<AmendmentView>,
-    /// Pass as `cursor` to get the next page; absent on the last page.
+    /// Pass as `cursor` to get the next page; `null` on the last page.
     pub next_cursor: Option<String>,
 }
 

@@ -133,6 +133,7 @@ pub struct PageQuery {
 #[serde(rename_all = "camelCase")]
 pub struct CustomerPage {
     pub items: Vec<CustomerView>,
+    /// Pass as `cursor` to get the next page; `null` on the last page.
     pub next_cursor: Option<String>,
 }
 
@@ -200,18 +201,37 @@ pub struct AuditEntryView {
     pub request_id: Option<String>,
 }
 
-impl From<&AuditEntry> for AuditEntryView {
-    fn from(e: &AuditEntry) -> Self {
-        AuditEntryView {
-            id: e.id,
-            at: timestamp(e.at_ms),
-            actor: e.actor.to_string(),
-            action: e.action.clone(),
-            domain: e.domain.map(|d| d.as_str().to_owned()),
-            amendment_id: e.amendment_id.map(|a| a.0),
-            changes: e.changes.iter().map(FieldChangeView::from).collect(),
-            request_id: e.request_id.clone(),
+/// Masks IBAN values (country and last four characters stay) for callers who are not admins.
+fn mask_iban(v: &Option<serde_json::Value>) -> Option<serde_json::Value> {
+    match v {
+        Some(serde_json::Value::String(s)) => {
+            Some(custodian_domain::values::Iban::parse(s).map(|i| i.masked()).unwrap_or_else(|_| "****".into()).into())
         }
+        other => other.clone(),
+    }
+}
+
+fn audit_view(e: &AuditEntry, unmask: bool) -> AuditEntryView {
+    AuditEntryView {
+        id: e.id,
+        at: timestamp(e.at_ms),
+        actor: e.actor.to_string(),
+        action: e.action.clone(),
+        domain: e.domain.map(|d| d.as_str().to_owned()),
+        amendment_id: e.amendment_id.map(|a| a.0),
+        changes: e
+            .changes
+            .iter()
+            .map(|c| {
+                let mut v = FieldChangeView::from(c);
+                if c.field == "iban" && !unmask {
+                    v.before = mask_iban(&v.before);
+                    v.after = mask_iban(&v.after);
+                }
+                v
+            })
+            .collect(),
+        request_id: e.request_id.clone(),
     }
 }
 
@@ -220,11 +240,12 @@ impl From<&AuditEntry> for AuditEntryView {
 #[serde(rename_all = "camelCase")]
 pub struct AuditPage {
     pub items: Vec<AuditEntryView>,
+    /// Pass as `cursor` to get the next page; `null` on the last page.
     pub next_cursor: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/v1/customers/{id}/audit", tag = "Customers", summary = "The customer's audit trail",
-    description = "Every applied change and amendment state change, with actor, time and before/after values. Scope STAFF_REVIEW or ADMIN.",
+    description = "Every applied change and amendment state change, with actor, time and before/after values (IBANs masked unless the caller has ADMIN). Scope STAFF_REVIEW or ADMIN.",
     params(("id" = i64, Path, description = "Customer id"), PageQuery), security(("ApiKeyAuth" = [])),
     responses((status = 200, body = AuditPage), (status = 404, description = "No such customer for this tenant")))]
 pub async fn get_audit_trail(
@@ -233,12 +254,12 @@ pub async fn get_audit_trail(
     Path(id): Path<String>,
     query: std::result::Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<AuditPage>> {
-    let (ctx, _) = reader(&caller)?;
+    let (ctx, admin) = reader(&caller)?;
     let id = CustomerId(parse_id(&id, "id")?);
     let (after, limit) = page_query(query)?;
     let mut items = state.services.customers.audit_trail(&ctx, id, after, limit + 1).await?;
     let more = items.len() as i64 > limit;
     items.truncate(limit as usize);
     let next_cursor = if more { items.last().map(|e| e.id.to_string()) } else { None };
-    Ok(Json(AuditPage { items: items.iter().map(AuditEntryView::from).collect(), next_cursor }))
+    Ok(Json(AuditPage { items: items.iter().map(|e| audit_view(e, admin)).collect(), next_cursor }))
 }

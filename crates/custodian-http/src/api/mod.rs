@@ -4,6 +4,7 @@
 pub mod amendments;
 pub mod customers;
 pub mod policies;
+pub mod webhooks;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, Failure, Native};
@@ -17,7 +18,7 @@ pub(crate) type NativeCaller = Caller<Native>;
 pub(crate) type Result<T> = std::result::Result<T, Failure<Native>>;
 
 pub fn router() -> Router<AppState> {
-    Router::new().merge(amendments::router()).merge(customers::router()).merge(policies::router())
+    Router::new().merge(amendments::router()).merge(customers::router()).merge(policies::router()).merge(webhooks::router())
 }
 
 /// Page size: 1..=200, default 50.

@@ -157,6 +157,52 @@ impl TestApp {
     pub async fn delete(&self, path: &str, key: &str) -> Response {
         self.send(Method::DELETE, path, Some(key), None).await
     }
+
+    pub async fn put(&self, path: &str, key: &str, body: Value) -> Response {
+        self.send(Method::PUT, path, Some(key), Some(body)).await
+    }
+
+    /// Submits `body` to the customer's self-service `domain` with the partner key; the amendment id.
+    pub async fn submit(&self, tenant: &Tenant, customer: i64, domain: &str, body: Value) -> i64 {
+        let r = self.post(&ss(customer, domain), &tenant.partner, body).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        r.json()["id"].as_i64().unwrap()
+    }
+
+    /// Approves an amendment with the staff key; the response.
+    pub async fn approve(&self, tenant: &Tenant, amendment: i64) -> Response {
+        self.post(&format!("/api/v1/amendments/{amendment}/approve"), &tenant.staff, json!({})).await
+    }
+
+    /// Rejects an amendment with the staff key; the response.
+    pub async fn reject(&self, tenant: &Tenant, amendment: i64, reason: &str) -> Response {
+        self.post(&format!("/api/v1/amendments/{amendment}/reject"), &tenant.staff, json!({ "reason": reason })).await
+    }
+}
+
+/// The public prefix of a key `cus_<prefix>_<secret>`, as audit actors name partner keys.
+pub fn key_prefix(key: &str) -> &str {
+    key.split('_').nth(1).expect("a key has the form cus_<prefix>_<secret>")
+}
+
+/// The ids of a page's `items`.
+pub fn item_ids(page: &Value) -> Vec<i64> {
+    page["items"].as_array().unwrap_or_else(|| panic!("no items: {page}")).iter().map(|i| i["id"].as_i64().unwrap()).collect()
+}
+
+/// A valid master-data change of the fixture customer.
+pub fn master_example() -> Value {
+    json!({ "firstName": "Svenja", "lastName": "Hannawald", "gender": "FEMALE", "dateOfBirth": "1974-11-09", "customerTitle": "DR" })
+}
+
+/// Asserts a native `application/problem+json` error with `status` and `code`; the body.
+pub fn assert_problem(r: &Response, status: StatusCode, code: &str) -> Value {
+    assert_eq!(r.status, status, "{}", r.text());
+    assert_eq!(r.headers["content-type"], "application/problem+json", "{}", r.text());
+    let body = r.json();
+    assert_eq!(body["status"], status.as_u16(), "{body}");
+    assert_eq!(body["code"], code, "{body}");
+    body
 }
 
 /// The fixture customer: data in all four domains.

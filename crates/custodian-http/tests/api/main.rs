@@ -4,4 +4,5 @@
 #[macro_use]
 mod helpers;
 mod native;
+mod ops;
 mod self_service;

@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""Collect the BENCH_RESULT lines of bench/run.sh's wrk runs into a table.
+
+    summarize.py OUT_DIR META_JSON   -> prints the table, writes OUT_DIR/results.md
+
+Each scenario's wrk output is OUT_DIR/<scenario>.txt; the ratio column is the scenario's
+requests/s divided by the baseline GET /hello requests/s.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+SCENARIOS = [
+    ("baseline_hello", "(a) baseline: GET /hello (500-byte JSON built in memory)"),
+    ("baseline_echo", "(a2) baseline: POST /echo"),
+    ("get_contact", "(b) Custodian: GET contact-data, random customer"),
+    ("post_contact", "(c) Custodian: POST contact-data (applied at once)"),
+    ("amend_withdraw", "(d) Custodian: POST address-data amendment + DELETE withdraw"),
+]
+
+
+def parse(path: Path) -> dict[str, str] | None:
+    if not path.exists():
+        return None
+    result, cpu = None, {}
+    for line in path.read_text(errors="replace").splitlines():
+        if line.startswith("BENCH_RESULT "):
+            result = dict(kv.split("=", 1) for kv in line.split()[1:])
+        elif line.startswith("BENCH_CPU "):
+            cpu = {"cpu_" + k: v for k, v in (kv.split("=", 1) for kv in line.split()[1:])}
+    return {**result, **cpu} if result else None
+
+
+def ms(us: str) -> str:
+    return f"{int(us) / 1000:.2f} ms"
+
+
+def main() -> int:
+    out = Path(sys.argv[1])
+    meta = json.loads(Path(sys.argv[2]).read_text()) if len(sys.argv) > 2 else {}
+    results = {key: parse(out / f"{key}.txt") for key, _ in SCENARIOS}
+    base = results.get("baseline_hello")
+    base_rps = float(base["rps"]) if base else None
+    rows = []
+    for key, title in SCENARIOS:
+        r = results[key]
+        if r is None:
+            continue
+        rps = float(r["rps"])
+        ratio = f"{rps / base_rps:.3f}" if base_rps else "n/a"
+        notes = []
+        if "pairs" in r:
+            notes.append(f"{float(r['pairs_per_s']):,.0f} pairs/s ({int(r['pairs']):,} pairs)")
+            if int(r.get("post_conflict", 0)):
+                notes.append(f"{r['post_conflict']} POST 409")
+            if int(r.get("delete_failed", 0)):
+                notes.append(f"{r['delete_failed']} DELETE failed")
+        statuses = {k[len('status_'):]: v for k, v in r.items() if k.startswith("status_")}
+        if statuses:
+            notes.append("statuses " + ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items())))
+        if int(r["socket_errors"]):
+            notes.append(f"{r['socket_errors']} socket errors ({r['timeouts']} timeouts)")
+        notes.append(f"p90 {ms(r['p90_us'])}, max {ms(r['max_us'])}, {int(r['requests']):,} requests")
+        if "cpu_cores_busy" in r:
+            notes.append(
+                f"CPU cores busy: server {r['cpu_server_cores']}, wrk {r['cpu_wrk_cores']}, other processes {r['cpu_other_cores']}"
+            )
+        rows.append((title, f"{rps:,.0f}", ms(r["p50_us"]), ms(r["p99_us"]), r["non2xx"], ratio, "; ".join(notes)))
+
+    header = ("scenario", "req/s", "p50", "p99", "non-2xx", "ratio", "notes")
+    widths = [max(len(str(row[i])) for row in rows + [header]) for i in range(6)]
+    lines = ["  ".join(str(v).ljust(widths[i]) if i == 0 else str(v).rjust(widths[i]) for i, v in enumerate(row[:6]))
+             for row in [header] + rows]
+    print("\n".join(lines))
+
+    md = ["# Custodian benchmark results", ""]
+    for k, v in meta.items():
+        md.append(f"- {k}: {v}")
+    md += [
+        "",
+        "ratio = the scenario's requests/s ÷ the baseline's GET /hello requests/s. Percentiles are wrk's, over all "
+        "requests of the scenario (in (d) both the POSTs and the DELETEs). non-2xx = responses with status ≥ 400 "
+        "(in (d): every POST or DELETE that did not answer 200). CPU cores busy: averages over the measured run from "
+        "/proc (2 cores = the whole machine); \"other processes\" is work on the machine that is neither the servers nor wrk.",
+        "",
+        "| scenario | req/s | p50 | p99 | non-2xx | ratio | notes |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    md += [f"| {' | '.join(row)} |" for row in rows]
+    (out / "results.md").write_text("\n".join(md) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,384 @@
+//! The webhook SQL shared by both backends, expanded per driver by `impl_webhook_store!`. Only
+//! the row-lock clause of the claim differs: PostgreSQL adds `FOR UPDATE SKIP LOCKED` so that
+//! several dispatchers claim disjoint deliveries; SQLite has one writer and needs none.
+
+macro_rules! impl_webhook_store {
+    ($store:ident, $db:ty, $row:ty, $lock:literal) => {
+        mod webhook_impl {
+            use super::$store;
+            use async_trait::async_trait;
+            use custodian_domain::TenantId;
+            use custodian_store::webhooks::{
+                AttemptOutcome, ClaimedDelivery, Delivery, DeliveryStatus, NewSubscription, Subscription, SubscriptionChanges,
+                WebhookFormat, WebhookStore,
+            };
+            use custodian_store::{OutboxEvent, StoreError, StoreResult};
+            use custodian_domain::CustomerId;
+            use sqlx::Row;
+
+            fn get<'r, T>(r: &'r $row, col: &str) -> StoreResult<T>
+            where
+                T: sqlx::Decode<'r, $db> + sqlx::Type<$db>,
+            {
+                r.try_get(col).map_err(crate::backend_error)
+            }
+
+            fn pad(types: &[String]) -> String {
+                if types.is_empty() { String::new() } else { format!(" {} ", types.join(" ")) }
+            }
+
+            const SUBSCRIPTION_COLUMNS: &str = "id, tenant_id, url, event_types, format, secret, previous_secret, \
+                previous_secret_until, vendor_key, enabled, disabled_reason, consecutive_failures, created_ms, updated_ms";
+
+            fn subscription_row(r: &$row) -> StoreResult<Subscription> {
+                let types: String = get(r, "event_types")?;
+                Ok(Subscription {
+                    id: get(r, "id")?,
+                    tenant_id: TenantId(get(r, "tenant_id")?),
+                    url: get(r, "url")?,
+                    event_types: types.split_whitespace().map(str::to_owned).collect(),
+                    format: get::<String>(r, "format")?.parse::<WebhookFormat>().map_err(StoreError::Backend)?,
+                    secret: get(r, "secret")?,
+                    previous_secret: get(r, "previous_secret")?,
+                    previous_secret_until_ms: get(r, "previous_secret_until")?,
+                    vendor_key: get(r, "vendor_key")?,
+                    enabled: get(r, "enabled")?,
+                    disabled_reason: get(r, "disabled_reason")?,
+                    consecutive_failures: get(r, "consecutive_failures")?,
+                    created_ms: get(r, "created_ms")?,
+                    updated_ms: get(r, "updated_ms")?,
+                })
+            }
+
+            const DELIVERY_COLUMNS: &str = "d.id, d.subscription_id, d.event_id, e.event_type, d.customer_id, d.seq, d.status, \
+                d.attempts, d.next_attempt_ms, d.last_status_code, d.last_error, d.created_ms, d.delivered_ms";
+
+            fn delivery_row(r: &$row) -> StoreResult<Delivery> {
+                Ok(Delivery {
+                    id: get(r, "id")?,
+                    subscription_id: get(r, "subscription_id")?,
+                    event_id: get(r, "event_id")?,
+                    event_type: get(r, "event_type")?,
+                    customer_id: get(r, "customer_id")?,
+                    seq: get(r, "seq")?,
+                    status: get::<String>(r, "status")?.parse::<DeliveryStatus>().map_err(StoreError::Backend)?,
+                    attempts: get(r, "attempts")?,
+                    next_attempt_ms: get(r, "next_attempt_ms")?,
+                    last_status_code: get(r, "last_status_code")?,
+                    last_error: get(r, "last_error")?,
+                    created_ms: get(r, "created_ms")?,
+                    delivered_ms: get(r, "delivered_ms")?,
+                })
+            }
+
+            #[async_trait]
+            impl WebhookStore for $store {
+                async fn create_subscription(&self, s: NewSubscription) -> StoreResult<Subscription> {
+                    let mut tx = self.begin_write().await?;
+                    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "INSERT INTO webhook_subscriptions (tenant_id, url, event_types, format, secret, vendor_key, enabled, \
+                         consecutive_failures, created_ms, updated_ms) VALUES ($1, $2, $3, $4, $5, $6, TRUE, 0, $7, $7) \
+                         RETURNING {SUBSCRIPTION_COLUMNS}"
+                    )))
+                    .bind(s.tenant_id.0)
+                    .bind(&s.url)
+                    .bind(pad(&s.event_types))
+                    .bind(s.format.as_str())
+                    .bind(&s.secret)
+                    .bind(s.vendor_key.as_deref())
+                    .bind(s.now_ms)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(crate::backend_error)?;
+                    let sub = subscription_row(&row)?;
+                    tx.commit().await.map_err(crate::backend_error)?;
+                    Ok(sub)
+                }
+
+                async fn list_subscriptions(&self, tenant: TenantId) -> StoreResult<Vec<Subscription>> {
+                    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "SELECT {SUBSCRIPTION_COLUMNS} FROM webhook_subscriptions WHERE tenant_id = $1 ORDER BY id"
+                    )))
+                    .bind(tenant.0)
+                    .fetch_all(self.reader())
+                    .await
+                    .map_err(crate::backend_error)?;
+                    rows.iter().map(subscription_row).collect()
+                }
+
+                async fn get_subscription(&self, tenant: TenantId, id: i64) -> StoreResult<Subscription> {
+                    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "SELECT {SUBSCRIPTION_COLUMNS} FROM webhook_subscriptions WHERE tenant_id = $1 AND id = $2"
+                    )))
+                    .bind(tenant.0)
+                    .bind(id)
+                    .fetch_optional(self.reader())
+                    .await
+                    .map_err(crate::backend_error)?
+                    .ok_or(StoreError::NotFound)?;
+                    subscription_row(&row)
+                }
+
+                async fn update_subscription(&self, tenant: TenantId, id: i64, c: SubscriptionChanges) -> StoreResult<Subscription> {
+                    let mut tx = self.begin_write().await?;
+                    let (new_secret, until) = match &c.rotate_secret {
+                        Some((secret, until)) => (Some(secret.clone()), Some(*until)),
+                        None => (None, None),
+                    };
+                    // Re-enabling clears the run of failures and the reason.
+                    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "UPDATE webhook_subscriptions SET \
+                         url = COALESCE($1, url), \
+                         event_types = COALESCE($2, event_types), \
+                         enabled = COALESCE($3, enabled), \
+                         disabled_reason = CASE WHEN $3 = TRUE THEN NULL ELSE disabled_reason END, \
+                         consecutive_failures = CASE WHEN $3 = TRUE THEN 0 ELSE consecutive_failures END, \
+                         previous_secret = CASE WHEN $4 IS NULL THEN previous_secret ELSE secret END, \
+                         previous_secret_until = CASE WHEN $4 IS NULL THEN previous_secret_until ELSE $5 END, \
+                         secret = COALESCE($4, secret), \
+                         vendor_key = COALESCE($6, vendor_key), \
+                         updated_ms = $7 \
+                         WHERE tenant_id = $8 AND id = $9 RETURNING {SUBSCRIPTION_COLUMNS}"
+                    )))
+                    .bind(c.url.as_deref())
+                    .bind(c.event_types.as_deref().map(pad))
+                    .bind(c.enabled)
+                    .bind(new_secret)
+                    .bind(until)
+                    .bind(c.vendor_key.as_deref())
+                    .bind(c.now_ms)
+                    .bind(tenant.0)
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(crate::backend_error)?
+                    .ok_or(StoreError::NotFound)?;
+                    let sub = subscription_row(&row)?;
+                    tx.commit().await.map_err(crate::backend_error)?;
+                    Ok(sub)
+                }
+
+                async fn delete_subscription(&self, tenant: TenantId, id: i64) -> StoreResult<()> {
+                    let mut tx = self.begin_write().await?;
+                    sqlx::query("DELETE FROM webhook_deliveries WHERE tenant_id = $1 AND subscription_id = $2")
+                        .bind(tenant.0)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(crate::backend_error)?;
+                    let done = sqlx::query("DELETE FROM webhook_subscriptions WHERE tenant_id = $1 AND id = $2")
+                        .bind(tenant.0)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(crate::backend_error)?;
+                    if done.rows_affected() != 1 {
+                        return Err(StoreError::NotFound);
+                    }
+                    tx.commit().await.map_err(crate::backend_error)
+                }
+
+                async fn list_deliveries(
+                    &self,
+                    tenant: TenantId,
+                    subscription: i64,
+                    status: Option<DeliveryStatus>,
+                    before: Option<i64>,
+                    limit: i64,
+                ) -> StoreResult<Vec<Delivery>> {
+                    self.get_subscription(tenant, subscription).await?;
+                    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries d JOIN outbox_events e ON e.id = d.event_id \
+                         WHERE d.tenant_id = $1 AND d.subscription_id = $2 AND ($3 = '' OR d.status = $3) AND d.id < $4 \
+                         ORDER BY d.id DESC LIMIT $5"
+                    )))
+                    .bind(tenant.0)
+                    .bind(subscription)
+                    .bind(status.map_or("", |s| s.as_str()))
+                    .bind(before.unwrap_or(i64::MAX))
+                    .bind(limit)
+                    .fetch_all(self.reader())
+                    .await
+                    .map_err(crate::backend_error)?;
+                    rows.iter().map(delivery_row).collect()
+                }
+
+                async fn replay_delivery(&self, tenant: TenantId, delivery: i64, now_ms: i64) -> StoreResult<()> {
+                    let mut tx = self.begin_write().await?;
+                    let done = sqlx::query(
+                        "UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_ms = $1, locked_until_ms = NULL \
+                         WHERE tenant_id = $2 AND id = $3 AND status <> 'delivering'",
+                    )
+                    .bind(now_ms)
+                    .bind(tenant.0)
+                    .bind(delivery)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(crate::backend_error)?;
+                    if done.rows_affected() != 1 {
+                        let exists: Option<i64> =
+                            sqlx::query_scalar("SELECT id FROM webhook_deliveries WHERE tenant_id = $1 AND id = $2")
+                                .bind(tenant.0)
+                                .bind(delivery)
+                                .fetch_optional(&mut *tx)
+                                .await
+                                .map_err(crate::backend_error)?;
+                        return Err(if exists.is_some() {
+                            StoreError::Conflict("the delivery is being sent right now".into())
+                        } else {
+                            StoreError::NotFound
+                        });
+                    }
+                    tx.commit().await.map_err(crate::backend_error)
+                }
+
+                async fn replay_failed(&self, tenant: TenantId, subscription: i64, now_ms: i64) -> StoreResult<i64> {
+                    self.get_subscription(tenant, subscription).await?;
+                    let mut tx = self.begin_write().await?;
+                    let done = sqlx::query(
+                        "UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_ms = $1, locked_until_ms = NULL \
+                         WHERE tenant_id = $2 AND subscription_id = $3 AND status = 'failed'",
+                    )
+                    .bind(now_ms)
+                    .bind(tenant.0)
+                    .bind(subscription)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(crate::backend_error)?;
+                    tx.commit().await.map_err(crate::backend_error)?;
+                    Ok(done.rows_affected() as i64)
+                }
+
+                async fn claim_deliveries(&self, now_ms: i64, lease_ms: i64, limit: i64) -> StoreResult<Vec<ClaimedDelivery>> {
+                    let mut tx = self.begin_write().await?;
+                    // Candidates: due, of an enabled subscription, and the earliest unfinished delivery
+                    // of their customer to that subscription (so order per customer holds even
+                    // while an earlier one is being retried or sent by another process).
+                    let ids: Vec<i64> = sqlx::query_scalar(concat!(
+                        "UPDATE webhook_deliveries SET status = 'delivering', attempts = attempts + 1, locked_until_ms = $1 \
+                         WHERE id IN (SELECT d.id FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id \
+                         WHERE s.enabled = TRUE AND d.next_attempt_ms <= $2 \
+                         AND (d.status = 'pending' OR (d.status = 'delivering' AND d.locked_until_ms < $2)) \
+                         AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p WHERE p.subscription_id = d.subscription_id \
+                         AND p.customer_id = d.customer_id AND p.seq < d.seq AND p.status IN ('pending', 'delivering')) \
+                         ORDER BY d.id LIMIT $3 ",
+                        $lock,
+                        ") RETURNING id"
+                    ))
+                    .bind(now_ms + lease_ms)
+                    .bind(now_ms)
+                    .bind(limit)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(crate::backend_error)?;
+                    let mut claimed = Vec::with_capacity(ids.len());
+                    for id in ids {
+                        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                            "SELECT {DELIVERY_COLUMNS}, e.payload, e.request_id AS event_request_id, e.created_ms AS event_created_ms \
+                             FROM webhook_deliveries d JOIN outbox_events e ON e.id = d.event_id WHERE d.id = $1"
+                        )))
+                        .bind(id)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(crate::backend_error)?;
+                        let delivery = delivery_row(&row)?;
+                        let payload: String = get(&row, "payload")?;
+                        let event = OutboxEvent {
+                            id: delivery.event_id,
+                            customer_id: CustomerId(delivery.customer_id),
+                            seq: delivery.seq,
+                            event_type: delivery.event_type.clone(),
+                            payload: serde_json::from_str(&payload).map_err(|e| StoreError::Backend(e.to_string()))?,
+                            at_ms: get(&row, "event_created_ms")?,
+                            request_id: get(&row, "event_request_id")?,
+                        };
+                        let sub = sqlx::query(sqlx::AssertSqlSafe(format!(
+                            "SELECT {SUBSCRIPTION_COLUMNS} FROM webhook_subscriptions WHERE id = $1"
+                        )))
+                        .bind(delivery.subscription_id)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(crate::backend_error)?;
+                        claimed.push(ClaimedDelivery { delivery, event, subscription: subscription_row(&sub)? });
+                    }
+                    tx.commit().await.map_err(crate::backend_error)?;
+                    Ok(claimed)
+                }
+
+                async fn record_attempt(
+                    &self,
+                    delivery: i64,
+                    outcome: AttemptOutcome,
+                    disable_after: i64,
+                    disable: Option<String>,
+                ) -> StoreResult<bool> {
+                    let mut tx = self.begin_write().await?;
+                    let (status, code, error, next, delivered) = match &outcome {
+                        AttemptOutcome::Succeeded { status_code, at_ms } => ("succeeded", Some(*status_code), None, *at_ms, Some(*at_ms)),
+                        AttemptOutcome::Retry { status_code, error, next_attempt_ms } => {
+                            ("pending", *status_code, Some(error.clone()), *next_attempt_ms, None)
+                        }
+                        AttemptOutcome::Failed { status_code, error, at_ms } => ("failed", *status_code, Some(error.clone()), *at_ms, None),
+                    };
+                    let sub: Option<i64> = sqlx::query_scalar(
+                        "UPDATE webhook_deliveries SET status = $1, last_status_code = $2, last_error = $3, next_attempt_ms = $4, \
+                         delivered_ms = $5, locked_until_ms = NULL WHERE id = $6 AND status = 'delivering' RETURNING subscription_id",
+                    )
+                    .bind(status)
+                    .bind(code)
+                    .bind(error)
+                    .bind(next)
+                    .bind(delivered)
+                    .bind(delivery)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(crate::backend_error)?;
+                    let Some(sub) = sub else {
+                        // The lease ran out and another dispatcher took the delivery over.
+                        return Ok(false);
+                    };
+                    let mut disabled_now = false;
+                    if let AttemptOutcome::Succeeded { .. } = outcome {
+                        sqlx::query("UPDATE webhook_subscriptions SET consecutive_failures = 0 WHERE id = $1")
+                            .bind(sub)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(crate::backend_error)?;
+                    } else {
+                        let failures: i64 = sqlx::query_scalar(
+                            "UPDATE webhook_subscriptions SET consecutive_failures = consecutive_failures + 1 WHERE id = $1 \
+                             RETURNING consecutive_failures",
+                        )
+                        .bind(sub)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(crate::backend_error)?;
+                        let reason = disable.or_else(|| {
+                            (failures >= disable_after).then(|| format!("disabled after {failures} consecutive failed attempts"))
+                        });
+                        if let Some(reason) = reason {
+                            let done = sqlx::query(
+                                "UPDATE webhook_subscriptions SET enabled = FALSE, disabled_reason = $1 WHERE id = $2 AND enabled = TRUE",
+                            )
+                            .bind(reason)
+                            .bind(sub)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(crate::backend_error)?;
+                            disabled_now = done.rows_affected() == 1;
+                        }
+                    }
+                    tx.commit().await.map_err(crate::backend_error)?;
+                    Ok(disabled_now)
+                }
+
+                async fn count_open_deliveries(&self) -> StoreResult<i64> {
+                    sqlx::query_scalar("SELECT COUNT(*) FROM webhook_deliveries WHERE status IN ('pending', 'delivering')")
+                        .fetch_one(self.reader())
+                        .await
+                        .map_err(crate::backend_error)
+                }
+            }
+        }
+    };
+}
