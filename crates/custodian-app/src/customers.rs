@@ -86,4 +86,14 @@ impl CustomerService {
         self.get(ctx, id).await?;
         self.store.list_audit(ctx.tenant, id, after, limit).await.map_err(AppError::Store)
     }
+
+    /// The tenant's whole audit trail: customer changes, policy changes, webhook endpoints.
+    pub async fn tenant_audit_trail(
+        &self,
+        ctx: &Context,
+        after: Option<i64>,
+        limit: i64,
+    ) -> AppResult<Vec<custodian_store::AuditEntry>> {
+        self.store.list_tenant_audit(ctx.tenant, after, limit).await.map_err(AppError::Store)
+    }
 }

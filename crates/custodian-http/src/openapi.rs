@@ -29,6 +29,7 @@ use utoipa_swagger_ui::SwaggerUi;
         crate::api::customers::list_customers,
         crate::api::customers::update_customer_domain,
         crate::api::customers::get_audit_trail,
+        crate::api::customers::get_tenant_audit_trail,
         crate::api::policies::get_policies,
         crate::api::policies::put_policy,
         crate::api::webhooks::create_subscription,

@@ -101,7 +101,9 @@ impl Settings {
             }
             fig = fig.merge(Toml::file(file));
         }
-        fig = fig.merge(Env::prefixed("CUSTODIAN_").split("__").ignore(&["config"]));
+        // Only `CUSTODIAN_<SECTION>__<KEY>` variables configure; others with the prefix (such as
+        // CUSTODIAN_CONFIG or test switches) are not settings.
+        fig = fig.merge(Env::prefixed("CUSTODIAN_").split("__").filter(|k| k.as_str().contains('.')));
         if let Ok(url) = std::env::var("DATABASE_URL") {
             fig = fig.merge(Serialized::default("database.url", url));
         }

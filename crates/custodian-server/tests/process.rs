@@ -179,6 +179,9 @@ fn a_bad_configuration_is_refused_with_a_clear_message() {
     let out = Command::new(BIN).env("CUSTODIAN_DATABASE__SQLITE_SYNCHRONOUS", "sometimes").arg("migrate").output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("expected full or normal"), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(BIN).env("CUSTODIAN_DATABSE__URL", "sqlite://x.db").arg("migrate").output().unwrap();
+    assert!(!out.status.success(), "a misspelt section is refused");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("databse"), "{}", String::from_utf8_lossy(&out.stderr));
     let out = Command::new(BIN).args(["--config", "/nonexistent/custodian.toml", "migrate"]).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist"));

@@ -423,6 +423,11 @@ async fn a_410_disables_the_endpoint_and_replay_after_re_enabling_delivers() {
     let (_, page) =
         d.call(reqwest::Method::GET, &format!("/api/v1/webhooks/{id}/deliveries?status=failed"), &d.admin, None).await;
     assert_eq!(page["items"][0]["lastResponseCode"], 410);
+    let (_, audit) = d.call(reqwest::Method::GET, "/api/v1/audit?limit=200", &d.admin, None).await;
+    let disabled: Vec<&Value> =
+        audit["items"].as_array().unwrap().iter().filter(|e| e["action"] == "webhook.endpoint_disabled").collect();
+    assert_eq!(disabled.len(), 1, "{audit}");
+    assert_eq!(disabled[0]["actor"], "system:custodian");
 
     // The endpoint is back: re-enable, rotate the secret, replay the failed delivery.
     *receiver.mode.lock().unwrap() = Mode::Ok;

@@ -554,6 +554,20 @@ macro_rules! impl_store {
                 rows.iter().map(audit_row).collect()
             }
 
+            async fn list_tenant_audit(&self, tenant: TenantId, after: Option<i64>, limit: i64) -> StoreResult<Vec<AuditEntry>> {
+                let rows = sqlx::query(
+                    "SELECT id, customer_id, at_ms, actor, action, domain, amendment_id, changes, request_id FROM audit_entries \
+                     WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+                )
+                .bind(tenant.0)
+                .bind(after.unwrap_or(0))
+                .bind(limit)
+                .fetch_all(self.reader())
+                .await
+                .map_err(crate::backend_error)?;
+                rows.iter().map(audit_row).collect()
+            }
+
             async fn list_events(&self, tenant: TenantId, customer: CustomerId) -> StoreResult<Vec<OutboxEvent>> {
                 let rows = sqlx::query(
                     "SELECT id, customer_id, seq, event_type, payload, request_id, created_ms FROM outbox_events \

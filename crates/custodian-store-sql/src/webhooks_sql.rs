@@ -357,15 +357,34 @@ macro_rules! impl_webhook_store {
                             (failures >= disable_after).then(|| format!("disabled after {failures} consecutive failed attempts"))
                         });
                         if let Some(reason) = reason {
-                            let done = sqlx::query(
-                                "UPDATE webhook_subscriptions SET enabled = FALSE, disabled_reason = $1 WHERE id = $2 AND enabled = TRUE",
+                            let tenant: Option<i64> = sqlx::query_scalar(
+                                "UPDATE webhook_subscriptions SET enabled = FALSE, disabled_reason = $1 WHERE id = $2 AND enabled = TRUE \
+                                 RETURNING tenant_id",
                             )
-                            .bind(reason)
+                            .bind(&reason)
                             .bind(sub)
-                            .execute(&mut *tx)
+                            .fetch_optional(&mut *tx)
                             .await
                             .map_err(crate::backend_error)?;
-                            disabled_now = done.rows_affected() == 1;
+                            if let Some(tenant) = tenant {
+                                // The tenant's audit trail records that its endpoint was switched off, and why.
+                                let changes = serde_json::json!([
+                                    { "field": "enabled", "before": true, "after": false },
+                                    { "field": "disabledReason", "before": null, "after": reason },
+                                    { "field": "subscriptionId", "before": null, "after": sub },
+                                ]);
+                                sqlx::query(
+                                    "INSERT INTO audit_entries (tenant_id, customer_id, at_ms, actor, action, domain, amendment_id, changes, request_id) \
+                                     VALUES ($1, NULL, $2, 'system:custodian', 'webhook.endpoint_disabled', NULL, NULL, $3, NULL)",
+                                )
+                                .bind(tenant)
+                                .bind(next)
+                                .bind(changes.to_string())
+                                .execute(&mut *tx)
+                                .await
+                                .map_err(crate::backend_error)?;
+                                disabled_now = true;
+                            }
                         }
                     }
                     tx.commit().await.map_err(crate::backend_error)?;

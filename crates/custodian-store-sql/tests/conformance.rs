@@ -601,3 +601,117 @@ async fn amendments_are_counted_by_state(store: Arc<dyn Store>) {
         [("applied", 2), ("approved", 1), ("pending", 2), ("rejected", 1)].into_iter().map(|(s, n)| (s.to_owned(), n)).collect();
     assert_eq!(counts, expected);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Webhook deliveries
+
+conformance! {
+    events_fan_out_to_matching_subscriptions =>
+        an_event_creates_one_delivery_per_matching_enabled_subscription_on_sqlite,
+        an_event_creates_one_delivery_per_matching_enabled_subscription_on_postgres;
+    concurrent_claims_are_disjoint_and_ordered =>
+        concurrent_claimers_get_disjoint_deliveries_and_never_a_customers_later_event_first_on_sqlite,
+        concurrent_claimers_get_disjoint_deliveries_and_never_a_customers_later_event_first_on_postgres;
+}
+
+async fn subscribe(store: &dyn Store, tenant: TenantId, types: &[&str]) -> i64 {
+    use custodian_store::webhooks::{NewSubscription, WebhookFormat};
+    store
+        .create_subscription(NewSubscription {
+            tenant_id: tenant,
+            url: "https://hooks.example.com/x".into(),
+            event_types: types.iter().map(|t| t.to_string()).collect(),
+            format: WebhookFormat::Standard,
+            secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into(),
+            vendor_key: None,
+            now_ms: T0,
+        })
+        .await
+        .unwrap()
+        .id
+}
+
+async fn events_fan_out_to_matching_subscriptions(store: Arc<dyn Store>) {
+    let (tenant, customer) = tenant_with_customer(&*store, "Studio Hooks").await;
+    let (other_tenant, _) = tenant_with_customer(&*store, "Other").await;
+    let all = subscribe(&*store, tenant, &[]).await;
+    let only_updates = subscribe(&*store, tenant, &["customer.updated"]).await;
+    let elsewhere = subscribe(&*store, other_tenant, &[]).await;
+    let disabled = subscribe(&*store, tenant, &[]).await;
+    store
+        .update_subscription(
+            tenant,
+            disabled,
+            custodian_store::webhooks::SubscriptionChanges { enabled: Some(false), now_ms: T0, ..Default::default() },
+        )
+        .await
+        .unwrap();
+    store
+        .apply_change(tenant, customer, apply(&contact("a@example.com"), 0), records(customer, "customer.updated"))
+        .await
+        .unwrap();
+    store
+        .apply_change(tenant, customer, apply(&contact("b@example.com"), 1), records(customer, "amendment.applied"))
+        .await
+        .unwrap();
+    let count = |sub| {
+        let store = store.clone();
+        async move {
+            store.list_deliveries(if sub == elsewhere { other_tenant } else { tenant }, sub, None, None, 100).await.unwrap().len()
+        }
+    };
+    assert_eq!(count(all).await, 2);
+    assert_eq!(count(only_updates).await, 1);
+    assert_eq!(count(elsewhere).await, 0, "another tenant's subscription gets nothing");
+    assert_eq!(count(disabled).await, 0, "a disabled subscription gets nothing");
+    assert_eq!(store.count_open_deliveries().await.unwrap(), 3);
+    assert!(matches!(store.list_deliveries(other_tenant, all, None, None, 10).await, Err(StoreError::NotFound)));
+}
+
+async fn concurrent_claims_are_disjoint_and_ordered(store: Arc<dyn Store>) {
+    let tenant = store.create_tenant("Studio Claims", T0).await.unwrap().id;
+    subscribe(&*store, tenant, &[]).await;
+    let mut customers = Vec::new();
+    for _ in 0..6 {
+        let c = store.create_customer(tenant, Vec::new(), T0, Box::new(|_| Records::default())).await.unwrap();
+        for v in 0..3 {
+            let email = format!("v{v}@example.com");
+            store.apply_change(tenant, c, apply(&contact(&email), v), records(c, "customer.updated")).await.unwrap();
+        }
+        customers.push(c);
+    }
+    // Four dispatchers claim at once: every claimed delivery is someone's only one, and each
+    // customer has at most one delivery in flight — its earliest.
+    let mut tasks = Vec::new();
+    for _ in 0..4 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move { store.claim_deliveries(T0 + 10, 60_000, 10).await.unwrap() }));
+    }
+    let mut claimed = Vec::new();
+    for t in tasks {
+        claimed.extend(t.await.unwrap());
+    }
+    let mut ids: Vec<i64> = claimed.iter().map(|c| c.delivery.id).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), claimed.len(), "no delivery claimed twice");
+    assert_eq!(claimed.len(), 6, "one per customer: later events wait for earlier ones");
+    for c in &claimed {
+        assert_eq!(c.delivery.seq, 1, "the earliest event of each customer goes first");
+        assert_eq!(c.delivery.attempts, 1);
+    }
+    // Nothing more is claimable while those are in flight.
+    assert!(store.claim_deliveries(T0 + 20, 60_000, 10).await.unwrap().is_empty());
+    // After success, the next event of each customer becomes claimable.
+    for c in &claimed {
+        let outcome = custodian_store::webhooks::AttemptOutcome::Succeeded { status_code: 200, at_ms: T0 + 30 };
+        assert!(!store.record_attempt(c.delivery.id, outcome, 5, None).await.unwrap());
+    }
+    let next = store.claim_deliveries(T0 + 40, 60_000, 10).await.unwrap();
+    assert_eq!(next.len(), 6);
+    assert!(next.iter().all(|c| c.delivery.seq == 2));
+    // A lease that ran out makes a delivery claimable again (a crashed dispatcher).
+    let again = store.claim_deliveries(T0 + 40 + 60_001, 60_000, 10).await.unwrap();
+    assert_eq!(again.len(), 6);
+    assert!(again.iter().all(|c| c.delivery.seq == 2 && c.delivery.attempts == 2));
+}

@@ -115,6 +115,9 @@ pub trait Store: WebhookStore + Send + Sync + 'static {
         limit: i64,
     ) -> StoreResult<Vec<AuditEntry>>;
 
+    /// The whole tenant's audit trail (customers, policies, webhook endpoints), oldest first.
+    async fn list_tenant_audit(&self, tenant: TenantId, after: Option<i64>, limit: i64) -> StoreResult<Vec<AuditEntry>>;
+
     /// Events of a customer in sequence order (the outbox; delivered by the events issue).
     async fn list_events(&self, tenant: TenantId, customer: CustomerId) -> StoreResult<Vec<OutboxEvent>>;
 

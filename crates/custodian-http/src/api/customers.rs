@@ -23,6 +23,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/customers", get(list_customers).post(create_customer))
         .route("/api/v1/customers/{id}", get(get_customer))
         .route("/api/v1/customers/{id}/audit", get(get_audit_trail))
+        .route("/api/v1/audit", get(get_tenant_audit_trail))
         .route("/api/v1/customers/{id}/{domain}", put(update_customer_domain))
 }
 
@@ -262,4 +263,22 @@ pub async fn get_audit_trail(
     items.truncate(limit as usize);
     let next_cursor = if more { items.last().map(|e| e.id.to_string()) } else { None };
     Ok(Json(AuditPage { items: items.iter().map(|e| audit_view(e, admin)).collect(), next_cursor }))
+}
+
+#[utoipa::path(get, path = "/api/v1/audit", tag = "Customers", summary = "The tenant's audit trail",
+    description = "Every audited change of the tenant: customers, policies, webhook endpoints switched off. Scope ADMIN.",
+    params(PageQuery), security(("ApiKeyAuth" = [])),
+    responses((status = 200, body = AuditPage)))]
+pub async fn get_tenant_audit_trail(
+    State(state): State<AppState>,
+    caller: NativeCaller,
+    query: std::result::Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<AuditPage>> {
+    let ctx = caller.require(Scope::Admin)?;
+    let (after, limit) = page_query(query)?;
+    let mut items = state.services.customers.tenant_audit_trail(&ctx, after, limit + 1).await?;
+    let more = items.len() as i64 > limit;
+    items.truncate(limit as usize);
+    let next_cursor = if more { items.last().map(|e| e.id.to_string()) } else { None };
+    Ok(Json(AuditPage { items: items.iter().map(|e| audit_view(e, true)).collect(), next_cursor }))
 }
