@@ -1,14 +1,17 @@
 //! `bench-baseline`: the trivial HTTP server that `bench/run.sh` measures next to Custodian, so
 //! the benchmark can state Custodian's throughput as a fraction of "axum on this machine".
 //!
-//! `GET /hello` answers a ~500-byte JSON document built in memory for every request (no I/O,
-//! no auth, no logging); `POST /echo` answers the posted JSON. Usage:
+//! `GET /hello` answers a ~500-byte JSON document formatted in memory for every request (no
+//! I/O, no auth, no logging); `POST /echo` parses the posted JSON and answers it re-serialised. Usage:
 //! `bench-baseline --listen 127.0.0.1:18081`.
 
 use axum::Json;
 use axum::Router;
+use axum::http::header;
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
-use serde_json::{Value, json};
+use serde_json::Value;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 fn listen_addr() -> Result<String, String> {
     let mut args = std::env::args().skip(1);
@@ -27,29 +30,23 @@ fn listen_addr() -> Result<String, String> {
     Ok(listen)
 }
 
-/// A document shaped like a customer's contact data, about 500 bytes once serialised.
-async fn hello() -> Json<Value> {
-    Json(json!({
-        "amendmentConfigurationStatus": "CHANGES_WITHOUT_VERIFICATION",
-        "email": "anna.schmidt@example.com",
-        "phonePrivate": "+49 30 1234567",
-        "phonePrivateMobile": "+49 171 1234567",
-        "phoneBusiness": null,
-        "phoneBusinessMobile": null,
-        "message": "Hello from the Custodian benchmark baseline. This body is built in memory on every request.",
-        "customer": {
-            "id": 4711,
-            "firstName": "Anna",
-            "lastName": "Schmidt",
-            "street": "Hauptstrasse",
-            "houseNumber": "12",
-            "zipCode": "10115",
-            "city": "Berlin",
-            "countryCode": "DE"
-        },
-        "tags": ["baseline", "hello", "axum", "loopback"],
-        "version": 1
-    }))
+static HELLOS: AtomicU64 = AtomicU64::new(0);
+
+/// A document shaped like a customer's contact data, about 500 bytes, formatted into a new
+/// `String` on every request (the request counter makes each body different).
+async fn hello() -> impl IntoResponse {
+    let n = HELLOS.fetch_add(1, Ordering::Relaxed);
+    let body = format!(
+        concat!(
+            r#"{{"amendmentConfigurationStatus":"CHANGES_WITHOUT_VERIFICATION","email":"anna.schmidt@example.com","#,
+            r#""phonePrivate":"+49 30 1234567","phonePrivateMobile":"+49 171 1234567","phoneBusiness":null,"#,
+            r#""phoneBusinessMobile":null,"message":"Hello from the Custodian benchmark baseline; this body is built in memory.","#,
+            r#""customer":{{"id":4711,"firstName":"Anna","lastName":"Schmidt","street":"Hauptstrasse","houseNumber":"12","#,
+            r#""zipCode":"10115","city":"Berlin","countryCode":"DE"}},"tags":["baseline","hello","axum"],"request":{}}}"#
+        ),
+        n
+    );
+    ([(header::CONTENT_TYPE, "application/json")], body)
 }
 
 async fn echo(Json(body): Json<Value>) -> Json<Value> {

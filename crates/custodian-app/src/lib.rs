@@ -4,6 +4,7 @@
 
 pub mod amendments;
 pub mod auth;
+pub mod billing;
 pub mod clock;
 pub mod customers;
 pub mod error;
@@ -13,6 +14,7 @@ pub mod webhooks;
 
 pub use amendments::{AmendmentService, ReviewView, Submission, SubmissionOutcome};
 pub use auth::{ApiKeyService, IssuedKey, Principal};
+pub use billing::BillingService;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use customers::CustomerService;
 pub use error::{AppError, AppResult};
@@ -41,6 +43,7 @@ pub struct Services {
     pub policies: PolicyService,
     pub keys: ApiKeyService,
     pub webhooks: WebhookService,
+    pub billing: BillingService,
 }
 
 impl Services {
@@ -60,6 +63,7 @@ impl Services {
             customers: CustomerService::new(store.clone(), clock.clone()),
             policies: PolicyService::new(store.clone(), clock.clone()),
             keys: ApiKeyService::new(store.clone(), clock.clone()),
+            billing: BillingService::new(store.clone(), clock.clone()),
             store,
             clock,
         }

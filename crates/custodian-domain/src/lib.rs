@@ -6,6 +6,7 @@
 
 pub mod actor;
 pub mod amendment;
+pub mod billing;
 pub mod data;
 pub mod diff;
 pub mod error;

@@ -95,17 +95,31 @@ fn redact(s: &str) -> String {
 }
 
 /// A phone number as people write it: an optional leading `+`, then 5 to 20 digits that may be
-/// grouped with spaces, `-`, `/`, `.` or parentheses (`+49 00000000`, `(030) 123-456`).
+/// grouped with spaces, `-`, `/`, `.` or parentheses (`+49 00000000`, `(030) 123-456`), and an
+/// optional extension (`871.790.7578 x4882`, `… ext. 12`). An upper-case `X` stands for a masked
+/// digit, as vendors' documentation samples write numbers (`+37258774XXX`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Phone(String);
 string_value!(Phone);
 
+/// Splits `… x4882` / `… ext. 12` / `… ext12` into the number and its 1 to 6 extension digits.
+fn split_extension(p: &str) -> &str {
+    let head = p.trim_end_matches(|c: char| c.is_ascii_digit());
+    if !(1..=6).contains(&(p.len() - head.len())) {
+        return p;
+    }
+    let head = head.trim_end();
+    ["ext.", "ext", "x"].iter().find_map(|m| head.strip_suffix(m)).map_or(p, str::trim_end)
+}
+
 impl Phone {
     pub fn parse(raw: &str) -> Result<Phone, String> {
         let p = raw.trim();
-        let body = p.strip_prefix('+').unwrap_or(p);
-        let allowed = body.chars().all(|c| c.is_ascii_digit() || " -/.()".contains(c));
-        let digits = body.chars().filter(char::is_ascii_digit).count();
+        let number = split_extension(p);
+        let body = number.strip_prefix('+').unwrap_or(number);
+        let is_digit = |c: char| c.is_ascii_digit() || c == 'X';
+        let allowed = body.chars().all(|c| is_digit(c) || " -/.()".contains(c));
+        let digits = body.chars().filter(|c| is_digit(*c)).count();
         let balanced = {
             let mut depth = 0i32;
             body.chars().all(|c| {
@@ -117,7 +131,7 @@ impl Phone {
                 (0..=1).contains(&depth)
             }) && depth == 0
         };
-        let starts_ok = body.chars().next().is_some_and(|c| c.is_ascii_digit() || c == '(');
+        let starts_ok = body.chars().next().is_some_and(|c| is_digit(c) || c == '(');
         if !allowed || !balanced || !starts_ok {
             return Err("is not a phone number: use digits with an optional leading + (e.g. +49 30 1234567)".into());
         }
@@ -224,6 +238,16 @@ mod tests {
     fn documented_phone_examples_are_accepted() {
         for p in ["+49 00000000", "+49 00000000000", "(030) 123-456", "0171/1234567", "+1 555.123.4567"] {
             assert!(Phone::parse(p).is_ok(), "{p} should be accepted");
+        }
+    }
+
+    #[test]
+    fn extensions_and_masked_digits_as_in_vendor_samples_are_accepted() {
+        for p in ["871.790.7578 x4882", "030 1234567 ext. 12", "030 1234567ext12", "+37258774XXX", "+37258XXX585"] {
+            assert_eq!(Phone::parse(p).unwrap().as_str(), p);
+        }
+        for p in ["871.790.7578 x", "871.790.7578 x1234567", "x4882", "+49 xxx 1234", "12 x 34"] {
+            assert!(Phone::parse(p).is_err(), "{p} should be rejected");
         }
     }
 

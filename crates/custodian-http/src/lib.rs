@@ -34,6 +34,7 @@ pub fn router(state: AppState) -> Router {
     let body_limit = state.settings.body_limit_bytes;
     Router::new()
         .merge(dialects::self_service::router())
+        .merge(dialects::billing::router())
         .merge(api::router())
         .merge(ops::router())
         .merge(openapi::router())
@@ -53,6 +54,7 @@ pub fn router(state: AppState) -> Router {
         .layer(SetSensitiveRequestHeadersLayer::new([
             axum::http::header::AUTHORIZATION,
             HeaderName::from_static("x-api-key"),
+            HeaderName::from_static(dialects::billing::SUBSCRIPTION_KEY),
             axum::http::header::COOKIE,
         ]))
         .with_state(state)

@@ -1,5 +1,6 @@
 //! The OpenAPI 3.1 document (served at `/openapi.json`) and the offline Swagger UI at `/docs`.
 
+use crate::dialects::billing::SubscriptionKeyScheme;
 use crate::state::AppState;
 use axum::Router;
 use utoipa::OpenApi;
@@ -19,6 +20,9 @@ use utoipa_swagger_ui::SwaggerUi;
         crate::dialects::self_service::get_payment_data,
         crate::dialects::self_service::post_payment_data,
         crate::dialects::self_service::withdraw_amendment,
+        crate::dialects::billing::get_customer,
+        crate::dialects::billing::create_or_update_customer,
+        crate::dialects::billing::update_customer,
         crate::api::amendments::list_amendments,
         crate::api::amendments::get_amendment,
         crate::api::amendments::approve_amendment,
@@ -45,9 +49,10 @@ use utoipa_swagger_ui::SwaggerUi;
         crate::ops::ready,
         crate::ops::metrics,
     ),
-    modifiers(&SecurityAddon),
+    modifiers(&SecurityAddon, &SubscriptionKeyScheme),
     tags(
         (name = "Customers Self-service", description = "The vendor self-service collection: amendments per data domain."),
+        (name = "Subscription billing", description = "Subscription-billing customers by the merchant's customer number (X-Subscription-Key); operator writes that apply directly."),
         (name = "Review", description = "Staff review of amendments (scope STAFF_REVIEW)."),
         (name = "Customers", description = "Customers, direct edits and the audit trail."),
         (name = "Policies", description = "Per-domain amendment policies (scope ADMIN to change)."),

@@ -3,6 +3,7 @@
 
 #[macro_use]
 mod helpers;
+mod billing;
 mod native;
 mod ops;
 mod self_service;
