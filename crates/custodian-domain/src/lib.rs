@@ -9,6 +9,7 @@ pub mod amendment;
 pub mod data;
 pub mod diff;
 pub mod error;
+pub mod hierarchy;
 pub mod ids;
 pub mod policy;
 pub mod signature;
