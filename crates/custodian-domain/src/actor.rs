@@ -113,7 +113,8 @@ pub enum Scope {
 }
 
 impl Scope {
-    pub const ALL: [Scope; 5] = [Scope::SelfServiceRead, Scope::SelfServiceWrite, Scope::StaffReview, Scope::Admin, Scope::Partner];
+    pub const ALL: [Scope; 5] =
+        [Scope::SelfServiceRead, Scope::SelfServiceWrite, Scope::StaffReview, Scope::Admin, Scope::Partner];
 
     pub fn as_str(self) -> &'static str {
         match self {

@@ -5,9 +5,11 @@
 //! that also writes the audit entries and outbox events it is given. Every method takes the
 //! tenant, so no query can forget tenant isolation.
 
+pub mod hierarchy;
 mod records;
 pub mod webhooks;
 
+pub use hierarchy::HierarchyStore;
 pub use records::*;
 pub use webhooks::WebhookStore;
 
@@ -44,7 +46,7 @@ pub type FollowUp = Box<dyn FnOnce(AmendmentId) -> Records + Send>;
 
 /// Customer data, amendments, policies, keys, audit trail and outbox, scoped by tenant.
 #[async_trait]
-pub trait Store: WebhookStore + Send + Sync + 'static {
+pub trait Store: WebhookStore + HierarchyStore + Send + Sync + 'static {
     /// Which backend this is (`sqlite` or `postgres`), for logs and readiness.
     fn backend(&self) -> &'static str;
 

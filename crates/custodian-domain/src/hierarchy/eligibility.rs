@@ -88,7 +88,8 @@ mod tests {
 
     #[test]
     fn a_requester_sees_nothing_above_beside_or_outside_its_branch() {
-        for action in [PartnerAction::Read, PartnerAction::Modify, PartnerAction::CreateSubCustomer, PartnerAction::ListChildren] {
+        for action in [PartnerAction::Read, PartnerAction::Modify, PartnerAction::CreateSubCustomer, PartnerAction::ListChildren]
+        {
             assert_eq!(may(action, CHILD, ROOT), Err(Ineligible::NotVisible), "{action:?} of the parent");
             assert_eq!(may(action, CHILD, SIBLING), Err(Ineligible::NotVisible), "{action:?} of a sibling");
             assert_eq!(may(action, ROOT, STRANGER), Err(Ineligible::NotVisible), "{action:?} of another root");

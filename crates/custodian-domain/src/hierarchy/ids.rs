@@ -83,8 +83,13 @@ mod tests {
 
     #[test]
     fn only_the_hyphenated_form_is_a_uuid() {
-        for raw in ["", "42", "ff74dca68e7f4b85a42b13860913b370", "{ff74dca6-8e7f-4b85-a42b-13860913b370}", "ff74dca6-8e7f-4b85-a42b-13860913b37g"]
-        {
+        for raw in [
+            "",
+            "42",
+            "ff74dca68e7f4b85a42b13860913b370",
+            "{ff74dca6-8e7f-4b85-a42b-13860913b370}",
+            "ff74dca6-8e7f-4b85-a42b-13860913b37g",
+        ] {
             assert!(CustomerUuid::parse(raw).is_err(), "{raw} should be rejected");
         }
     }

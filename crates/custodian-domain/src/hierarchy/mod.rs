@@ -17,7 +17,10 @@ pub mod values;
 pub use eligibility::{Ineligible, PartnerAction, check};
 pub use ids::{AddressId, ContactId, CustomerUuid, RequestId};
 pub use operation::{OPERATION_TIMEOUT_MS, Operation, OperationFailure, OperationKind, OperationStatus};
-pub use patch::{AddressEntryInput, ContactEntryInput, CreateInput, CustomFieldInput, IdentityInput, InvoiceInput, ModifyInput, NewPartner, Patch};
+pub use patch::{
+    AddressEntryInput, ContactEntryInput, CreateInput, CustomFieldInput, IdentityInput, InvoiceInput, ModifyInput, NewPartner,
+    Patch,
+};
 pub use profile::{InvoiceConfiguration, Node, PartnerAddress, PartnerContact, PartnerCustomer, PartnerProfile};
 pub use shared::SharedData;
 
@@ -26,8 +29,18 @@ use serde_json::{Map, Value};
 /// The shared-domain fields of the primary contact and address, left out of the partner audit
 /// view because the contact and address domains audit them.
 const SHARED_CONTACT_FIELDS: [&str; 4] = ["emailAddress", "landlinePhoneNumber", "mobilePhoneNumber", "additionalPhoneNumber"];
-const SHARED_ADDRESS_FIELDS: [&str; 10] =
-    ["street", "buildingNumber", "zipCode", "city", "country", "province", "buildingName", "buildingFloor", "apartmentNumber", "entrance"];
+const SHARED_ADDRESS_FIELDS: [&str; 10] = [
+    "street",
+    "buildingNumber",
+    "zipCode",
+    "city",
+    "country",
+    "province",
+    "buildingName",
+    "buildingFloor",
+    "apartmentNumber",
+    "entrance",
+];
 
 impl PartnerCustomer {
     /// A flat JSON object for the audit trail's field-by-field comparison: the profile's fields,

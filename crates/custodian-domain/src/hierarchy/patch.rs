@@ -7,12 +7,14 @@
 //! error names the field by its path in the request (`contact[0].emailAddress`).
 
 use super::ids::{AddressId, ContactId};
-use super::profile::{CustomField, Identity, InvoiceConfiguration, PartnerAddress, PartnerContact, PartnerCustomer, PartnerProfile};
+use super::profile::{
+    CustomField, Identity, InvoiceConfiguration, PartnerAddress, PartnerContact, PartnerCustomer, PartnerProfile,
+};
 use super::shared::address_data;
 use super::values::{
     ActivityIndication, AddressTitle, AddressType, Amount, CampaignId, ChargeBy, ContactGender, ContactRole, ContactType,
-    Currency, CustomerType, DeliveryMethod, IdType, InvoiceText, LifecycleStatus, MfaConfiguration, PaymentDueUnits,
-    Salutation, parse_birthdate, parse_e164, parse_payment_due,
+    Currency, CustomerType, DeliveryMethod, IdType, InvoiceText, LifecycleStatus, MfaConfiguration, PaymentDueUnits, Salutation,
+    parse_birthdate, parse_e164, parse_payment_due,
 };
 use crate::error::FieldError;
 use crate::values::{CountryCode, Email, Phone, Text};
@@ -236,7 +238,8 @@ fn patch_list<V, T>(
         Patch::Clear => *slot = None,
         Patch::Set(v) if v.is_empty() => *slot = None,
         Patch::Set(v) => {
-            *slot = Some(v.iter().enumerate().map(|(i, item)| parse(item, &format!("{reference}[{i}]"))).collect::<Result<_, _>>()?)
+            *slot =
+                Some(v.iter().enumerate().map(|(i, item)| parse(item, &format!("{reference}[{i}]"))).collect::<Result<_, _>>()?)
         }
     }
     Ok(())
@@ -255,7 +258,10 @@ fn identity(i: &IdentityInput, r: &str) -> Result<Identity, FieldError> {
 }
 
 fn custom_field(i: &CustomFieldInput, r: &str) -> Result<CustomField, FieldError> {
-    Ok(CustomField { key_name: opt_text(&i.key_name, field(r, "keyName"))?, key_value: opt_text(&i.key_value, field(r, "keyValue"))? })
+    Ok(CustomField {
+        key_name: opt_text(&i.key_name, field(r, "keyName"))?,
+        key_value: opt_text(&i.key_value, field(r, "keyValue"))?,
+    })
 }
 
 fn campaign(id: &i64, r: &str) -> Result<CampaignId, FieldError> {
@@ -422,7 +428,8 @@ fn merge_entries<T: Entry, E: SentEntry>(
                 found = Some(pos);
             }
         }
-        let pos = found.ok_or_else(|| FieldError::new(id_ref.clone(), format!("is not a {kind} of this customer: {}", raw_id.trim())))?;
+        let pos = found
+            .ok_or_else(|| FieldError::new(id_ref.clone(), format!("is not a {kind} of this customer: {}", raw_id.trim())))?;
         if touched.iter().any(|(p, _)| *p == pos) {
             return Err(FieldError::new(id_ref, "is sent more than once"));
         }
@@ -449,7 +456,10 @@ fn merge_entries<T: Entry, E: SentEntry>(
     }
     if !entries.is_empty() && !entries.iter().any(Entry::is_primary) {
         let reference = demoted_at.unwrap_or_else(|| format!("{kind}[0].isPrimary"));
-        return Err(FieldError::new(reference, format!("cannot be false: one {kind} must stay primary; make another one primary instead")));
+        return Err(FieldError::new(
+            reference,
+            format!("cannot be false: one {kind} must stay primary; make another one primary instead"),
+        ));
     }
     Ok(touched)
 }
@@ -528,7 +538,11 @@ fn required<T>(raw: &Option<String>, reference: &str, parse: impl Fn(&str) -> Re
     }
 }
 
-fn optional<T>(raw: &Option<String>, reference: &str, parse: impl Fn(&str) -> Result<T, String>) -> Result<Option<T>, FieldError> {
+fn optional<T>(
+    raw: &Option<String>,
+    reference: &str,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Result<Option<T>, FieldError> {
     let mut slot = None;
     patch_str(&mut slot, &raw.clone().map_or(Patch::Clear, Patch::Set), reference.into(), parse)?;
     Ok(slot)
@@ -558,7 +572,12 @@ impl NewPartner {
         let mut campaigns = None;
         patch_list(&mut campaigns, &input.campaign.clone().map_or(Patch::Clear, Patch::Set), "campaign", campaign)?;
         let mut custom_fields = None;
-        patch_list(&mut custom_fields, &input.custom_fields.clone().map_or(Patch::Clear, Patch::Set), "customFields", custom_field)?;
+        patch_list(
+            &mut custom_fields,
+            &input.custom_fields.clone().map_or(Patch::Clear, Patch::Set),
+            "customFields",
+            custom_field,
+        )?;
         let profile = PartnerProfile {
             status: required(&input.status, "status", LifecycleStatus::parse)?,
             customer_type: Some(optional(&input.customer_type, "type", CustomerType::parse)?.unwrap_or(CustomerType::Private)),

@@ -4,8 +4,8 @@
 use super::ids::{AddressId, ContactId, CustomerUuid};
 use super::values::{
     ActivityIndication, AddressTitle, AddressType, Amount, CampaignId, ChargeBy, ContactGender, ContactRole, ContactType,
-    Currency, CustomerType, DeliveryMethod, IdType, InvoiceText, LifecycleStatus, MfaConfiguration, PaymentDueUnits,
-    Salutation, format_birthdate, parse_birthdate,
+    Currency, CustomerType, DeliveryMethod, IdType, InvoiceText, LifecycleStatus, MfaConfiguration, PaymentDueUnits, Salutation,
+    format_birthdate, parse_birthdate,
 };
 use crate::ids::CustomerId;
 use crate::values::{CountryCode, Email, Phone, Text};
@@ -104,9 +104,7 @@ mod birthdate_format {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Date>, D::Error> {
         // Stored dates were checked against the day they were written; only the form is checked here.
-        Option::<String>::deserialize(d)?
-            .map(|s| parse_birthdate(&s, Date::MAX).map_err(serde::de::Error::custom))
-            .transpose()
+        Option::<String>::deserialize(d)?.map(|s| parse_birthdate(&s, Date::MAX).map_err(serde::de::Error::custom)).transpose()
     }
 }
 

@@ -147,8 +147,8 @@ fn null_and_empty_elements_override_the_stored_value_with_null() {
     let cleared = modify(ModifyInput { name: Patch::Clear, vat_registration_number: s(""), ..Default::default() }).unwrap();
     assert_eq!(cleared.profile.name, None);
     assert_eq!(cleared.profile.vat_registration_number, None);
-    let cleared = modify(ModifyInput { invoice_configuration: Patch::Clear, campaign: Patch::Set(vec![]), ..Default::default() })
-        .unwrap();
+    let cleared =
+        modify(ModifyInput { invoice_configuration: Patch::Clear, campaign: Patch::Set(vec![]), ..Default::default() }).unwrap();
     assert_eq!(cleared.profile.invoice_configuration, None);
     assert_eq!(cleared.profile.campaign, None);
 }
@@ -260,7 +260,11 @@ fn the_primary_entries_show_and_imply_the_shared_domains() {
     assert_eq!(seen.addresses[0].city.as_ref().unwrap().as_str(), "Berlin");
     assert_eq!(seen.addresses[0].building_number, None);
     let again = seen.shared_data(Some(&domain), Some(&address)).unwrap();
-    assert_eq!((again.contact.as_ref(), again.address.as_ref()), (Some(&domain), Some(&address)), "unchanged data implies no change");
+    assert_eq!(
+        (again.contact.as_ref(), again.address.as_ref()),
+        (Some(&domain), Some(&address)),
+        "unchanged data implies no change"
+    );
 }
 
 #[test]

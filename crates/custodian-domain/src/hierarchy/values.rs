@@ -137,7 +137,10 @@ impl Currency {
         if c.len() == 3 && ISO_4217.split_ascii_whitespace().any(|k| k == c) {
             Ok(Currency(c))
         } else {
-            Err(format!("is not an ISO 4217 currency code (such as EUR, USD, GBP): {:?}", raw.trim().chars().take(10).collect::<String>()))
+            Err(format!(
+                "is not an ISO 4217 currency code (such as EUR, USD, GBP): {:?}",
+                raw.trim().chars().take(10).collect::<String>()
+            ))
         }
     }
 
@@ -209,8 +212,9 @@ pub fn parse_payment_due(raw: i64) -> Result<u32, String> {
 /// A birth date in the vendor's `DDMMYYYY` form, between 1900-01-01 and `today`.
 pub fn parse_birthdate(raw: &str, today: Date) -> Result<Date, String> {
     let t = raw.trim();
-    let d = Date::parse(t, format_description!("[day][month][year]"))
-        .map_err(|_| format!("is not a date in the form DDMMYYYY (such as 09111974): {:?}", t.chars().take(12).collect::<String>()))?;
+    let d = Date::parse(t, format_description!("[day][month][year]")).map_err(|_| {
+        format!("is not a date in the form DDMMYYYY (such as 09111974): {:?}", t.chars().take(12).collect::<String>())
+    })?;
     if d > today || d.year() < 1900 {
         return Err("must lie between 1900 and today".into());
     }
@@ -226,9 +230,7 @@ pub fn format_birthdate(d: Date) -> String {
 pub fn parse_e164(raw: &str) -> Result<Phone, String> {
     let t = raw.trim();
     let digits = t.strip_prefix('+').unwrap_or("");
-    let ok = (2..=15).contains(&digits.len())
-        && digits.chars().all(|c| c.is_ascii_digit())
-        && !digits.starts_with('0');
+    let ok = (2..=15).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit()) && !digits.starts_with('0');
     if !ok {
         return Err("is not an international E.164 number: + and up to 15 digits without spaces (such as +4917112345678)".into());
     }
