@@ -8,6 +8,7 @@ pub mod clock;
 pub mod customers;
 pub mod error;
 pub mod events;
+pub mod hierarchy;
 pub mod policies;
 pub mod webhooks;
 
@@ -16,6 +17,7 @@ pub use auth::{ApiKeyService, IssuedKey, Principal};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use customers::CustomerService;
 pub use error::{AppError, AppResult};
+pub use hierarchy::{HierarchyError, HierarchyService, Requester};
 pub use policies::PolicyService;
 pub use webhooks::{SubscriptionInput, WebhookService};
 
@@ -41,6 +43,7 @@ pub struct Services {
     pub policies: PolicyService,
     pub keys: ApiKeyService,
     pub webhooks: WebhookService,
+    pub hierarchy: HierarchyService,
 }
 
 impl Services {
@@ -60,6 +63,7 @@ impl Services {
             customers: CustomerService::new(store.clone(), clock.clone()),
             policies: PolicyService::new(store.clone(), clock.clone()),
             keys: ApiKeyService::new(store.clone(), clock.clone()),
+            hierarchy: HierarchyService::new(store.clone(), clock.clone()),
             store,
             clock,
         }

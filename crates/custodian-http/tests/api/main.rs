@@ -5,4 +5,5 @@
 mod helpers;
 mod native;
 mod ops;
+mod partner;
 mod self_service;
