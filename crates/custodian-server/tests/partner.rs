@@ -11,7 +11,8 @@ async fn a_partner_key_from_the_cli_acts_as_its_customer_and_request_outcomes_su
     let dir = tempfile::tempdir().unwrap();
     let (url, _) = sqlite_url(&dir);
     let tenant = run(&url, &["tenants", "create", "--name", "Connectivity Operator"]).trim().to_owned();
-    let root = run(&url, &["partners", "create", "--tenant", &tenant, "--name", "Acme IoT", "--currency", "EUR"]).trim().to_owned();
+    let root =
+        run(&url, &["partners", "create", "--tenant", &tenant, "--name", "Acme IoT", "--currency", "EUR"]).trim().to_owned();
     assert_eq!(root.len(), 36, "a UUID: {root}");
 
     let unbound = command(&url).args(["keys", "create", "--tenant", &tenant, "--scope", "PARTNER"]).output().unwrap();
@@ -50,7 +51,8 @@ async fn a_partner_key_from_the_cli_acts_as_its_customer_and_request_outcomes_su
     let (status, created) = call(reqwest::Method::POST, format!("/api/v2/customer/{root}"), Some(child)).await;
     assert_eq!(status, 200, "{created}");
     let child_id = created["content"][0]["customerId"].as_str().unwrap().to_owned();
-    let (status, ack) = call(reqwest::Method::PATCH, format!("/api/v2/customer/{child_id}"), Some(json!({ "name": "Volvo" }))).await;
+    let (status, ack) =
+        call(reqwest::Method::PATCH, format!("/api/v2/customer/{child_id}"), Some(json!({ "name": "Volvo" }))).await;
     assert_eq!(status, 200, "{ack}");
     let request_id = ack["content"][0]["requestId"].as_str().unwrap().to_owned();
 

@@ -165,7 +165,7 @@ async fn the_seed_example_changes_only_the_name_and_answers_the_documented_ack(a
 
 async fn the_seed_failure_example_is_global_1001_when_the_database_fails(app: TestApp) {
     let tree = app.tree(&[]).await;
-    sabotage(&app.database_url, "DROP TABLE partner_operations").await;
+    sabotage(&app.database_url, &["DROP TABLE partner_operations"]).await;
     let r = app.patch(&customer_path(&tree.child), &tree.root_key, json!({ "name": "Volvo" })).await;
     assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(
@@ -175,16 +175,20 @@ async fn the_seed_failure_example_is_global_1001_when_the_database_fails(app: Te
     assert_eq!(app.details(&tree.root_key, &tree.child).await["name"], "Volvo Fleet", "nothing changed");
 }
 
-/// Runs one statement on the test database behind the application's back.
-async fn sabotage(url: &str, statement: &'static str) {
+/// Runs statements on the test database behind the application's back.
+async fn sabotage(url: &str, statements: &[&'static str]) {
     use sqlx::Executor;
     if url.starts_with("sqlite:") {
         let pool = sqlx::SqlitePool::connect(url).await.unwrap();
-        pool.execute(statement).await.unwrap();
+        for statement in statements {
+            pool.execute(*statement).await.unwrap();
+        }
         pool.close().await;
     } else {
         let pool = sqlx::PgPool::connect(url).await.unwrap();
-        pool.execute(statement).await.unwrap();
+        for statement in statements {
+            pool.execute(*statement).await.unwrap();
+        }
         pool.close().await;
     }
 }
@@ -280,6 +284,16 @@ async fn a_requester_creates_sub_customers_only_directly_under_itself(app: TestA
     );
     let listed = app.get(&children_path(&tree.child), &tree.child_key).await.json();
     assert_eq!(listed["pageable"]["totalElements"], 1, "nothing was created: {listed}");
+
+    // Only status and currency are mandatory; the type defaults to PRIVATE.
+    let (minimal, _) =
+        app.create_sub_customer(&tree.child_key, &tree.child, json!({ "status": "SUSPEND", "currency": "usd" })).await;
+    let d = app.details(&tree.child_key, &minimal).await;
+    assert_eq!(
+        (d["status"].as_str(), d["type"].as_str(), d["currency"].as_str()),
+        (Some("SUSPEND"), Some("PRIVATE"), Some("USD"))
+    );
+    assert_eq!((d["name"].clone(), d["contact"].clone(), d["address"].clone()), (Value::Null, json!([]), json!([])));
 }
 
 async fn a_created_sub_customer_has_the_documented_defaults_and_fills_the_shared_domains(app: TestApp) {
@@ -817,7 +831,57 @@ async fn an_operation_left_open_by_a_stopped_server_is_reported_as_internal_erro
     assert_eq!(app.request_status(&tree.root_key, &fresh.to_string()).await, json!({ "status": "OPEN" }));
 }
 
+async fn a_write_that_keeps_conflicting_ends_as_failure_and_changes_nothing(app: TestApp) {
+    let tree = app.tree(&[]).await;
+    let before = app.details(&tree.root_key, &tree.child).await;
+    // Every write of a partner row now silently affects no row, as if another request always won.
+    if app.database_url.starts_with("sqlite:") {
+        sabotage(
+            &app.database_url,
+            &["CREATE TRIGGER always_stale BEFORE UPDATE ON partner_customers BEGIN SELECT RAISE(IGNORE); END"],
+        )
+        .await;
+    } else {
+        sabotage(
+            &app.database_url,
+            &[
+                "CREATE FUNCTION skip_row() RETURNS trigger AS $$ BEGIN RETURN NULL; END $$ LANGUAGE plpgsql",
+                "CREATE TRIGGER always_stale BEFORE UPDATE ON partner_customers FOR EACH ROW EXECUTE FUNCTION skip_row()",
+            ],
+        )
+        .await;
+    }
+    let ada = before["contact"][0]["id"].as_str().unwrap();
+    let request_id = app
+        .modify(
+            &tree.root_key,
+            &tree.child,
+            json!({ "name": "Volvo", "contact": { "id": ada, "emailAddress": "late@example.com" } }),
+        )
+        .await;
+    assert_eq!(
+        app.request_status(&tree.root_key, &request_id).await,
+        json!({ "status": "FAILURE", "errorCode": "CUSTOMER_1003",
+                "errorMessage": "the customer was changed by another request at the same time; send the request again" })
+    );
+    assert_eq!(app.details(&tree.root_key, &tree.child).await, before, "nothing of it was written");
+    let id = app.numeric_id(&tree.t, &tree.child).await;
+    assert_eq!(app.get(&ss(id, "contact-data"), &tree.t.partner).await.json()["email"], "ada@example.com");
+}
+
+async fn methods_a_route_does_not_have_answer_405_in_the_envelope(app: TestApp) {
+    let tree = app.tree(&[]).await;
+    let r = app.send(Method::DELETE, &customer_path(&tree.child), Some(&tree.root_key), None).await;
+    assert_eq!(assert_nak(&r, StatusCode::METHOD_NOT_ALLOWED, "GLOBAL_1007"), "Method not allowed: use GET, POST, PATCH");
+    assert_eq!(r.headers["allow"], "GET, POST, PATCH");
+    let r =
+        app.send(Method::POST, &call_path("ff74dca6-8e7f-4b85-a42b-13860913b370"), Some(&tree.root_key), Some(json!({}))).await;
+    assert_nak(&r, StatusCode::METHOD_NOT_ALLOWED, "GLOBAL_1007");
+}
+
 both_backends!(
+    a_write_that_keeps_conflicting_ends_as_failure_and_changes_nothing,
+    methods_a_route_does_not_have_answer_405_in_the_envelope,
     the_seed_example_changes_only_the_name_and_answers_the_documented_ack,
     the_seed_failure_example_is_global_1001_when_the_database_fails,
     an_unknown_request_id_is_the_documented_global_1003,
@@ -842,3 +906,14 @@ both_backends!(
     profile_changes_land_in_the_audit_trail_and_the_outbox,
     an_operation_left_open_by_a_stopped_server_is_reported_as_internal_error,
 );
+
+/// The README's table of error codes is the one the dialect answers with.
+#[test]
+fn the_readme_documents_every_error_code_with_its_status_and_message() {
+    let readme = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md")).unwrap();
+    for code in custodian_http::dialects::partner::errors::ALL {
+        let star = if code.documented { "" } else { "\\*" };
+        let row = format!("| `{}`{star} | {} | {} |", code.code, code.status.as_u16(), code.message);
+        assert!(readme.contains(&row), "README lacks the row {row}");
+    }
+}

@@ -38,6 +38,7 @@ codes! {
     UNAUTHENTICATED = "GLOBAL_1004", UNAUTHORIZED, "Authentication failed", false;
     FORBIDDEN = "GLOBAL_1005", FORBIDDEN, "Access denied", false;
     NO_ROUTE = "GLOBAL_1006", NOT_FOUND, "No such API", false;
+    METHOD_NOT_ALLOWED = "GLOBAL_1007", METHOD_NOT_ALLOWED, "Method not allowed", false;
     CREATE_FAILED = "CUSTOMER_1001", BAD_REQUEST, "Failed to create customer", false;
     CUSTOMER_NOT_FOUND = "CUSTOMER_1002", NOT_FOUND, "Customer does not exist", true;
     UPDATE_FAILED = "CUSTOMER_1003", BAD_REQUEST, "Failed to update customer details", true;

@@ -16,6 +16,8 @@ use crate::body::JsonBody;
 use crate::error::{ApiError, Failure};
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use custodian_app::Requester;
@@ -33,9 +35,19 @@ type Body = std::result::Result<JsonBody<serde_json::Value, Partner>, Failure<Pa
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v2/customer/{id}", get(get_customer).post(create_customer).patch(modify_customer))
-        .route("/api/v2/customer/{id}/child-customers", get(list_child_customers))
-        .route("/api/v2/global/call/{requestId}", get(get_request_status))
+        .route(
+            "/api/v2/customer/{id}",
+            get(get_customer).post(create_customer).patch(modify_customer).fallback(|| not_allowed("GET, POST, PATCH")),
+        )
+        .route("/api/v2/customer/{id}/child-customers", get(list_child_customers).fallback(|| not_allowed("GET")))
+        .route("/api/v2/global/call/{requestId}", get(get_request_status).fallback(|| not_allowed("GET")))
+}
+
+/// 405 in the envelope, with the methods the route has.
+async fn not_allowed(allow: &'static str) -> Response {
+    let mut r = Failure::<Partner>::from(errors::METHOD_NOT_ALLOWED.error(Some(&format!("use {allow}")))).into_response();
+    r.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
+    r
 }
 
 /// The requester: an authenticated key with scope PARTNER, bound to a customer.
