@@ -372,7 +372,11 @@ impl HierarchyService {
             for d in &data {
                 r.audit.push(audit(&c, id, "customer.created", Some(d.domain()), None, diff(None, d), now));
             }
-            r.audit.push(audit(&c, id, "partner.created", None, None, compare(&serde_json::Value::Null, &view), now));
+            let set: Vec<_> = compare(&serde_json::Value::Null, &view)
+                .into_iter()
+                .filter(|c| c.after != Some(serde_json::Value::Null))
+                .collect();
+            r.audit.push(audit(&c, id, "partner.created", None, None, set, now));
             let extra = json!({ "customerUuid": uuid.to_string(), "parentCustomerUuid": parent.map(|p| p.to_string()) });
             r.events.push(event(&c, "customer.created", id, now, extra));
             r

@@ -337,6 +337,9 @@ async fn a_created_sub_customer_has_the_documented_defaults_and_fills_the_shared
     let audit = app.get(&format!("/api/v1/customers/{id}/audit"), &tree.t.staff).await.json();
     let actions: Vec<&str> = audit["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(actions, vec!["customer.created", "customer.created", "partner.created"], "{audit}");
+    let created = &audit["items"][2]["changes"];
+    assert!(created.as_array().unwrap().iter().any(|c| c["field"] == "name" && c["after"] == "Volvo Buses"), "{created}");
+    assert!(created.as_array().unwrap().iter().all(|c| !c["after"].is_null()), "only what was set: {created}");
     let events = app.services.store.list_events(tree.t.id, CustomerId(id)).await.unwrap();
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].event_type, "customer.created");

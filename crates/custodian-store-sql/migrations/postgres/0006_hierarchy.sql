@@ -55,7 +55,6 @@ CREATE TABLE partner_operations (
     created_ms      BIGINT  NOT NULL,
     finished_ms     BIGINT
 );
-CREATE INDEX partner_operations_open ON partner_operations (status, created_ms);
 
 -- API keys that act as a customer of the hierarchy (scope PARTNER).
 CREATE TABLE api_key_customers (

@@ -83,8 +83,10 @@ pub fn failure(e: HierarchyError, invalid: Code) -> ApiError {
 
 /// The code of an error raised by shared infrastructure (authentication, bodies, fallback).
 fn code_of(e: &ApiError) -> Code {
+    if let Some(own) = ALL.iter().find(|k| k.code == e.code) {
+        return *own;
+    }
     match e.code.as_str() {
-        c if ALL.iter().any(|k| k.code == c) => *ALL.iter().find(|k| k.code == c).expect("just found"),
         _ if e.status.is_server_error() => SERVICE_UNAVAILABLE,
         "auth.unauthenticated" => UNAUTHENTICATED,
         "auth.missing_scope" => FORBIDDEN,
