@@ -57,6 +57,13 @@ pub struct ApiKeyService {
 
 const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
 
+/// A new key's public prefix and the whole key `cus_<prefix>_<secret>`.
+pub(crate) fn new_key() -> (String, String) {
+    let prefix = random_chars(8);
+    let secret = format!("cus_{prefix}_{}", random_chars(32));
+    (prefix, secret)
+}
+
 fn random_chars(n: usize) -> String {
     (0..n).map(|_| ALPHABET[(rand::random::<u32>() as usize) % ALPHABET.len()] as char).collect()
 }
@@ -77,8 +84,7 @@ impl ApiKeyService {
             return Err(AppError::invalid("scope", "a key needs at least one scope"));
         }
         self.store.get_tenant(tenant).await.map_err(AppError::store("tenant"))?;
-        let prefix = random_chars(8);
-        let secret = format!("cus_{prefix}_{}", random_chars(32));
+        let (prefix, secret) = new_key();
         let record = self
             .store
             .insert_api_key(NewApiKey {

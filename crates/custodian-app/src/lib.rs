@@ -9,6 +9,7 @@ pub mod clock;
 pub mod customers;
 pub mod error;
 pub mod events;
+pub mod hierarchy;
 pub mod policies;
 pub mod webhooks;
 
@@ -18,6 +19,7 @@ pub use billing::BillingService;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use customers::CustomerService;
 pub use error::{AppError, AppResult};
+pub use hierarchy::{HierarchyError, HierarchyService, Requester};
 pub use policies::PolicyService;
 pub use webhooks::{SubscriptionInput, WebhookService};
 
@@ -44,6 +46,7 @@ pub struct Services {
     pub keys: ApiKeyService,
     pub webhooks: WebhookService,
     pub billing: BillingService,
+    pub hierarchy: HierarchyService,
 }
 
 impl Services {
@@ -64,6 +67,7 @@ impl Services {
             policies: PolicyService::new(store.clone(), clock.clone()),
             keys: ApiKeyService::new(store.clone(), clock.clone()),
             billing: BillingService::new(store.clone(), clock.clone()),
+            hierarchy: HierarchyService::new(store.clone(), clock.clone()),
             store,
             clock,
         }

@@ -108,10 +108,13 @@ pub enum Scope {
     StaffReview,
     /// Change policies and create customers; implies nothing else.
     Admin,
+    /// Use the hierarchical partner API as the customer the key is bound to.
+    Partner,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 4] = [Scope::SelfServiceRead, Scope::SelfServiceWrite, Scope::StaffReview, Scope::Admin];
+    pub const ALL: [Scope; 5] =
+        [Scope::SelfServiceRead, Scope::SelfServiceWrite, Scope::StaffReview, Scope::Admin, Scope::Partner];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -119,6 +122,7 @@ impl Scope {
             Scope::SelfServiceWrite => "CUSTOMER_SELF_SERVICE_WRITE",
             Scope::StaffReview => "STAFF_REVIEW",
             Scope::Admin => "ADMIN",
+            Scope::Partner => "PARTNER",
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod billing;
 pub mod data;
 pub mod diff;
 pub mod error;
+pub mod hierarchy;
 pub mod ids;
 pub mod policy;
 pub mod signature;

@@ -35,6 +35,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(dialects::self_service::router())
         .merge(dialects::billing::router())
+        .merge(dialects::partner::router())
         .merge(api::router())
         .merge(ops::router())
         .merge(openapi::router())
@@ -65,6 +66,9 @@ async fn not_found(req: Request) -> Response {
     if path.starts_with("/v1/") {
         error::ApiError::new(StatusCode::NOT_FOUND, "route.not_found", format!("no route for {} {path}", req.method()))
             .render::<dialects::self_service::Vendor>()
+    } else if path.starts_with("/api/v2/") {
+        error::ApiError::new(StatusCode::NOT_FOUND, "route.not_found", format!("no route for {} {path}", req.method()))
+            .render::<dialects::partner::Partner>()
     } else {
         error::ApiError::new(StatusCode::NOT_FOUND, "route.not_found", format!("no route for {} {path}", req.method()))
             .render::<error::Native>()

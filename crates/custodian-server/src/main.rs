@@ -7,8 +7,9 @@ mod telemetry;
 
 use anyhow::{Context as _, Result, bail};
 use clap::{Parser, Subcommand};
-use custodian_app::{Services, SystemClock};
-use custodian_domain::{Scope, TenantId};
+use custodian_app::{Context, Services, SystemClock};
+use custodian_domain::hierarchy::{CreateInput, CustomerUuid};
+use custodian_domain::{Actor, Scope, TenantId};
 use settings::Settings;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -49,6 +50,11 @@ enum Command {
         #[command(subcommand)]
         command: KeyCommand,
     },
+    /// Manage the roots of partner hierarchies (the partner API's top-level customers).
+    Partners {
+        #[command(subcommand)]
+        command: PartnerCommand,
+    },
     /// Print the OpenAPI 3.1 document.
     Openapi,
     /// Print the effective configuration (secrets redacted).
@@ -72,12 +78,35 @@ enum KeyCommand {
     Create {
         #[arg(long)]
         tenant: i64,
-        /// Repeatable: CUSTOMER_SELF_SERVICE_READ, CUSTOMER_SELF_SERVICE_WRITE, STAFF_REVIEW, ADMIN.
+        /// Repeatable: CUSTOMER_SELF_SERVICE_READ, CUSTOMER_SELF_SERVICE_WRITE, STAFF_REVIEW, ADMIN, PARTNER.
         #[arg(long = "scope", required = true)]
         scopes: Vec<String>,
         /// Who or what uses the key; staff keys are recorded under this name in the audit trail.
         #[arg(long, default_value = "")]
         label: String,
+        /// The partner customer (UUID) the key acts as in the partner API; needs --scope PARTNER.
+        #[arg(long)]
+        customer: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum PartnerCommand {
+    /// Create the root customer of a partner hierarchy and print its UUID.
+    Create {
+        #[arg(long)]
+        tenant: i64,
+        #[arg(long)]
+        name: String,
+        /// ISO 4217 currency code.
+        #[arg(long)]
+        currency: String,
+        /// PRIVATE or BUSINESS.
+        #[arg(long = "type", default_value = "BUSINESS")]
+        customer_type: String,
+        /// ACTIVE or SUSPEND.
+        #[arg(long, default_value = "ACTIVE")]
+        status: String,
     },
 }
 
@@ -115,15 +144,38 @@ async fn run(command: Command, settings: Settings) -> Result<()> {
                 println!("{}\t{}", t.id, t.name);
             }
         }
-        Command::Keys { command: KeyCommand::Create { tenant, scopes, label } } => {
+        Command::Keys { command: KeyCommand::Create { tenant, scopes, label, customer } } => {
             let scopes = scopes
                 .iter()
                 .map(|s| s.parse::<Scope>())
                 .collect::<std::result::Result<Vec<_>, _>>()
                 .map_err(anyhow::Error::msg)?;
-            let key = services.keys.create(TenantId(tenant), scopes, &label).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let key = match customer {
+                Some(c) => {
+                    let uuid = CustomerUuid::parse(&c).map_err(|m| anyhow::anyhow!("--customer {m}"))?;
+                    services.hierarchy.create_key(TenantId(tenant), uuid, scopes, &label).await
+                }
+                None if scopes.contains(&Scope::Partner) => {
+                    bail!("a PARTNER key acts as a customer of a partner hierarchy: add --customer <uuid>")
+                }
+                None => services.keys.create(TenantId(tenant), scopes, &label).await,
+            }
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
             eprintln!("Store this key now; it is not shown again.");
             println!("{}", key.secret);
+        }
+        Command::Partners { command: PartnerCommand::Create { tenant, name, currency, customer_type, status } } => {
+            let ctx = Context { tenant: TenantId(tenant), actor: Actor::system(), request_id: None };
+            let input = CreateInput {
+                status: Some(status),
+                customer_type: Some(customer_type),
+                name: Some(name),
+                currency: Some(currency),
+                ..Default::default()
+            };
+            let root = services.hierarchy.create_root(&ctx, &input).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            eprintln!("Customer {} (id {}) is the root of a new partner hierarchy.", root.uuid, root.id);
+            println!("{}", root.uuid);
         }
         Command::Serve { demo, demo_keys_file, listen } => {
             if demo {

@@ -10,6 +10,8 @@ mod shared;
 mod webhooks_sql;
 #[macro_use]
 mod billing_sql;
+#[macro_use]
+mod hierarchy_sql;
 pub mod postgres;
 pub mod sqlite;
 

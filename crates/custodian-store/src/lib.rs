@@ -6,10 +6,12 @@
 //! tenant, so no query can forget tenant isolation.
 
 pub mod billing;
+pub mod hierarchy;
 mod records;
 pub mod webhooks;
 
 pub use billing::BillingStore;
+pub use hierarchy::HierarchyStore;
 pub use records::*;
 pub use webhooks::WebhookStore;
 
@@ -46,7 +48,7 @@ pub type FollowUp = Box<dyn FnOnce(AmendmentId) -> Records + Send>;
 
 /// Customer data, amendments, policies, keys, audit trail and outbox, scoped by tenant.
 #[async_trait]
-pub trait Store: WebhookStore + BillingStore + Send + Sync + 'static {
+pub trait Store: WebhookStore + BillingStore + HierarchyStore + Send + Sync + 'static {
     /// Which backend this is (`sqlite` or `postgres`), for logs and readiness.
     fn backend(&self) -> &'static str;
 

@@ -2,4 +2,5 @@
 //! and nothing else; no business rule lives here.
 
 pub mod billing;
+pub mod partner;
 pub mod self_service;

@@ -36,6 +36,8 @@ macro_rules! both_backends {
 pub struct TestApp {
     pub router: Router,
     pub services: Services,
+    /// The database the store runs on (`sqlite://…` or `postgres://…`).
+    pub database_url: String,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -74,16 +76,16 @@ pub const VERIFY: ConfigurationStatus = ConfigurationStatus::ChangesRequireVerif
 pub const READ: ConfigurationStatus = ConfigurationStatus::Read;
 
 impl TestApp {
-    fn build(store: Arc<dyn custodian_store::Store>, dir: Option<tempfile::TempDir>) -> TestApp {
+    fn build(store: Arc<dyn custodian_store::Store>, database_url: String, dir: Option<tempfile::TempDir>) -> TestApp {
         let services = Services::new(store, Arc::new(SystemClock));
         let state = custodian_http::AppState::new(services.clone(), custodian_http::HttpSettings::default());
-        TestApp { router: custodian_http::router(state), services, _dir: dir }
+        TestApp { router: custodian_http::router(state), services, database_url, _dir: dir }
     }
 
     pub async fn sqlite() -> TestApp {
         let (dir, path) = custodian_testkit::fresh_sqlite_path();
         let store = SqliteStore::open(path.to_str().unwrap(), SqliteSettings::default()).await.unwrap();
-        TestApp::build(Arc::new(store), Some(dir))
+        TestApp::build(Arc::new(store), format!("sqlite://{}", path.display()), Some(dir))
     }
 
     /// `None` (with a note) when PostgreSQL is not installed and not required.
@@ -94,7 +96,7 @@ impl TestApp {
         }
         let url = custodian_testkit::fresh_pg_database().await;
         let store = PgStore::connect(&url, PgSettings::default()).await.unwrap();
-        Some(TestApp::build(Arc::new(store), None))
+        Some(TestApp::build(Arc::new(store), url, None))
     }
 
     /// A tenant with the given policies (unlisted domains keep the default) and a key per role.

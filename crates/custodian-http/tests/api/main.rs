@@ -6,4 +6,5 @@ mod helpers;
 mod billing;
 mod native;
 mod ops;
+mod partner;
 mod self_service;
