@@ -108,10 +108,14 @@ pub enum Scope {
     StaffReview,
     /// Change policies and create customers; implies nothing else.
     Admin,
+    /// A wealth-management service user (OpenWealth dialect, `Authorization: Bearer`): sees the
+    /// customers that granted it consent, and may add their contact details and addresses.
+    WealthServiceUser,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 4] = [Scope::SelfServiceRead, Scope::SelfServiceWrite, Scope::StaffReview, Scope::Admin];
+    pub const ALL: [Scope; 5] =
+        [Scope::SelfServiceRead, Scope::SelfServiceWrite, Scope::StaffReview, Scope::Admin, Scope::WealthServiceUser];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -119,6 +123,7 @@ impl Scope {
             Scope::SelfServiceWrite => "CUSTOMER_SELF_SERVICE_WRITE",
             Scope::StaffReview => "STAFF_REVIEW",
             Scope::Admin => "ADMIN",
+            Scope::WealthServiceUser => "WEALTH_SERVICE_USER",
         }
     }
 }
