@@ -34,6 +34,7 @@ pub fn router(state: AppState) -> Router {
     let body_limit = state.settings.body_limit_bytes;
     Router::new()
         .merge(dialects::self_service::router())
+        .merge(dialects::openwealth::router(&state.settings.openwealth_prefix))
         .merge(api::router())
         .merge(ops::router())
         .merge(openapi::router())
