@@ -18,7 +18,7 @@ use custodian_domain::wealth::{
     WealthProfile, check_domicile_flag, contact_domain_details,
 };
 use custodian_domain::{CustomerId, DataDomain, DomainData, FieldChange, diff};
-use custodian_store::wealth::{Consent, NewConsent, PersonLink, WealthProfileRecord, WealthWrite};
+use custodian_store::wealth::{Consent, NewConsent, PersonLink, ProfileWrite, WealthProfileRecord, WealthWrite};
 use custodian_store::{Apply, Customer, NewAudit, Records, Store, StoreError};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -108,7 +108,7 @@ pub struct ProfileInput {
 /// A person to relate to a customer.
 #[derive(Debug, Clone)]
 pub enum RelatedPerson {
-    New(Person),
+    New(Box<Person>),
     Existing(PersonId),
 }
 
@@ -472,12 +472,12 @@ impl WealthService {
             };
             let after = json!({ "profile": input.profile, "kyc": input.kyc, "primaryPerson": input.primary });
             records.audit.push(audit(ctx, id, "wealth.profile.saved", None, None, changes_under("", &before, &after), now));
-            let write = WealthWrite::SaveProfile {
+            let write = WealthWrite::SaveProfile(Box::new(ProfileWrite {
                 profile: input.profile.clone(),
                 kyc: input.kyc.clone(),
                 primary: input.primary.clone(),
                 relation: input.relation,
-            };
+            }));
             match self.store.write_wealth(ctx.tenant, id, write, applies, now, Box::new(move |_| records)).await {
                 Ok(_) => return self.customer(ctx, &Audience::Staff, id).await,
                 Err(StoreError::VersionConflict) => {}
@@ -499,7 +499,7 @@ impl WealthService {
         let (write, after) = match person {
             RelatedPerson::New(p) => {
                 let after = json!({ "relation": relation, "person": p });
-                (WealthWrite::AddPerson { person: p, relation }, after)
+                (WealthWrite::AddPerson { person: *p, relation }, after)
             }
             RelatedPerson::Existing(p) => {
                 (WealthWrite::LinkPerson { person: p, relation }, json!({ "relation": relation, "personIdentification": p }))

@@ -10,7 +10,7 @@ macro_rules! impl_wealth_store {
             use custodian_domain::wealth::{PersonId, PersonRelation, ServiceUser};
             use custodian_domain::{Actor, CustomerId, TenantId};
             use custodian_store::wealth::{
-                AddressRecord, Consent, ContactDetailRecord, NewConsent, PersonLink, PersonRecord, WealthFollowUp, WealthProfileRecord,
+                AddressRecord, Consent, ContactDetailRecord, NewConsent, PersonLink, PersonRecord, ProfileWrite, WealthFollowUp, WealthProfileRecord,
                 WealthStore, WealthWrite,
             };
             use custodian_store::{Apply, Records, StoreError, StoreResult};
@@ -96,7 +96,8 @@ macro_rules! impl_wealth_store {
 
             async fn apply_write(tx: &mut Tx, tenant: TenantId, customer: CustomerId, write: WealthWrite, at_ms: i64) -> StoreResult<i64> {
                 match write {
-                    WealthWrite::SaveProfile { profile, kyc, primary, relation } => {
+                    WealthWrite::SaveProfile(save) => {
+                        let ProfileWrite { profile, kyc, primary, relation } = *save;
                         let existing: Option<i64> = sqlx::query_scalar(
                             "SELECT primary_person_id FROM wealth_profiles WHERE tenant_id = $1 AND customer_id = $2",
                         )

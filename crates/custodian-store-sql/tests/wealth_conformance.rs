@@ -6,7 +6,7 @@ use custodian_domain::wealth::{
     ContactDetail, CustomerStatus, Kyc, Person, PersonId, PersonRelation, ServiceUser, WealthAddress, WealthProfile,
 };
 use custodian_domain::{Actor, ActorKind, AddressData, CustomerId, DataDomain, DomainData, TenantId};
-use custodian_store::wealth::{NewConsent, WealthFollowUp, WealthWrite};
+use custodian_store::wealth::{NewConsent, ProfileWrite, WealthFollowUp, WealthWrite};
 use custodian_store::{Apply, NewAudit, NewEvent, Records, Store, StoreError};
 use custodian_store_sql::{PgSettings, PgStore, SqliteSettings, SqliteStore};
 use custodian_testkit::{fresh_pg_database, fresh_sqlite_path, pg_available};
@@ -144,12 +144,12 @@ async fn tenant_with_customers(store: &dyn Store, name: &str, n: usize) -> (Tena
 }
 
 async fn save_profile(store: &dyn Store, tenant: TenantId, customer: CustomerId, given: &str) -> PersonId {
-    let write = WealthWrite::SaveProfile {
+    let write = WealthWrite::SaveProfile(Box::new(ProfileWrite {
         profile: profile("active"),
         kyc: kyc(),
         primary: person(given),
         relation: PersonRelation::AccountOwner,
-    };
+    }));
     let id = store.write_wealth(tenant, customer, write, Vec::new(), T0, follow_up(customer, "wealth.profile.saved")).await;
     PersonId(id.expect("save profile"))
 }
@@ -189,12 +189,12 @@ async fn a_saved_profile_reads_back_with_its_primary_person(store: Arc<dyn Store
     assert_eq!(record.primary_of, Some(c));
 
     // A second save replaces the data of the same primary person and its relation.
-    let write = WealthWrite::SaveProfile {
+    let write = WealthWrite::SaveProfile(Box::new(ProfileWrite {
         profile: profile("closed"),
         kyc: Kyc::default(),
         primary: person("Tony"),
         relation: PersonRelation::BeneficialOwner,
-    };
+    }));
     let again = store.write_wealth(tenant, c, write, Vec::new(), T0 + 9, follow_up(c, "wealth.profile.saved")).await.unwrap();
     assert_eq!(PersonId(again), primary);
     let p = store.wealth_profile(tenant, c).await.unwrap().unwrap();
@@ -387,12 +387,12 @@ async fn another_tenant_sees_no_wealth_data(store: Arc<dyn Store>) {
     assert!(store.list_consents(other, None, None, 10).await.unwrap().is_empty());
     assert!(matches!(store.get_consent(other, consent).await, Err(StoreError::NotFound)));
     assert!(matches!(store.revoke_consent(other, consent, &admin(), T0, Records::default()).await, Err(StoreError::NotFound)));
-    let save = WealthWrite::SaveProfile {
+    let save = WealthWrite::SaveProfile(Box::new(ProfileWrite {
         profile: profile("active"),
         kyc: kyc(),
         primary: person("X"),
         relation: PersonRelation::Other,
-    };
+    }));
     assert!(matches!(write(store, other, c, save).await, Err(StoreError::NotFound)));
     assert!(matches!(grant(store, other, c, "Wealth1").await, Err(StoreError::NotFound)));
     assert_eq!(store.get_person(tenant, p).await.unwrap().person, person("Anthony"), "the owner still sees it");

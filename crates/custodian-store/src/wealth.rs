@@ -82,12 +82,21 @@ pub struct NewConsent {
     pub granted_ms: i64,
 }
 
+/// A customer's profile, KYC record and primary person (related as `relation`), to save.
+#[derive(Debug, Clone)]
+pub struct ProfileWrite {
+    pub profile: WealthProfile,
+    pub kyc: Kyc,
+    pub primary: Person,
+    pub relation: PersonRelation,
+}
+
 /// The wealth rows one write changes.
 #[derive(Debug, Clone)]
 pub enum WealthWrite {
     /// Creates or replaces the customer's profile and KYC record; creates its primary person on
-    /// the first save (related as `relation`) and replaces that person's data afterwards.
-    SaveProfile { profile: WealthProfile, kyc: Kyc, primary: Person, relation: PersonRelation },
+    /// the first save and replaces that person's data afterwards.
+    SaveProfile(Box<ProfileWrite>),
     /// Creates a person related to the customer.
     AddPerson { person: Person, relation: PersonRelation },
     /// Relates an existing person of the tenant to the customer.

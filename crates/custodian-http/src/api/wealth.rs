@@ -118,8 +118,8 @@ pub async fn get_wealth_profile(
     Path(id): Path<String>,
 ) -> Result<Json<WealthProfileView>> {
     let ctx = caller.require_any(&[Scope::StaffReview, Scope::Admin])?;
-    let id = CustomerId(parse_id(&id, "id")?);
-    let wc = state.services.wealth.customer(&ctx, &Audience::Staff, id).await?;
+    let raw = parse_id(&id, "id")?;
+    let wc = state.services.wealth.customer(&ctx, &Audience::Staff, CustomerId(raw)).await.map_err(|e| no_profile(e, raw))?;
     profile_view(&state, &ctx, wc).await
 }
 
@@ -158,11 +158,11 @@ pub async fn relate_person(
     let ctx = caller.require(Scope::Admin)?;
     let customer = parse_id(&id, "id")?;
     let person = match (&body.person, &body.person_identification) {
-        (Some(p), None) => RelatedPerson::New(
+        (Some(p), None) => RelatedPerson::New(Box::new(
             parse_wire::<PersonInput>(p, "person")
                 .and_then(|p| p.parse().map_err(|e: FieldError| e.within("person")))
                 .map_err(AppError::from)?,
-        ),
+        )),
         (None, Some(pid)) => RelatedPerson::Existing(PersonId(parse_id(pid, "personIdentification")?)),
         _ => {
             return Err(ApiError::bad_request(

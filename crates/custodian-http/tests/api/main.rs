@@ -4,5 +4,6 @@
 #[macro_use]
 mod helpers;
 mod native;
+mod openwealth;
 mod ops;
 mod self_service;

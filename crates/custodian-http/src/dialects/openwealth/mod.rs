@@ -17,7 +17,7 @@ use crate::state::AppState;
 use axum::Json;
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{FromRequestParts, Path, Query, Request, State};
+use axum::extract::{FromRequestParts, OriginalUri, Path, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -69,7 +69,7 @@ async fn exchange(req: Request, next: Next) -> Response {
     let valid = raw
         .clone()
         .filter(|v| v.to_str().is_ok_and(|s| !s.trim().is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_graphic())));
-    let ex = Exchange { instance: req.uri().path().to_owned(), correlation_id: valid.clone() };
+    let ex = Exchange { instance: original_path(&req), correlation_id: valid.clone() };
     ex.scope(async move {
         if valid.is_some() {
             let mut r = next.run(req).await;
@@ -88,6 +88,11 @@ async fn exchange(req: Request, next: Next) -> Response {
     .await
 }
 
+/// The path as the client sent it (a nested router sees it without the prefix).
+fn original_path(req: &Request) -> String {
+    req.extensions().get::<OriginalUri>().map_or_else(|| req.uri().path().to_owned(), |o| o.0.path().to_owned())
+}
+
 async fn url_not_found() -> Failure<OpenWealth> {
     ApiError::new(StatusCode::NOT_FOUND, "route.not_found", "URL not found").into()
 }
@@ -96,7 +101,7 @@ async fn wrong_method(req: Request) -> Failure<OpenWealth> {
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         code::METHOD_NOT_ALLOWED,
-        format!("{} is not supported on {}", req.method(), req.uri().path()),
+        format!("{} is not supported on {}", req.method(), original_path(&req)),
     )
     .into()
 }
