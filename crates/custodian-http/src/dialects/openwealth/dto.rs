@@ -86,6 +86,7 @@ enum_schemas!(
 /// A person's relation to the customer.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = OpenWealthPersonListItem)]
 pub struct PersonListItem {
     #[schema(schema_with = person_relation)]
     pub person_relation: PersonRelation,
@@ -96,6 +97,7 @@ pub struct PersonListItem {
 /// One of the customer's addresses.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = OpenWealthAddressListItem)]
 pub struct AddressListItem {
     /// Bank ID of the address object (1 is the domicile address).
     #[schema(example = 1)]
@@ -135,6 +137,7 @@ pub struct Customer {
 /// Occupation, company and trust facts.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = OpenWealthNonFinancialSituation)]
 pub struct NonFinancialSituation {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(max_length = 35, example = "Philantropist")]
@@ -201,6 +204,7 @@ pub struct NonFinancialSituation {
 /// A sum of money; `amount` is a decimal string.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = OpenWealthMoney)]
 pub struct Money {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(pattern = "[A-Z]{3}", example = "CHF")]
@@ -213,6 +217,7 @@ pub struct Money {
 /// Information about the founder, donor or testator.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = OpenWealthOriginator)]
 pub struct Originator {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(max_length = 70, example = "Howard Stark")]
@@ -228,6 +233,7 @@ pub struct Originator {
 /// One source of the customer's wealth.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = OpenWealthSourceOfWealth)]
 pub struct SourceOfWealth {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(schema_with = source_of_wealth)]
@@ -248,6 +254,7 @@ pub struct SourceOfWealth {
 /// The customer's previous bank.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = OpenWealthPriorBank)]
 pub struct PriorBank {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(max_length = 70)]
@@ -260,6 +267,7 @@ pub struct PriorBank {
 /// Income, turnover, wealth and their sources.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = OpenWealthFinancialSituation)]
 pub struct FinancialSituation {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub income_current_period: Option<Money>,
@@ -279,6 +287,7 @@ pub struct FinancialSituation {
 /// The know-your-client record.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = OpenWealthKyc)]
 pub struct Kyc {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub non_financial_situation: Option<NonFinancialSituation>,
@@ -289,6 +298,7 @@ pub struct Kyc {
 /// A customer with its KYC record.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = OpenWealthCustomerAndKycResponse)]
 pub struct CustomerAndKycResponse {
     pub customer: Customer,
     pub kyc: Kyc,
@@ -299,6 +309,7 @@ pub struct CustomerAndKycResponse {
 /// A customer the person is related to.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = OpenWealthCustomerListItem)]
 pub struct CustomerListItem {
     #[schema(max_length = 35, example = "123123")]
     pub customer_identification: String,
@@ -307,6 +318,7 @@ pub struct CustomerListItem {
 /// A dated event of a natural person.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = OpenWealthPersonDate)]
 pub struct PersonDate {
     #[schema(format = Date, example = "1970-05-29")]
     pub date: String,
@@ -320,6 +332,7 @@ pub struct PersonDate {
 /// soleProprietorship: soleProprietorshipName).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = OpenWealthPersonDetails)]
 pub struct PersonDetails {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(schema_with = person_type)]
@@ -381,6 +394,7 @@ pub struct PersonDetails {
 /// A way of contacting a person.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = OpenWealthContactDetails)]
 pub struct ContactDetails {
     /// Read-only: `email`, `phonePrivate`, `phonePrivateMobile`, `phoneBusiness` or
     /// `phoneBusinessMobile` for the primary person's contact data, a number for the others.
@@ -441,6 +455,7 @@ pub struct Person {
 /// Salutation lines.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = OpenWealthSalutation)]
 pub struct Salutation {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(max_length = 35, example = "confidential")]
@@ -459,6 +474,7 @@ pub struct Salutation {
 /// The addressee.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = OpenWealthPostalName)]
 pub struct PostalName {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(max_length = 70, example = "Stark Industries")]
@@ -482,6 +498,7 @@ pub struct PostalName {
 /// country are then required.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = OpenWealthPhysicalAddress)]
 pub struct PhysicalAddress {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(max_length = 35, example = "Piper Potts")]
@@ -518,6 +535,7 @@ pub struct PhysicalAddress {
 /// A postal address.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = OpenWealthPostalAddress)]
 pub struct PostalAddress {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub salutation: Option<Salutation>,
@@ -530,6 +548,7 @@ pub struct PostalAddress {
 /// A new address (POST); the customer's first address becomes its domicile address.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = OpenWealthAddressNew)]
 pub struct AddressNew {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(max_length = 70, example = "Stark Mansion")]
@@ -598,6 +617,7 @@ fn number_or_numeric_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i6
 /// The id of a newly created address.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = OpenWealthAddressIdentificationResponse)]
 pub struct AddressIdentificationResponse {
     /// ID of the newly created address object.
     #[schema(example = "2")]
@@ -607,6 +627,7 @@ pub struct AddressIdentificationResponse {
 /// Health of the customer-management module.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = OpenWealthHealthcheck)]
 pub struct Healthcheck {
     /// `UP` when the module and its database answer.
     #[schema(example = "UP")]
