@@ -11,6 +11,7 @@ pub mod error;
 pub mod events;
 pub mod hierarchy;
 pub mod policies;
+pub mod wealth;
 pub mod webhooks;
 
 pub use amendments::{AmendmentService, ReviewView, Submission, SubmissionOutcome};
@@ -21,6 +22,7 @@ pub use customers::CustomerService;
 pub use error::{AppError, AppResult};
 pub use hierarchy::{HierarchyError, HierarchyService, Requester};
 pub use policies::PolicyService;
+pub use wealth::WealthService;
 pub use webhooks::{SubscriptionInput, WebhookService};
 
 use custodian_domain::{Actor, TenantId};
@@ -47,6 +49,7 @@ pub struct Services {
     pub webhooks: WebhookService,
     pub billing: BillingService,
     pub hierarchy: HierarchyService,
+    pub wealth: WealthService,
 }
 
 impl Services {
@@ -68,6 +71,7 @@ impl Services {
             keys: ApiKeyService::new(store.clone(), clock.clone()),
             billing: BillingService::new(store.clone(), clock.clone()),
             hierarchy: HierarchyService::new(store.clone(), clock.clone()),
+            wealth: WealthService::new(store.clone(), clock.clone()),
             store,
             clock,
         }

@@ -110,11 +110,20 @@ pub enum Scope {
     Admin,
     /// Use the hierarchical partner API as the customer the key is bound to.
     Partner,
+    /// A wealth-management service user (OpenWealth dialect, `Authorization: Bearer`): sees the
+    /// customers that granted it consent, and may add their contact details and addresses.
+    WealthServiceUser,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 5] =
-        [Scope::SelfServiceRead, Scope::SelfServiceWrite, Scope::StaffReview, Scope::Admin, Scope::Partner];
+    pub const ALL: [Scope; 6] = [
+        Scope::SelfServiceRead,
+        Scope::SelfServiceWrite,
+        Scope::StaffReview,
+        Scope::Admin,
+        Scope::Partner,
+        Scope::WealthServiceUser,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -123,6 +132,7 @@ impl Scope {
             Scope::StaffReview => "STAFF_REVIEW",
             Scope::Admin => "ADMIN",
             Scope::Partner => "PARTNER",
+            Scope::WealthServiceUser => "WEALTH_SERVICE_USER",
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod ids;
 pub mod policy;
 pub mod signature;
 pub mod values;
+pub mod wealth;
 
 pub use actor::{Actor, ActorKind, Scope};
 pub use amendment::{Amendment, AmendmentState, Transition};

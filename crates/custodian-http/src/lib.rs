@@ -36,6 +36,7 @@ pub fn router(state: AppState) -> Router {
         .merge(dialects::self_service::router())
         .merge(dialects::billing::router())
         .merge(dialects::partner::router())
+        .merge(dialects::openwealth::router(&state.settings.openwealth_prefix))
         .merge(api::router())
         .merge(ops::router())
         .merge(openapi::router())

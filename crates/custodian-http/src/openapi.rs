@@ -4,7 +4,7 @@ use crate::dialects::billing::SubscriptionKeyScheme;
 use crate::state::AppState;
 use axum::Router;
 use utoipa::OpenApi;
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa_swagger_ui::SwaggerUi;
 
 #[derive(OpenApi)]
@@ -50,6 +50,27 @@ use utoipa_swagger_ui::SwaggerUi;
         crate::api::webhooks::replay_delivery,
         crate::api::webhooks::replay_failed,
         crate::api::webhooks::test_subscription,
+        crate::api::consents::grant_consent,
+        crate::api::consents::list_consents,
+        crate::api::consents::get_consent,
+        crate::api::consents::revoke_consent,
+        crate::api::wealth::save_wealth_profile,
+        crate::api::wealth::get_wealth_profile,
+        crate::api::wealth::relate_person,
+        crate::dialects::openwealth::get_customers,
+        crate::dialects::openwealth::get_customer,
+        crate::dialects::openwealth::get_kyc,
+        crate::dialects::openwealth::get_persons,
+        crate::dialects::openwealth::get_person,
+        crate::dialects::openwealth::get_contact_details,
+        crate::dialects::openwealth::post_contact_details,
+        crate::dialects::openwealth::get_address,
+        crate::dialects::openwealth::post_address,
+        crate::dialects::openwealth::put_address,
+        crate::dialects::openwealth::get_address_singular,
+        crate::dialects::openwealth::post_address_singular,
+        crate::dialects::openwealth::put_address_singular,
+        crate::dialects::openwealth::healthcheck,
         crate::ops::health,
         crate::ops::ready,
         crate::ops::metrics,
@@ -63,6 +84,9 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "Customers", description = "Customers, direct edits and the audit trail."),
         (name = "Policies", description = "Per-domain amendment policies (scope ADMIN to change)."),
         (name = "Webhooks", description = "Signed, retried, ordered event delivery (scope ADMIN)."),
+        (name = "Consents", description = "Customers' consents to wealth-management service users (scope ADMIN)."),
+        (name = "Wealth management (native)", description = "Wealth profiles, KYC records and related persons (scope ADMIN to change)."),
+        (name = "Wealth management", description = "The OpenWealth customer-management API for service users (`Authorization: Bearer`, `X-Correlation-ID`), mounted at the configurable prefix `/openwealth`."),
         (name = "Operations", description = "Health, readiness and metrics."),
     )
 )]
@@ -79,6 +103,15 @@ impl utoipa::Modify for SecurityAddon {
                 "X-API-KEY",
                 "API key created with `custodian keys create`; its scopes decide what it may do.",
             ))),
+        );
+        components.add_security_scheme(
+            "BearerAuth",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An API key with scope WEALTH_SERVICE_USER, sent as `Authorization: Bearer <key>`."))
+                    .build(),
+            ),
         );
     }
 }

@@ -9,11 +9,13 @@ use std::sync::Arc;
 pub struct HttpSettings {
     /// Largest accepted request body.
     pub body_limit_bytes: usize,
+    /// Where the OpenWealth (wealth-management) dialect is mounted, e.g. `/openwealth`.
+    pub openwealth_prefix: String,
 }
 
 impl Default for HttpSettings {
     fn default() -> Self {
-        HttpSettings { body_limit_bytes: 512 * 1024 }
+        HttpSettings { body_limit_bytes: 512 * 1024, openwealth_prefix: "/openwealth".into() }
     }
 }
 

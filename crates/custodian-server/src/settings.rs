@@ -15,6 +15,33 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub log: LogSettings,
     pub webhooks: WebhookSettings,
+    pub dialects: DialectSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DialectSettings {
+    /// Where the OpenWealth wealth-management API is mounted (`/openwealth`): a path of one or
+    /// more segments that does not start with a segment Custodian uses itself.
+    pub openwealth_prefix: String,
+}
+
+impl DialectSettings {
+    /// Checks the prefixes: `/` followed by segments of letters, digits, `-`, `_`, `.` or `~`.
+    fn check(&self) -> Result<()> {
+        const TAKEN: [&str; 7] = ["api", "v1", "docs", "openapi.json", "health", "ready", "metrics"];
+        let p = &self.openwealth_prefix;
+        let segments: Vec<&str> = p.strip_prefix('/').map(|r| r.split('/').collect()).unwrap_or_default();
+        let valid = !segments.is_empty()
+            && segments.iter().all(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.~".contains(&b)));
+        if !valid {
+            anyhow::bail!("dialects.openwealth_prefix must be a path such as /openwealth (no trailing slash), not {p:?}");
+        }
+        if TAKEN.contains(&segments[0]) {
+            anyhow::bail!("dialects.openwealth_prefix {p:?} would overlap Custodian's own /{} routes", segments[0]);
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -88,6 +115,7 @@ impl Default for Settings {
                 lease_ms: 60_000,
                 retry_delay_scale: 1.0,
             },
+            dialects: DialectSettings { openwealth_prefix: "/openwealth".into() },
         }
     }
 }
@@ -109,6 +137,7 @@ impl Settings {
         }
         let settings: Settings = fig.extract().context("invalid configuration")?;
         settings.database.sqlite_synchronous.parse::<custodian_store_sql::Synchronous>().map_err(anyhow::Error::msg)?;
+        settings.dialects.check()?;
         if !matches!(settings.log.format.as_str(), "human" | "json") {
             anyhow::bail!("log.format must be human or json, not {:?}", settings.log.format);
         }
@@ -127,7 +156,10 @@ impl Settings {
     }
 
     pub fn http(&self) -> custodian_http::HttpSettings {
-        custodian_http::HttpSettings { body_limit_bytes: self.server.body_limit_bytes }
+        custodian_http::HttpSettings {
+            body_limit_bytes: self.server.body_limit_bytes,
+            openwealth_prefix: self.dialects.openwealth_prefix.clone(),
+        }
     }
 
     pub fn webhook_targets(&self) -> custodian_webhooks::TargetPolicy {
@@ -159,7 +191,7 @@ impl Settings {
 fn toml_string(s: &Settings) -> String {
     // figment has no TOML writer; the structure is small and flat enough to write by hand.
     format!(
-        "[server]\nlisten = {:?}\nbody_limit_bytes = {}\n\n[database]\nurl = {:?}\nsqlite_synchronous = {:?}\nsqlite_readers = {}\npg_max_connections = {}\n\n[log]\nformat = {:?}\nlevel = {:?}\n\n[webhooks]\ndispatcher = {}\nallow_http_hosts = {:?}\nallow_private_addresses = {}\ndisable_after_failures = {}\npoll_interval_ms = {}\nlease_ms = {}\nretry_delay_scale = {}\n",
+        "[server]\nlisten = {:?}\nbody_limit_bytes = {}\n\n[database]\nurl = {:?}\nsqlite_synchronous = {:?}\nsqlite_readers = {}\npg_max_connections = {}\n\n[log]\nformat = {:?}\nlevel = {:?}\n\n[webhooks]\ndispatcher = {}\nallow_http_hosts = {:?}\nallow_private_addresses = {}\ndisable_after_failures = {}\npoll_interval_ms = {}\nlease_ms = {}\nretry_delay_scale = {}\n\n[dialects]\nopenwealth_prefix = {:?}\n",
         s.server.listen,
         s.server.body_limit_bytes,
         s.database.url,
@@ -174,7 +206,8 @@ fn toml_string(s: &Settings) -> String {
         s.webhooks.disable_after_failures,
         s.webhooks.poll_interval_ms,
         s.webhooks.lease_ms,
-        s.webhooks.retry_delay_scale
+        s.webhooks.retry_delay_scale,
+        s.dialects.openwealth_prefix
     )
 }
 
@@ -195,6 +228,17 @@ impl DatabaseSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_openwealth_prefix_must_be_a_path_of_its_own() {
+        let check = |p: &str| DialectSettings { openwealth_prefix: p.into() }.check();
+        for ok in ["/openwealth", "/wealth/v1", "/ow-1.2.1"] {
+            assert!(check(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "/", "openwealth", "/openwealth/", "/a//b", "/api", "/v1/wealth", "/docs", "/sp ace"] {
+            assert!(check(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn a_database_password_is_redacted() {

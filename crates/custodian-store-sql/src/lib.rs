@@ -12,6 +12,8 @@ mod webhooks_sql;
 mod billing_sql;
 #[macro_use]
 mod hierarchy_sql;
+#[macro_use]
+mod wealth_sql;
 pub mod postgres;
 pub mod sqlite;
 

@@ -51,3 +51,4 @@ impl_store!(PgStore, Postgres, sqlx::postgres::PgRow, "postgres");
 impl_webhook_store!(PgStore, sqlx::Postgres, sqlx::postgres::PgRow, "FOR UPDATE OF d SKIP LOCKED");
 impl_billing_store!(PgStore, sqlx::Postgres, sqlx::postgres::PgRow);
 impl_hierarchy_store!(PgStore, sqlx::Postgres, sqlx::postgres::PgRow, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+impl_wealth_store!(PgStore, sqlx::Postgres, sqlx::postgres::PgRow);

@@ -91,3 +91,4 @@ impl_store!(SqliteStore, Sqlite, sqlx::sqlite::SqliteRow, "sqlite");
 impl_webhook_store!(SqliteStore, sqlx::Sqlite, sqlx::sqlite::SqliteRow, "");
 impl_billing_store!(SqliteStore, sqlx::Sqlite, sqlx::sqlite::SqliteRow);
 impl_hierarchy_store!(SqliteStore, sqlx::Sqlite, sqlx::sqlite::SqliteRow, "BEGIN");
+impl_wealth_store!(SqliteStore, sqlx::Sqlite, sqlx::sqlite::SqliteRow);

@@ -2,8 +2,10 @@
 //! trail, and per-domain policies. Errors are `application/problem+json`.
 
 pub mod amendments;
+pub mod consents;
 pub mod customers;
 pub mod policies;
+pub mod wealth;
 pub mod webhooks;
 
 use crate::auth::Caller;
@@ -18,7 +20,13 @@ pub(crate) type NativeCaller = Caller<Native>;
 pub(crate) type Result<T> = std::result::Result<T, Failure<Native>>;
 
 pub fn router() -> Router<AppState> {
-    Router::new().merge(amendments::router()).merge(customers::router()).merge(policies::router()).merge(webhooks::router())
+    Router::new()
+        .merge(amendments::router())
+        .merge(customers::router())
+        .merge(policies::router())
+        .merge(webhooks::router())
+        .merge(consents::router())
+        .merge(wealth::router())
 }
 
 /// Page size: 1..=200, default 50.

@@ -2,5 +2,6 @@
 //! and nothing else; no business rule lives here.
 
 pub mod billing;
+pub mod openwealth;
 pub mod partner;
 pub mod self_service;

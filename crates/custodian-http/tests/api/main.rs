@@ -5,6 +5,7 @@
 mod helpers;
 mod billing;
 mod native;
+mod openwealth;
 mod ops;
 mod partner;
 mod self_service;
