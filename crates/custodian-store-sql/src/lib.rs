@@ -8,6 +8,8 @@
 mod shared;
 #[macro_use]
 mod webhooks_sql;
+#[macro_use]
+mod staff_sql;
 pub mod postgres;
 pub mod sqlite;
 

@@ -49,3 +49,4 @@ impl PgStore {
 
 impl_store!(PgStore, Postgres, sqlx::postgres::PgRow, "postgres");
 impl_webhook_store!(PgStore, sqlx::Postgres, sqlx::postgres::PgRow, "FOR UPDATE OF d SKIP LOCKED");
+impl_staff_store!(PgStore, sqlx::Postgres, sqlx::postgres::PgRow);

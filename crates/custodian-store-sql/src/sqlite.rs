@@ -89,3 +89,4 @@ impl SqliteStore {
 
 impl_store!(SqliteStore, Sqlite, sqlx::sqlite::SqliteRow, "sqlite");
 impl_webhook_store!(SqliteStore, sqlx::Sqlite, sqlx::sqlite::SqliteRow, "");
+impl_staff_store!(SqliteStore, sqlx::Sqlite, sqlx::sqlite::SqliteRow);

@@ -6,9 +6,11 @@
 //! tenant, so no query can forget tenant isolation.
 
 mod records;
+pub mod staff;
 pub mod webhooks;
 
 pub use records::*;
+pub use staff::StaffStore;
 pub use webhooks::WebhookStore;
 
 use async_trait::async_trait;
@@ -44,7 +46,7 @@ pub type FollowUp = Box<dyn FnOnce(AmendmentId) -> Records + Send>;
 
 /// Customer data, amendments, policies, keys, audit trail and outbox, scoped by tenant.
 #[async_trait]
-pub trait Store: WebhookStore + Send + Sync + 'static {
+pub trait Store: WebhookStore + StaffStore + Send + Sync + 'static {
     /// Which backend this is (`sqlite` or `postgres`), for logs and readiness.
     fn backend(&self) -> &'static str;
 
