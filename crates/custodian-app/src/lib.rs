@@ -9,6 +9,7 @@ pub mod customers;
 pub mod error;
 pub mod events;
 pub mod policies;
+pub mod staff;
 pub mod webhooks;
 
 pub use amendments::{AmendmentService, ReviewView, Submission, SubmissionOutcome};
@@ -17,6 +18,7 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use customers::CustomerService;
 pub use error::{AppError, AppResult};
 pub use policies::PolicyService;
+pub use staff::{SignIn, StaffService, StaffSession};
 pub use webhooks::{SubscriptionInput, WebhookService};
 
 use custodian_domain::{Actor, TenantId};
@@ -41,6 +43,7 @@ pub struct Services {
     pub policies: PolicyService,
     pub keys: ApiKeyService,
     pub webhooks: WebhookService,
+    pub staff: StaffService,
 }
 
 impl Services {
@@ -60,6 +63,7 @@ impl Services {
             customers: CustomerService::new(store.clone(), clock.clone()),
             policies: PolicyService::new(store.clone(), clock.clone()),
             keys: ApiKeyService::new(store.clone(), clock.clone()),
+            staff: StaffService::new(store.clone(), clock.clone()),
             store,
             clock,
         }

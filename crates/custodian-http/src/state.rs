@@ -9,11 +9,13 @@ use std::sync::Arc;
 pub struct HttpSettings {
     /// Largest accepted request body.
     pub body_limit_bytes: usize,
+    /// Staff console sessions and cookies.
+    pub console: crate::console::ConsoleSettings,
 }
 
 impl Default for HttpSettings {
     fn default() -> Self {
-        HttpSettings { body_limit_bytes: 512 * 1024 }
+        HttpSettings { body_limit_bytes: 512 * 1024, console: Default::default() }
     }
 }
 

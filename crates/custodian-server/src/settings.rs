@@ -15,6 +15,17 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub log: LogSettings,
     pub webhooks: WebhookSettings,
+    pub console: ConsoleSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsoleSettings {
+    /// Send the console's cookies with the `Secure` flag (https only). Set to false only for
+    /// plain-http use on a trusted machine.
+    pub cookie_secure: bool,
+    /// How long a console sign-in lasts, in hours.
+    pub session_hours: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -88,6 +99,7 @@ impl Default for Settings {
                 lease_ms: 60_000,
                 retry_delay_scale: 1.0,
             },
+            console: ConsoleSettings { cookie_secure: true, session_hours: 12 },
         }
     }
 }
@@ -125,7 +137,13 @@ impl Settings {
     }
 
     pub fn http(&self) -> custodian_http::HttpSettings {
-        custodian_http::HttpSettings { body_limit_bytes: self.server.body_limit_bytes }
+        custodian_http::HttpSettings {
+            body_limit_bytes: self.server.body_limit_bytes,
+            console: custodian_http::console::ConsoleSettings {
+                cookie_secure: self.console.cookie_secure,
+                session_ttl_ms: (self.console.session_hours.clamp(1, 24 * 30) * 3600 * 1000) as i64,
+            },
+        }
     }
 
     pub fn webhook_targets(&self) -> custodian_webhooks::TargetPolicy {
@@ -157,7 +175,7 @@ impl Settings {
 fn toml_string(s: &Settings) -> String {
     // figment has no TOML writer; the structure is small and flat enough to write by hand.
     format!(
-        "[server]\nlisten = {:?}\nbody_limit_bytes = {}\n\n[database]\nurl = {:?}\nsqlite_synchronous = {:?}\nsqlite_readers = {}\npg_max_connections = {}\n\n[log]\nformat = {:?}\nlevel = {:?}\n\n[webhooks]\ndispatcher = {}\nallow_http_hosts = {:?}\nallow_private_addresses = {}\ndisable_after_failures = {}\npoll_interval_ms = {}\nlease_ms = {}\nretry_delay_scale = {}\n",
+        "[server]\nlisten = {:?}\nbody_limit_bytes = {}\n\n[database]\nurl = {:?}\nsqlite_synchronous = {:?}\nsqlite_readers = {}\npg_max_connections = {}\n\n[log]\nformat = {:?}\nlevel = {:?}\n\n[webhooks]\ndispatcher = {}\nallow_http_hosts = {:?}\nallow_private_addresses = {}\ndisable_after_failures = {}\npoll_interval_ms = {}\nlease_ms = {}\nretry_delay_scale = {}\n\n[console]\ncookie_secure = {}\nsession_hours = {}\n",
         s.server.listen,
         s.server.body_limit_bytes,
         s.database.url,
@@ -172,7 +190,9 @@ fn toml_string(s: &Settings) -> String {
         s.webhooks.disable_after_failures,
         s.webhooks.poll_interval_ms,
         s.webhooks.lease_ms,
-        s.webhooks.retry_delay_scale
+        s.webhooks.retry_delay_scale,
+        s.console.cookie_secure,
+        s.console.session_hours
     )
 }
 
