@@ -134,7 +134,7 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Result<Respo
         SignIn::SignedIn { token, .. } => {
             let mut res = Redirect::to(&safe_next(&form.next)).into_response();
             let h = res.headers_mut();
-            h.append(header::SET_COOKIE, set_cookie(&state, SESSION_COOKIE, &token, "/console", ttl / 1000));
+            h.append(header::SET_COOKIE, set_cookie(&state, SESSION_COOKIE, &token, "/console", (ttl + 999) / 1000));
             h.append(header::SET_COOKIE, set_cookie(&state, LOGIN_COOKIE, "", LOGIN_COOKIE_PATH, 0));
             Ok(res)
         }

@@ -3,6 +3,7 @@
 
 #[macro_use]
 mod helpers;
+mod console;
 mod native;
 mod ops;
 mod self_service;
