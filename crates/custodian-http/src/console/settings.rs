@@ -80,9 +80,10 @@ pub struct DeliveryRow {
     pub event_type: String,
     pub customer_id: i64,
     pub status: &'static str,
-    pub attempts: i64,
-    pub last_status_code: Option<i64>,
-    pub last_error: Option<String>,
+    /// "1 attempt", "3 attempts".
+    pub attempts: String,
+    /// The endpoint's last answer: its HTTP status and, when it says more, the error.
+    pub last_answer: Option<String>,
     pub created_at: String,
     pub created_iso: String,
     pub next_attempt: Option<String>,
@@ -174,6 +175,16 @@ fn parse_number(raw: &str, what: &str) -> Result<i64, ConsoleError> {
         .ok_or_else(|| ConsoleError::NotFound(format!("There is no such {what} in your studio.")))
 }
 
+fn last_answer(code: Option<i64>, error: Option<&str>) -> Option<String> {
+    let status = code.map(|c| format!("HTTP {c}"));
+    match (status, error) {
+        (Some(s), Some(e)) if e != s => Some(format!("{s}: {e}")),
+        (Some(s), _) => Some(s),
+        (None, Some(e)) => Some(e.to_owned()),
+        (None, None) => None,
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 struct WebhookQuery {
     replayed: Option<String>,
@@ -200,9 +211,8 @@ pub async fn webhook(
             event_type: d.event_type.clone(),
             customer_id: d.customer_id,
             status: d.status.as_str(),
-            attempts: d.attempts,
-            last_status_code: d.last_status_code,
-            last_error: d.last_error.clone(),
+            attempts: if d.attempts == 1 { "1 attempt".into() } else { format!("{} attempts", d.attempts) },
+            last_answer: last_answer(d.last_status_code, d.last_error.as_deref()),
             created_at: view::datetime(d.created_ms),
             created_iso: view::iso(d.created_ms),
             next_attempt: (d.status == DeliveryStatus::Pending).then(|| view::datetime(d.next_attempt_ms)),
