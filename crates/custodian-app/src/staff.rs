@@ -172,7 +172,10 @@ impl StaffService {
             .store
             .create_staff_user(NewStaffUser { tenant_id: tenant, username, role, password_hash, now_ms: self.clock.now_ms() })
             .await
-            .map_err(AppError::store("tenant"))?;
+            .map_err(|e| match e {
+                StoreError::Conflict(m) => AppError::invalid("username", m),
+                other => AppError::store("tenant")(other),
+            })?;
         tracing::info!(tenant.id = %tenant, staff.id = user.id, role = %role, "staff account {} created", user.id);
         Ok(user)
     }

@@ -12,6 +12,7 @@ use custodian_domain::{AmendmentId, AmendmentState, CustomerId, DataDomain};
 use custodian_store::AmendmentQuery;
 use serde::Deserialize;
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 /// Amendments per queue page.
 pub const PAGE_SIZE: i64 = 25;
@@ -100,11 +101,10 @@ pub async fn page(State(state): State<AppState>, staff: Staff, RawQuery(query): 
     let mut customers: HashMap<CustomerId, custodian_store::Customer> = HashMap::new();
     let mut rows = Vec::with_capacity(items.len());
     for a in &items {
-        if !customers.contains_key(&a.customer_id) {
-            let c = state.services.customers.get(&ctx, a.customer_id).await?;
-            customers.insert(a.customer_id, c);
-        }
-        let c = &customers[&a.customer_id];
+        let c = match customers.entry(a.customer_id) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(e) => e.insert(state.services.customers.get(&ctx, a.customer_id).await?),
+        };
         rows.push(QueueRow {
             id: a.id.0,
             customer_id: a.customer_id.0,

@@ -145,11 +145,11 @@ pub async fn same_origin_writes(req: Request, next: Next) -> Response {
         return next.run(req).await;
     }
     let h = req.headers();
-    if let Some(site) = h.get("sec-fetch-site") {
-        if site.as_bytes() != b"same-origin" {
-            tracing::warn!(site = ?site, "console POST refused: not same-origin");
-            return ConsoleError::Csrf.into_response();
-        }
+    if let Some(site) = h.get("sec-fetch-site")
+        && site.as_bytes() != b"same-origin"
+    {
+        tracing::warn!(site = ?site, "console POST refused: not same-origin");
+        return ConsoleError::Csrf.into_response();
     }
     if let Some(origin) = h.get(header::ORIGIN) {
         let hosts: Vec<&str> =

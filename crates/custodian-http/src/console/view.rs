@@ -214,10 +214,10 @@ pub fn customer_name(c: &Customer) -> String {
     if let Some(DomainData::Master(m)) = c.data(DataDomain::Master) {
         return format!("{} {}", m.first_name.as_str(), m.last_name.as_str());
     }
-    if let Some(DomainData::Contact(contact)) = c.data(DataDomain::Contact) {
-        if let Some(e) = &contact.email {
-            return e.as_str().to_owned();
-        }
+    if let Some(DomainData::Contact(contact)) = c.data(DataDomain::Contact)
+        && let Some(e) = &contact.email
+    {
+        return e.as_str().to_owned();
     }
     format!("Customer {}", c.id)
 }
