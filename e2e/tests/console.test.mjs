@@ -202,6 +202,7 @@ test("an admin's policy change takes effect for the customer's app at once; revi
     const refused = await reviewer.page.goto(`${BASE_URL}/console/settings`);
     assert.equal(refused.status(), 403);
     assert.match(await reviewer.page.locator('main').innerText(), /Only admins can open the settings/);
+    await bothWidths(reviewer.page, 'forbidden');
 
     const page = admin.page;
     await signIn(page, ADMIN);
@@ -280,6 +281,26 @@ test('an admin sees a failed webhook delivery and sends it again', async () => {
   } finally {
     await b.close();
     receiver.close();
+  }
+});
+
+test('the queue badge follows new amendments without a reload', async () => {
+  const b = await openBrowser();
+  try {
+    const { page } = b;
+    await page.clock.install();
+    await signIn(page, REVIEWER);
+    const badge = page.locator('#pending-count');
+    const before = Number(await badge.innerText());
+    await submit(C2, 'address-data', { street: 'Seestraße', houseNumber: '3', zipCode: '13353', city: 'Berlin', countryCode: 'DE' });
+    assert.equal(Number(await badge.innerText()), before, 'nothing changes by itself before the next poll');
+    const polled = page.waitForResponse((r) => r.url().endsWith('/console/queue/count') && r.status() === 200);
+    await page.clock.fastForward(31_000);
+    await polled;
+    await page.waitForFunction((n) => document.querySelector('#pending-count').textContent.trim() === String(n), before + 1);
+    assertSelfContained(b);
+  } finally {
+    await b.close();
   }
 });
 
