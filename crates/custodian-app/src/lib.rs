@@ -11,6 +11,7 @@ pub mod error;
 pub mod events;
 pub mod hierarchy;
 pub mod policies;
+pub mod staff;
 pub mod wealth;
 pub mod webhooks;
 
@@ -22,6 +23,7 @@ pub use customers::CustomerService;
 pub use error::{AppError, AppResult};
 pub use hierarchy::{HierarchyError, HierarchyService, Requester};
 pub use policies::PolicyService;
+pub use staff::{SignIn, StaffService, StaffSession};
 pub use wealth::WealthService;
 pub use webhooks::{SubscriptionInput, WebhookService};
 
@@ -50,6 +52,7 @@ pub struct Services {
     pub billing: BillingService,
     pub hierarchy: HierarchyService,
     pub wealth: WealthService,
+    pub staff: StaffService,
 }
 
 impl Services {
@@ -72,6 +75,7 @@ impl Services {
             billing: BillingService::new(store.clone(), clock.clone()),
             hierarchy: HierarchyService::new(store.clone(), clock.clone()),
             wealth: WealthService::new(store.clone(), clock.clone()),
+            staff: StaffService::new(store.clone(), clock.clone()),
             store,
             clock,
         }

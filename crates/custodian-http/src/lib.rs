@@ -7,6 +7,7 @@
 pub mod api;
 pub mod auth;
 pub mod body;
+pub mod console;
 pub mod dialects;
 pub mod error;
 pub mod metrics;
@@ -39,6 +40,7 @@ pub fn router(state: AppState) -> Router {
         .merge(dialects::openwealth::router(&state.settings.openwealth_prefix))
         .merge(api::router())
         .merge(ops::router())
+        .merge(console::router())
         .merge(openapi::router())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), head_checks_key_only))

@@ -11,11 +11,13 @@ pub struct HttpSettings {
     pub body_limit_bytes: usize,
     /// Where the OpenWealth (wealth-management) dialect is mounted, e.g. `/openwealth`.
     pub openwealth_prefix: String,
+    /// Staff console sessions and cookies.
+    pub console: crate::console::ConsoleSettings,
 }
 
 impl Default for HttpSettings {
     fn default() -> Self {
-        HttpSettings { body_limit_bytes: 512 * 1024, openwealth_prefix: "/openwealth".into() }
+        HttpSettings { body_limit_bytes: 512 * 1024, openwealth_prefix: "/openwealth".into(), console: Default::default() }
     }
 }
 

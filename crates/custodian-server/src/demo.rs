@@ -9,6 +9,7 @@ use custodian_domain::{
     Actor, AddressData, ConfigurationStatus, ContactData, CustomerId, DataDomain, DomainData, DomainPolicy, MasterData,
     PaymentData, Scope, TenantId,
 };
+use custodian_store::staff::StaffRole;
 use serde_json::json;
 
 /// What `--demo` created.
@@ -24,6 +25,8 @@ struct SeededTenant {
     staff_key: String,
     admin_key: String,
     customers: Vec<CustomerId>,
+    /// Console accounts: (username, role, password).
+    staff: Vec<(String, StaffRole, String)>,
 }
 
 const DEMO_NAMES: [(&str, &str, &str, &str); 4] = [
@@ -101,6 +104,18 @@ async fn seed_tenant(services: &Services, name: &str, policies: Vec<(DataDomain,
     }
     let current = services.policies.get(&ctx).await.map_err(|e| anyhow!("{e}"))?;
     let policies = DataDomain::ALL.into_iter().map(|d| (d, current.get(d))).collect();
+    // Console accounts: created on the first run, given fresh passwords on every later one.
+    let mut staff = Vec::new();
+    for (username, role) in [("reviewer", StaffRole::Reviewer), ("admin", StaffRole::Admin)] {
+        let password = custodian_app::staff::generate_password();
+        let exists = services.staff.find(tenant.id, username).await.map_err(|e| anyhow!("{e}"))?.is_some();
+        if exists {
+            services.staff.set_password(tenant.id, username, &password).await.map_err(|e| anyhow!("{e}"))?;
+        } else {
+            services.staff.create(tenant.id, username, role, &password).await.map_err(|e| anyhow!("{e}"))?;
+        }
+        staff.push((username.to_owned(), role, password));
+    }
     let key = |scopes: Vec<Scope>, label: &'static str| {
         let keys = services.keys.clone();
         async move { keys.create(tenant.id, scopes, label).await.map(|k| k.secret).map_err(|e| anyhow!("{e}")) }
@@ -113,6 +128,7 @@ async fn seed_tenant(services: &Services, name: &str, policies: Vec<(DataDomain,
         staff_key: key(vec![Scope::StaffReview], "demo-reviewer").await?,
         admin_key: key(vec![Scope::Admin, Scope::StaffReview], "demo-admin").await?,
         customers,
+        staff,
     })
 }
 
@@ -141,8 +157,8 @@ pub async fn seed(services: &Services) -> Result<Seeded> {
 }
 
 impl Seeded {
-    pub fn print(&self) {
-        println!("Demo data ready. Keys are shown once; they are stored only as hashes.\n");
+    pub fn print(&self, listen: &str) {
+        println!("Demo data ready. Keys and passwords are shown once; they are stored only as hashes.\n");
         for t in &self.tenants {
             println!("Tenant {} \"{}\"", t.id, t.name);
             for (d, p) in &t.policies {
@@ -152,7 +168,16 @@ impl Seeded {
             println!("  customers:        {}", t.customers.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", "));
             println!("  self-service key: {}", t.self_service_key);
             println!("  staff key:        {}", t.staff_key);
-            println!("  admin key:        {}\n", t.admin_key);
+            println!("  admin key:        {}", t.admin_key);
+            println!("  staff console:    http://{listen}/console/login?tenant={}", t.id);
+            for (username, role, password) in &t.staff {
+                let what = match role {
+                    StaffRole::Reviewer => "reviews amendments",
+                    StaffRole::Admin => "also changes settings",
+                };
+                println!("    username {username:<9} password {password}  ({what})");
+            }
+            println!();
         }
     }
 
@@ -168,6 +193,9 @@ impl Seeded {
                     "staffKey": t.staff_key,
                     "adminKey": t.admin_key,
                     "customers": t.customers.iter().map(|c| c.0).collect::<Vec<_>>(),
+                    "staff": t.staff.iter().map(|(username, role, password)| json!({
+                        "username": username, "role": role.as_str(), "password": password,
+                    })).collect::<Vec<_>>(),
                 })
             })
             .collect();

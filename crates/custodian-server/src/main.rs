@@ -55,6 +55,11 @@ enum Command {
         #[command(subcommand)]
         command: PartnerCommand,
     },
+    /// Manage staff accounts of the console (`/console/`).
+    Staff {
+        #[command(subcommand)]
+        command: StaffCommand,
+    },
     /// Print the OpenAPI 3.1 document.
     Openapi,
     /// Print the effective configuration (secrets redacted).
@@ -108,6 +113,59 @@ enum PartnerCommand {
         #[arg(long, default_value = "ACTIVE")]
         status: String,
     },
+}
+
+#[derive(Subcommand)]
+enum StaffCommand {
+    /// Create a staff account. The password is read from standard input (one line), or asked for
+    /// without echo when standard input is a terminal, so it never lands in the shell history.
+    Create {
+        #[arg(long)]
+        tenant: i64,
+        #[arg(long)]
+        username: String,
+        /// reviewer (review queue, customers) or admin (also settings; sees IBANs in full).
+        #[arg(long, default_value = "reviewer")]
+        role: String,
+        /// Read the password from the first line of standard input even when it is a terminal.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set a new password (read like `create` does); every session of the account ends.
+    SetPassword {
+        #[arg(long)]
+        tenant: i64,
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List the staff accounts of a tenant.
+    List {
+        #[arg(long)]
+        tenant: i64,
+    },
+}
+
+/// Reads a password: the first line of standard input, or a no-echo prompt (asked twice) on a terminal.
+fn read_password(from_stdin: bool) -> Result<String> {
+    use std::io::{BufRead, IsTerminal};
+    let password = if from_stdin || !std::io::stdin().is_terminal() {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line).context("reading the password from standard input")?;
+        line.trim_end_matches(['\r', '\n']).to_owned()
+    } else {
+        let first = rpassword::prompt_password("Password: ").context("reading the password")?;
+        let again = rpassword::prompt_password("Repeat the password: ").context("reading the password")?;
+        if first != again {
+            bail!("the two passwords differ");
+        }
+        first
+    };
+    if password.is_empty() {
+        bail!("no password given: pipe it in (e.g. `printf '%s\\n' \"$PASSWORD\" | custodian staff create … --password-stdin`)");
+    }
+    Ok(password)
 }
 
 fn main() -> Result<()> {
@@ -177,18 +235,44 @@ async fn run(command: Command, settings: Settings) -> Result<()> {
             eprintln!("Customer {} (id {}) is the root of a new partner hierarchy.", root.uuid, root.id);
             println!("{}", root.uuid);
         }
+        Command::Staff { command } => staff_command(&services, command).await?,
         Command::Serve { demo, demo_keys_file, listen } => {
+            let listen = listen.unwrap_or_else(|| settings.server.listen.clone());
             if demo {
                 let seeded = demo::seed(&services).await?;
-                seeded.print();
+                seeded.print(&listen);
                 if let Some(path) = demo_keys_file {
                     std::fs::write(&path, seeded.to_json()).with_context(|| format!("writing {}", path.display()))?;
                 }
             }
-            let listen = listen.unwrap_or_else(|| settings.server.listen.clone());
             serve(services, &settings, &listen).await?;
         }
         Command::Openapi | Command::Config => bail!("handled before start-up"),
+    }
+    Ok(())
+}
+
+async fn staff_command(services: &Services, command: StaffCommand) -> Result<()> {
+    let app_error = |e: custodian_app::AppError| anyhow::anyhow!("{e}");
+    match command {
+        StaffCommand::Create { tenant, username, role, password_stdin } => {
+            let role: custodian_store::staff::StaffRole = role.parse().map_err(anyhow::Error::msg)?;
+            let password = read_password(password_stdin)?;
+            let user = services.staff.create(TenantId(tenant), &username, role, &password).await.map_err(app_error)?;
+            eprintln!("Staff account created; sign in at /console/login?tenant={tenant}");
+            println!("{}\t{}\t{}", user.id, user.username, user.role);
+        }
+        StaffCommand::SetPassword { tenant, username, password_stdin } => {
+            let password = read_password(password_stdin)?;
+            services.staff.set_password(TenantId(tenant), &username, &password).await.map_err(app_error)?;
+            eprintln!("Password changed; every session of {username} has ended.");
+        }
+        StaffCommand::List { tenant } => {
+            for u in services.staff.list(TenantId(tenant)).await.map_err(app_error)? {
+                let locked = if u.locked_until_ms.is_some_and(|t| t > services.clock.now_ms()) { "\tlocked" } else { "" };
+                println!("{}\t{}\t{}{locked}", u.id, u.username, u.role);
+            }
+        }
     }
     Ok(())
 }

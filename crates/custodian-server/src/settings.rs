@@ -16,6 +16,7 @@ pub struct Settings {
     pub log: LogSettings,
     pub webhooks: WebhookSettings,
     pub dialects: DialectSettings,
+    pub console: ConsoleSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -42,6 +43,16 @@ impl DialectSettings {
         }
         Ok(())
     }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsoleSettings {
+    /// Send the console's cookies with the `Secure` flag (https only). Set to false only for
+    /// plain-http use on a trusted machine.
+    pub cookie_secure: bool,
+    /// How long a console sign-in lasts, in hours.
+    pub session_hours: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -116,6 +127,7 @@ impl Default for Settings {
                 retry_delay_scale: 1.0,
             },
             dialects: DialectSettings { openwealth_prefix: "/openwealth".into() },
+            console: ConsoleSettings { cookie_secure: true, session_hours: 12 },
         }
     }
 }
@@ -159,6 +171,10 @@ impl Settings {
         custodian_http::HttpSettings {
             body_limit_bytes: self.server.body_limit_bytes,
             openwealth_prefix: self.dialects.openwealth_prefix.clone(),
+            console: custodian_http::console::ConsoleSettings {
+                cookie_secure: self.console.cookie_secure,
+                session_ttl_ms: (self.console.session_hours.clamp(1, 24 * 30) * 3600 * 1000) as i64,
+            },
         }
     }
 
@@ -191,7 +207,7 @@ impl Settings {
 fn toml_string(s: &Settings) -> String {
     // figment has no TOML writer; the structure is small and flat enough to write by hand.
     format!(
-        "[server]\nlisten = {:?}\nbody_limit_bytes = {}\n\n[database]\nurl = {:?}\nsqlite_synchronous = {:?}\nsqlite_readers = {}\npg_max_connections = {}\n\n[log]\nformat = {:?}\nlevel = {:?}\n\n[webhooks]\ndispatcher = {}\nallow_http_hosts = {:?}\nallow_private_addresses = {}\ndisable_after_failures = {}\npoll_interval_ms = {}\nlease_ms = {}\nretry_delay_scale = {}\n\n[dialects]\nopenwealth_prefix = {:?}\n",
+        "[server]\nlisten = {:?}\nbody_limit_bytes = {}\n\n[database]\nurl = {:?}\nsqlite_synchronous = {:?}\nsqlite_readers = {}\npg_max_connections = {}\n\n[log]\nformat = {:?}\nlevel = {:?}\n\n[webhooks]\ndispatcher = {}\nallow_http_hosts = {:?}\nallow_private_addresses = {}\ndisable_after_failures = {}\npoll_interval_ms = {}\nlease_ms = {}\nretry_delay_scale = {}\n\n[dialects]\nopenwealth_prefix = {:?}\n\n[console]\ncookie_secure = {}\nsession_hours = {}\n",
         s.server.listen,
         s.server.body_limit_bytes,
         s.database.url,
@@ -207,7 +223,9 @@ fn toml_string(s: &Settings) -> String {
         s.webhooks.poll_interval_ms,
         s.webhooks.lease_ms,
         s.webhooks.retry_delay_scale,
-        s.dialects.openwealth_prefix
+        s.dialects.openwealth_prefix,
+        s.console.cookie_secure,
+        s.console.session_hours
     )
 }
 

@@ -14,6 +14,8 @@ mod billing_sql;
 mod hierarchy_sql;
 #[macro_use]
 mod wealth_sql;
+#[macro_use]
+mod staff_sql;
 pub mod postgres;
 pub mod sqlite;
 

@@ -52,3 +52,4 @@ impl_webhook_store!(PgStore, sqlx::Postgres, sqlx::postgres::PgRow, "FOR UPDATE 
 impl_billing_store!(PgStore, sqlx::Postgres, sqlx::postgres::PgRow);
 impl_hierarchy_store!(PgStore, sqlx::Postgres, sqlx::postgres::PgRow, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
 impl_wealth_store!(PgStore, sqlx::Postgres, sqlx::postgres::PgRow);
+impl_staff_store!(PgStore, sqlx::Postgres, sqlx::postgres::PgRow);

@@ -92,3 +92,4 @@ impl_webhook_store!(SqliteStore, sqlx::Sqlite, sqlx::sqlite::SqliteRow, "");
 impl_billing_store!(SqliteStore, sqlx::Sqlite, sqlx::sqlite::SqliteRow);
 impl_hierarchy_store!(SqliteStore, sqlx::Sqlite, sqlx::sqlite::SqliteRow, "BEGIN");
 impl_wealth_store!(SqliteStore, sqlx::Sqlite, sqlx::sqlite::SqliteRow);
+impl_staff_store!(SqliteStore, sqlx::Sqlite, sqlx::sqlite::SqliteRow);

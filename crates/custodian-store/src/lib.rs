@@ -8,12 +8,14 @@
 pub mod billing;
 pub mod hierarchy;
 mod records;
+pub mod staff;
 pub mod wealth;
 pub mod webhooks;
 
 pub use billing::BillingStore;
 pub use hierarchy::HierarchyStore;
 pub use records::*;
+pub use staff::StaffStore;
 pub use wealth::WealthStore;
 pub use webhooks::WebhookStore;
 
@@ -50,7 +52,7 @@ pub type FollowUp = Box<dyn FnOnce(AmendmentId) -> Records + Send>;
 
 /// Customer data, amendments, policies, keys, audit trail and outbox, scoped by tenant.
 #[async_trait]
-pub trait Store: WebhookStore + BillingStore + HierarchyStore + WealthStore + Send + Sync + 'static {
+pub trait Store: WebhookStore + BillingStore + HierarchyStore + WealthStore + StaffStore + Send + Sync + 'static {
     /// Which backend this is (`sqlite` or `postgres`), for logs and readiness.
     fn backend(&self) -> &'static str;
 

@@ -4,6 +4,7 @@
 #[macro_use]
 mod helpers;
 mod billing;
+mod console;
 mod native;
 mod openwealth;
 mod ops;

@@ -1,0 +1,313 @@
+//! Staff accounts and console sessions: accounts per tenant with argon2-hashed passwords, sign-in
+//! with a lock after repeated failures, server-side sessions found by the SHA-256 of a random
+//! token, and the context (actor `staff:<username>` or `admin:<username>`) a session acts with.
+
+use crate::Context;
+use crate::auth::hash_key;
+use crate::clock::Clock;
+use crate::error::{AppError, AppResult};
+use argon2::Argon2;
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use custodian_domain::{Actor, ActorKind, TenantId};
+use custodian_store::staff::{NewStaffSession, NewStaffUser, StaffRole, StaffSessionRecord, StaffUser};
+use custodian_store::{Store, StoreError};
+use std::sync::{Arc, OnceLock};
+
+/// Failed sign-ins in a row after which an account is locked.
+pub const LOCK_AFTER_FAILURES: i64 = 5;
+/// How long a locked account refuses sign-in.
+pub const LOCK_MS: i64 = 5 * 60 * 1000;
+/// Shortest accepted password.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+const MAX_PASSWORD_BYTES: usize = 1024;
+
+/// A signed-in staff member, as every console request sees them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffSession {
+    pub tenant: TenantId,
+    pub user_id: i64,
+    pub username: String,
+    pub role: StaffRole,
+    /// The token every form of this session carries.
+    pub csrf_token: String,
+    pub expires_ms: i64,
+}
+
+impl StaffSession {
+    pub fn is_admin(&self) -> bool {
+        self.role == StaffRole::Admin
+    }
+
+    /// Reviewers act as `staff:<username>`, admins as `admin:<username>`.
+    pub fn actor(&self) -> Actor {
+        let kind = match self.role {
+            StaffRole::Reviewer => ActorKind::Staff,
+            StaffRole::Admin => ActorKind::Admin,
+        };
+        Actor::new(kind, self.username.clone())
+    }
+
+    /// The context the application services run this staff member's commands with.
+    pub fn context(&self, request_id: Option<String>) -> Context {
+        Context { tenant: self.tenant, actor: self.actor(), request_id }
+    }
+}
+
+impl From<StaffSessionRecord> for StaffSession {
+    fn from(r: StaffSessionRecord) -> Self {
+        StaffSession {
+            tenant: r.user.tenant_id,
+            user_id: r.user.id,
+            username: r.user.username,
+            role: r.user.role,
+            csrf_token: r.csrf_token,
+            expires_ms: r.expires_ms,
+        }
+    }
+}
+
+/// What a sign-in attempt came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignIn {
+    /// `token` goes into the session cookie; only its hash is stored.
+    SignedIn { token: String, session: StaffSession },
+    /// Unknown tenant or username, or a wrong password (deliberately not told apart).
+    Refused,
+    /// Too many failures in a row: no password is checked until then.
+    Locked { until_ms: i64 },
+}
+
+#[derive(Clone)]
+pub struct StaffService {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+}
+
+/// Checks a login name: 1 to 64 of `a-z 0-9 . _ -`, starting with a letter or digit (it appears in
+/// the audit trail as `staff:<username>`, so it never holds a colon or spaces).
+pub fn parse_username(raw: &str) -> AppResult<String> {
+    let name = raw.trim().to_ascii_lowercase();
+    let ok_chars = name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
+    let ok_start = name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
+    if name.is_empty() || name.len() > 64 || !ok_chars || !ok_start {
+        return Err(AppError::invalid(
+            "username",
+            "a username has 1 to 64 characters a-z, 0-9, '.', '_' or '-' and starts with a letter or digit",
+        ));
+    }
+    Ok(name)
+}
+
+fn check_password(password: &str) -> AppResult<()> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(AppError::invalid("password", format!("a password needs at least {MIN_PASSWORD_CHARS} characters")));
+    }
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(AppError::invalid("password", format!("a password has at most {MAX_PASSWORD_BYTES} bytes")));
+    }
+    Ok(())
+}
+
+fn random_hex(bytes: usize) -> String {
+    let mut out = String::with_capacity(bytes * 2);
+    for _ in 0..bytes.div_ceil(16) {
+        let b: [u8; 16] = rand::random();
+        out.push_str(&hex::encode(b));
+    }
+    out.truncate(bytes * 2);
+    out
+}
+
+/// A memorable-enough random password of 20 characters (about 115 bits), e.g. for the demo users.
+pub fn generate_password() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+    (0..20).map(|_| ALPHABET[(rand::random::<u32>() as usize) % ALPHABET.len()] as char).collect()
+}
+
+/// Hashes a password with argon2id (default parameters: 19 MiB, 2 passes) off the async threads.
+async fn hash_password(password: String) -> AppResult<String> {
+    tokio::task::spawn_blocking(move || {
+        Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string()).map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| AppError::Store(StoreError::Backend(format!("password hashing stopped: {e}"))))?
+    .map_err(|e| AppError::Store(StoreError::Backend(format!("password hashing failed: {e}"))))
+}
+
+/// Checks a password against a stored PHC string off the async threads; false for a malformed hash.
+async fn verify_password(password: String, phc: String) -> bool {
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&phc).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// A hash of a random password, checked for unknown usernames so that they take as long as known ones.
+fn decoy_hash() -> String {
+    static DECOY: OnceLock<String> = OnceLock::new();
+    DECOY
+        .get_or_init(|| Argon2::default().hash_password(random_hex(16).as_bytes()).map(|h| h.to_string()).unwrap_or_default())
+        .clone()
+}
+
+/// A session token has 32 random bytes in hex; anything else is never looked up.
+fn plausible_token(token: &str) -> bool {
+    token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+impl StaffService {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+        StaffService { store, clock }
+    }
+
+    /// Creates a staff account of a tenant.
+    pub async fn create(&self, tenant: TenantId, username: &str, role: StaffRole, password: &str) -> AppResult<StaffUser> {
+        let username = parse_username(username)?;
+        check_password(password)?;
+        self.store.get_tenant(tenant).await.map_err(AppError::store("tenant"))?;
+        let password_hash = hash_password(password.to_owned()).await?;
+        let user = self
+            .store
+            .create_staff_user(NewStaffUser { tenant_id: tenant, username, role, password_hash, now_ms: self.clock.now_ms() })
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict(m) => AppError::invalid("username", m),
+                other => AppError::store("tenant")(other),
+            })?;
+        tracing::info!(tenant.id = %tenant, staff.id = user.id, role = %role, "staff account {} created", user.id);
+        Ok(user)
+    }
+
+    /// Sets a new password; every session of the account ends and any lock is lifted.
+    pub async fn set_password(&self, tenant: TenantId, username: &str, password: &str) -> AppResult<()> {
+        let username = parse_username(username)?;
+        check_password(password)?;
+        let hash = hash_password(password.to_owned()).await?;
+        self.store
+            .set_staff_password(tenant, &username, &hash, self.clock.now_ms())
+            .await
+            .map_err(AppError::store("staff account"))
+    }
+
+    pub async fn list(&self, tenant: TenantId) -> AppResult<Vec<StaffUser>> {
+        self.store.list_staff_users(tenant).await.map_err(AppError::Store)
+    }
+
+    pub async fn find(&self, tenant: TenantId, username: &str) -> AppResult<Option<StaffUser>> {
+        let Ok(username) = parse_username(username) else { return Ok(None) };
+        self.store.find_staff_user(tenant, &username).await.map_err(AppError::Store)
+    }
+
+    /// Checks the credentials and opens a session that lasts `ttl_ms`.
+    pub async fn sign_in(&self, tenant: TenantId, username: &str, password: &str, ttl_ms: i64) -> AppResult<SignIn> {
+        let user = match parse_username(username) {
+            Ok(name) if password.len() <= MAX_PASSWORD_BYTES => {
+                self.store.find_staff_user(tenant, &name).await.map_err(AppError::Store)?
+            }
+            _ => None,
+        };
+        let now = self.clock.now_ms();
+        let Some(user) = user else {
+            verify_password(password.to_owned(), decoy_hash()).await;
+            tracing::info!(tenant.id = %tenant, "console sign-in refused: unknown account");
+            return Ok(SignIn::Refused);
+        };
+        if let Some(until_ms) = user.locked_until_ms.filter(|until| *until > now) {
+            tracing::warn!(tenant.id = %tenant, staff.id = user.id, "console sign-in refused: account locked");
+            return Ok(SignIn::Locked { until_ms });
+        }
+        if !verify_password(password.to_owned(), user.password_hash.clone()).await {
+            let locked = self
+                .store
+                .record_staff_login_failure(tenant, user.id, now, LOCK_AFTER_FAILURES, LOCK_MS)
+                .await
+                .map_err(AppError::Store)?;
+            tracing::warn!(tenant.id = %tenant, staff.id = user.id, locked = locked.is_some(), "console sign-in refused: wrong password");
+            return Ok(match locked {
+                Some(until_ms) => SignIn::Locked { until_ms },
+                None => SignIn::Refused,
+            });
+        }
+        self.store.record_staff_login_success(tenant, user.id).await.map_err(AppError::Store)?;
+        // Housekeeping: sign-ins are rare enough to sweep expired sessions on the way.
+        self.store.delete_expired_staff_sessions(now).await.map_err(AppError::Store)?;
+        let token = random_hex(32);
+        let session = NewStaffSession {
+            token_hash: hash_key(&token),
+            tenant_id: tenant,
+            staff_user_id: user.id,
+            csrf_token: random_hex(32),
+            created_ms: now,
+            expires_ms: now + ttl_ms.max(1),
+        };
+        let session_view = StaffSession {
+            tenant,
+            user_id: user.id,
+            username: user.username.clone(),
+            role: user.role,
+            csrf_token: session.csrf_token.clone(),
+            expires_ms: session.expires_ms,
+        };
+        self.store.create_staff_session(session).await.map_err(AppError::Store)?;
+        tracing::info!(tenant.id = %tenant, staff.id = user.id, "console sign-in");
+        Ok(SignIn::SignedIn { token, session: session_view })
+    }
+
+    /// The live session of a token, `None` when it is unknown, signed out or expired.
+    pub async fn session(&self, token: &str) -> AppResult<Option<StaffSession>> {
+        if !plausible_token(token) {
+            return Ok(None);
+        }
+        let found = self.store.find_staff_session(&hash_key(token), self.clock.now_ms()).await.map_err(AppError::Store)?;
+        Ok(found.map(StaffSession::from))
+    }
+
+    /// Ends a session; signing out twice is fine.
+    pub async fn sign_out(&self, token: &str) -> AppResult<()> {
+        if !plausible_token(token) {
+            return Ok(());
+        }
+        self.store.delete_staff_session(&hash_key(token)).await.map_err(AppError::Store)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_are_lowercased_and_limited_to_audit_safe_characters() {
+        assert_eq!(parse_username("  Alice.M ").unwrap(), "alice.m");
+        assert_eq!(parse_username("front-desk_2").unwrap(), "front-desk_2");
+        for bad in ["", "   ", "al ice", "staff:alice", "-alice", "ä", &"a".repeat(65)] {
+            assert!(parse_username(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn short_passwords_are_refused() {
+        assert!(check_password("elevenchars").is_err());
+        assert!(check_password("twelve chars").is_ok());
+        assert!(check_password(&"x".repeat(MAX_PASSWORD_BYTES + 1)).is_err());
+    }
+
+    #[tokio::test]
+    async fn a_password_verifies_against_its_own_hash_only() {
+        let hash = hash_password("correct horse battery".into()).await.unwrap();
+        assert!(hash.starts_with("$argon2id$"), "{hash}");
+        assert!(verify_password("correct horse battery".into(), hash.clone()).await);
+        assert!(!verify_password("correct horse battery!".into(), hash).await);
+        assert!(!verify_password("anything".into(), "not a hash".into()).await);
+    }
+
+    #[test]
+    fn generated_passwords_and_tokens_have_their_length() {
+        assert_eq!(generate_password().chars().count(), 20);
+        assert_eq!(random_hex(32).len(), 64);
+        assert!(plausible_token(&random_hex(32)));
+        assert!(!plausible_token("abc"));
+        assert_ne!(random_hex(32), random_hex(32));
+    }
+}

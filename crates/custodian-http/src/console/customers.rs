@@ -1,0 +1,230 @@
+//! Customers in the console: a paged list, and one customer's four domains with their current
+//! values (IBAN masked unless the viewer is an admin), the pending amendment of each domain, and
+//! the customer's audit history.
+
+use super::errors::ConsoleError;
+use super::session::{Staff, parse_form};
+use super::view::{self, Chrome, FieldValue};
+use crate::state::AppState;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, RawQuery, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use custodian_domain::{CustomerId, DataDomain, DomainData};
+use serde::Deserialize;
+
+const LIST_PAGE: i64 = 25;
+const AUDIT_PAGE: i64 = 50;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "console/customers.html")]
+pub struct CustomersPage {
+    pub chrome: Chrome,
+    pub rows: Vec<CustomerRow>,
+    pub next_href: Option<String>,
+    pub first_href: Option<String>,
+}
+
+pub struct CustomerRow {
+    pub id: i64,
+    pub name: String,
+    pub email: Option<String>,
+    pub city: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "console/customer.html")]
+pub struct CustomerPage {
+    pub chrome: Chrome,
+    pub id: i64,
+    pub name: String,
+    pub created_at: String,
+    pub created_iso: String,
+    pub full_iban: bool,
+    pub domains: Vec<DomainSection>,
+    pub audit: Vec<AuditRow>,
+    pub audit_next_href: Option<String>,
+    pub audit_first_href: Option<String>,
+}
+
+pub struct DomainSection {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub policy: String,
+    pub fields: Vec<FieldValue>,
+    pub pending: Option<PendingLink>,
+}
+
+pub struct PendingLink {
+    pub id: i64,
+    pub age: String,
+}
+
+pub struct AuditRow {
+    pub at: String,
+    pub iso: String,
+    pub actor: String,
+    pub action: String,
+    pub domain: Option<&'static str>,
+    pub amendment_id: Option<i64>,
+    pub changes: Vec<ChangeRow>,
+}
+
+pub struct ChangeRow {
+    pub label: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+fn action_label(action: &str) -> String {
+    match action {
+        "customer.created" => "Customer created",
+        "customer.updated" => "Changed directly",
+        "amendment.submitted" => "Amendment submitted",
+        "amendment.applied" => "Amendment applied at once",
+        "amendment.approved" => "Amendment approved",
+        "amendment.rejected" => "Amendment rejected",
+        "amendment.withdrawn" => "Amendment withdrawn",
+        other => other,
+    }
+    .to_owned()
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ListQuery {
+    id: Option<String>,
+    after: Option<String>,
+}
+
+fn cursor(raw: Option<&str>) -> Result<Option<i64>, ConsoleError> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => s
+            .parse::<i64>()
+            .ok()
+            .filter(|v| *v >= 0)
+            .map(Some)
+            .ok_or_else(|| ConsoleError::BadRequest("The page cursor is not one this console made.".into())),
+    }
+}
+
+fn parse_customer_id(raw: &str) -> Result<CustomerId, ConsoleError> {
+    raw.trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|v| *v > 0)
+        .map(CustomerId)
+        .ok_or_else(|| ConsoleError::NotFound("There is no such customer in your studio.".into()))
+}
+
+/// `GET /console/customers?after=` (or `?id=N` to open customer N).
+pub async fn list(State(state): State<AppState>, staff: Staff, RawQuery(query): RawQuery) -> Result<Response, ConsoleError> {
+    let q: ListQuery = parse_form(query.unwrap_or_default().as_bytes())?;
+    if let Some(id) = q.id.as_deref().filter(|s| !s.trim().is_empty()) {
+        let id = parse_customer_id(id)?;
+        return Ok(Redirect::to(&format!("/console/customers/{id}")).into_response());
+    }
+    let after = cursor(q.after.as_deref())?;
+    let ctx = staff.context();
+    let mut items = state.services.customers.list(&ctx, after.map(CustomerId), LIST_PAGE + 1).await?;
+    let more = items.len() as i64 > LIST_PAGE;
+    items.truncate(LIST_PAGE as usize);
+    let rows = items
+        .iter()
+        .map(|c| CustomerRow {
+            id: c.id.0,
+            name: view::customer_name(c),
+            email: match c.data(DataDomain::Contact) {
+                Some(DomainData::Contact(d)) => d.email.as_ref().map(|e| e.as_str().to_owned()),
+                _ => None,
+            },
+            city: match c.data(DataDomain::Address) {
+                Some(DomainData::Address(a)) => Some(a.city.as_str().to_owned()),
+                _ => None,
+            },
+        })
+        .collect();
+    Ok(CustomersPage {
+        chrome: Chrome::load(&state, &staff, "customers").await?,
+        rows,
+        next_href: if more { items.last().map(|c| format!("/console/customers?after={}", c.id)) } else { None },
+        first_href: after.map(|_| "/console/customers".to_owned()),
+    }
+    .into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct CustomerQuery {
+    audit_after: Option<String>,
+}
+
+/// `GET /console/customers/{id}?audit_after=`.
+pub async fn page(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<CustomerPage, ConsoleError> {
+    let id = parse_customer_id(&id)?;
+    let q: CustomerQuery = parse_form(query.unwrap_or_default().as_bytes())?;
+    let audit_after = cursor(q.audit_after.as_deref())?;
+    let ctx = staff.context();
+    let customer = state.services.customers.get(&ctx, id).await?;
+    let policies = state.services.policies.get(&ctx).await?;
+    let full_iban = staff.session.is_admin();
+    let now = state.services.clock.now_ms();
+
+    let mut domains = Vec::with_capacity(4);
+    for d in DataDomain::ALL {
+        let pending = state.services.amendments.pending(&ctx, id, d).await?;
+        let policy = policies.get(d);
+        let signature = if policies.requires_signature(d) { ", with the customer's signature" } else { "" };
+        domains.push(DomainSection {
+            key: d.as_str(),
+            label: view::domain_label(d),
+            policy: format!("{}{signature}", view::policy_label(policy.status.as_str())),
+            fields: customer.data(d).map(|data| view::field_values(data, full_iban)).unwrap_or_default(),
+            pending: pending.map(|a| PendingLink { id: a.id.0, age: view::age(now, a.submitted_at_ms) }),
+        });
+    }
+
+    let mut entries = state.services.customers.audit_trail(&ctx, id, audit_after, AUDIT_PAGE + 1).await?;
+    let more = entries.len() as i64 > AUDIT_PAGE;
+    entries.truncate(AUDIT_PAGE as usize);
+    let audit = entries
+        .iter()
+        .map(|e| AuditRow {
+            at: view::datetime(e.at_ms),
+            iso: view::iso(e.at_ms),
+            actor: e.actor.to_string(),
+            action: action_label(&e.action),
+            domain: e.domain.map(view::domain_label),
+            amendment_id: e.amendment_id.map(|a| a.0),
+            changes: e
+                .changes
+                .iter()
+                .map(|c| ChangeRow {
+                    label: view::field_label(&c.field),
+                    before: view::value_text(&c.field, c.before.as_ref(), full_iban),
+                    after: view::value_text(&c.field, c.after.as_ref(), full_iban),
+                })
+                .collect(),
+        })
+        .collect();
+    Ok(CustomerPage {
+        chrome: Chrome::load(&state, &staff, "customers").await?,
+        id: id.0,
+        name: view::customer_name(&customer),
+        created_at: view::datetime(customer.created_ms),
+        created_iso: view::iso(customer.created_ms),
+        full_iban,
+        domains,
+        audit,
+        audit_next_href: if more {
+            entries.last().map(|e| format!("/console/customers/{id}?audit_after={}#history", e.id))
+        } else {
+            None
+        },
+        audit_first_href: audit_after.map(|_| format!("/console/customers/{id}#history")),
+    })
+}

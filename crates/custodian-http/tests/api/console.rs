@@ -1,0 +1,687 @@
+//! The staff console through the real router: sign-in and its lock, session cookies, sign-out and
+//! expiry, CSRF and same-origin checks, roles, and the decisions staff make on its pages (applied
+//! like API decisions and recorded under `staff:<username>`).
+
+use crate::helpers::{Response, Tenant, TestApp, VERIFY, address_example, contact_example, item_ids, payment_example, ss};
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use custodian_domain::DataDomain;
+use custodian_store::staff::StaffRole;
+use custodian_store::webhooks::{NewSubscription, WebhookFormat};
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "correct horse battery staple";
+
+/// A browser of the console: keeps the cookies the server sets and sends them back.
+struct Browser<'a> {
+    _app: std::marker::PhantomData<&'a TestApp>,
+    router: axum::Router,
+    cookies: Vec<(String, String)>,
+}
+
+impl<'a> Browser<'a> {
+    fn new(app: &'a TestApp) -> Browser<'a> {
+        Browser { _app: std::marker::PhantomData, router: app.router.clone(), cookies: Vec::new() }
+    }
+
+    /// A browser on the same services whose router has other console settings.
+    fn with_settings(app: &'a TestApp, console: custodian_http::console::ConsoleSettings) -> Browser<'a> {
+        let settings = custodian_http::HttpSettings { console, ..Default::default() };
+        let router = custodian_http::router(custodian_http::AppState::new(app.services.clone(), settings));
+        Browser { _app: std::marker::PhantomData, router, cookies: Vec::new() }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
+    fn session(&self) -> Option<&str> {
+        self.cookies.iter().find(|(k, _)| k == "custodian_console").map(|(_, v)| v.as_str())
+    }
+
+    async fn send(&mut self, req: axum::http::request::Builder, body: Body) -> Response {
+        let mut req = req;
+        if !self.cookies.is_empty() {
+            req = req.header(header::COOKIE, self.cookie_header());
+        }
+        let res = tower::ServiceExt::oneshot(self.router.clone(), req.body(body).unwrap()).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = http_body_util::BodyExt::collect(res.into_body()).await.unwrap().to_bytes().to_vec();
+        for set in headers.get_all(header::SET_COOKIE) {
+            let set = set.to_str().unwrap();
+            let (pair, attrs) = set.split_once(';').unwrap_or((set, ""));
+            let (name, value) = pair.split_once('=').unwrap();
+            self.cookies.retain(|(k, _)| k != name);
+            if !attrs.contains("Max-Age=0") {
+                self.cookies.push((name.to_owned(), value.to_owned()));
+            }
+        }
+        Response { status, headers, body }
+    }
+
+    async fn get(&mut self, path: &str) -> Response {
+        self.send(Request::builder().method(Method::GET).uri(path), Body::empty()).await
+    }
+
+    /// Posts a form as a same-origin browser would (with `Origin` and `Sec-Fetch-Site`).
+    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Response {
+        self.post_with(path, fields, &[("origin", "http://console.test"), ("sec-fetch-site", "same-origin")]).await
+    }
+
+    async fn post_with(&mut self, path: &str, fields: &[(&str, &str)], headers: &[(&str, &str)]) -> Response {
+        let mut req = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(header::HOST, "console.test")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let body = serde_urlencoded::to_string(fields).unwrap();
+        self.send(req, Body::from(body)).await
+    }
+
+    /// Opens the sign-in page and signs in; the response of the POST.
+    async fn sign_in(&mut self, tenant: &Tenant, username: &str, password: &str) -> Response {
+        let form = self.get(&format!("/console/login?tenant={}", tenant.id)).await;
+        assert_eq!(form.status, StatusCode::OK, "{}", form.text());
+        let csrf = csrf_of(&form);
+        let tenant_id = tenant.id.0.to_string();
+        self.post(
+            "/console/login",
+            &[("csrf", &csrf), ("tenant", &tenant_id), ("username", username), ("password", password), ("next", "")],
+        )
+        .await
+    }
+
+    /// Signs in and asserts that it worked.
+    async fn signed_in(app: &'a TestApp, tenant: &Tenant, username: &str) -> Browser<'a> {
+        let mut b = Browser::new(app);
+        let r = b.sign_in(tenant, username, PASSWORD).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        assert!(b.session().is_some());
+        b
+    }
+
+    /// The CSRF token of the page at `path`.
+    async fn csrf(&mut self, path: &str) -> String {
+        let page = self.get(path).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+        csrf_of(&page)
+    }
+}
+
+/// The value of the first `csrf` hidden field of a page.
+fn csrf_of(page: &Response) -> String {
+    let html = page.text();
+    let start = html.find(r#"name="csrf" value=""#).unwrap_or_else(|| panic!("no csrf field in {html}")) + 19;
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+fn location(r: &Response) -> String {
+    r.headers
+        .get(header::LOCATION)
+        .unwrap_or_else(|| panic!("no Location ({}): {}", r.status, r.text()))
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn set_cookies(r: &Response) -> Vec<String> {
+    r.headers.get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_owned()).collect()
+}
+
+async fn staff_account(app: &TestApp, tenant: &Tenant, username: &str, role: StaffRole) {
+    app.services.staff.create(tenant.id, username, role, PASSWORD).await.unwrap();
+}
+
+/// A tenant with address and payment under review (payment signed) and a reviewer `alice` and an admin `bob`.
+async fn studio(app: &TestApp) -> Tenant {
+    let t = app.tenant(&[(DataDomain::Address, VERIFY, false), (DataDomain::Payment, VERIFY, true)]).await;
+    staff_account(app, &t, "alice", StaffRole::Reviewer).await;
+    staff_account(app, &t, "bob", StaffRole::Admin).await;
+    t
+}
+
+async fn api_amendment(app: &TestApp, t: &Tenant, id: i64) -> Value {
+    let r = app.get(&format!("/api/v1/amendments/{id}"), &t.staff).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    r.json()
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async fn signing_in_with_a_wrong_password_is_refused_and_the_right_one_opens_the_queue(app: TestApp) {
+    let t = studio(&app).await;
+    let mut b = Browser::new(&app);
+
+    let r = b.get("/console/queue").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(location(&r), "/console/login");
+    let r = b.get("/console/customers/1").await;
+    assert_eq!(location(&r), "/console/login?next=%2Fconsole%2Fcustomers%2F1");
+
+    let form = b.get("/console/login?tenant=1").await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.text().contains(r#"<label for="password">Password</label>"#));
+    let login_cookie = set_cookies(&form).join("\n");
+    assert!(login_cookie.starts_with("custodian_console_login="), "{login_cookie}");
+    assert!(login_cookie.contains("HttpOnly") && login_cookie.contains("SameSite=Strict") && login_cookie.contains("Secure"));
+
+    for (tenant, username, password) in
+        [(t.id.0, "alice", "wrong password!"), (t.id.0, "nobody", PASSWORD), (t.id.0 + 1000, "alice", PASSWORD)]
+    {
+        let csrf = csrf_of(&b.get("/console/login").await);
+        let tenant = tenant.to_string();
+        let r = b
+            .post("/console/login", &[("csrf", &csrf), ("tenant", &tenant), ("username", username), ("password", password)])
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{username}: {}", r.text());
+        assert!(r.text().contains("The studio number, username or password is wrong."), "{}", r.text());
+        assert!(r.text().contains(r#"value="alice""#) || username != "alice", "the username is kept");
+        assert!(b.session().is_none());
+    }
+
+    let r = b.sign_in(&t, "Alice", PASSWORD).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert_eq!(location(&r), "/console/queue");
+    let session = set_cookies(&r).into_iter().find(|c| c.starts_with("custodian_console=")).expect("session cookie");
+    for attr in ["Path=/console", "HttpOnly", "SameSite=Strict", "Secure", "Max-Age=43200"] {
+        assert!(session.contains(attr), "{attr} missing in {session}");
+    }
+    let queue = b.get("/console/queue").await;
+    assert_eq!(queue.status, StatusCode::OK);
+    assert!(queue.text().contains("<h1>Review queue</h1>"));
+    assert!(queue.text().contains("Signed in as </span>alice"));
+    assert_eq!(queue.headers["cache-control"], "no-store");
+    assert!(queue.headers["content-security-policy"].to_str().unwrap().contains("script-src 'self'"));
+    assert_eq!(queue.headers["x-frame-options"], "DENY");
+
+    // Signed in, the sign-in page sends back to the console.
+    let again = b.get("/console/login?next=/console/customers").await;
+    assert_eq!(location(&again), "/console/customers");
+}
+
+async fn five_wrong_passwords_lock_the_account_even_for_the_right_one(app: TestApp) {
+    let t = studio(&app).await;
+    let mut b = Browser::new(&app);
+    for _ in 0..5 {
+        assert_eq!(b.sign_in(&t, "alice", "not the password").await.status, StatusCode::UNAUTHORIZED);
+    }
+    let r = b.sign_in(&t, "alice", PASSWORD).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "locked: {}", r.text());
+    let alice = app.services.staff.find(t.id, "alice").await.unwrap().unwrap();
+    assert!(alice.locked_until_ms.is_some());
+    // Another account is not affected, and a new password lifts the lock.
+    assert_eq!(Browser::new(&app).sign_in(&t, "bob", PASSWORD).await.status, StatusCode::SEE_OTHER);
+    app.services.staff.set_password(t.id, "alice", "a brand new password").await.unwrap();
+    assert_eq!(b.sign_in(&t, "alice", "a brand new password").await.status, StatusCode::SEE_OTHER);
+}
+
+async fn a_console_post_without_the_csrf_token_is_refused_and_changes_nothing(app: TestApp) {
+    let t = studio(&app).await;
+    let customer = app.customer(&t).await;
+    let id = app.submit(&t, customer, "address-data", address_example()).await;
+    let mut b = Browser::signed_in(&app, &t, "alice").await;
+    let approve = format!("/console/amendments/{id}/approve");
+
+    for fields in [vec![], vec![("csrf", "")], vec![("csrf", "0123456789abcdef")]] {
+        let r = b.post(&approve, &fields).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{fields:?}: {}", r.text());
+        assert!(r.text().contains("This form could not be accepted"));
+    }
+    // Another session's token does not fit either.
+    let other = Browser::signed_in(&app, &t, "bob").await.csrf("/console/queue").await;
+    assert_eq!(b.post(&approve, &[("csrf", &other)]).await.status, StatusCode::FORBIDDEN);
+    let r = b.post(&format!("/console/amendments/{id}/reject"), &[("reason", "no")]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(b.post("/console/logout", &[]).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(api_amendment(&app, &t, id).await["amendment"]["state"], "pending");
+
+    // The sign-in form has its own token.
+    let mut fresh = Browser::new(&app);
+    fresh.get("/console/login").await;
+    let r = fresh.post("/console/login", &[("tenant", &t.id.0.to_string()), ("username", "alice"), ("password", PASSWORD)]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(fresh.session().is_none());
+}
+
+async fn a_cross_site_post_is_refused_even_with_a_valid_token(app: TestApp) {
+    let t = studio(&app).await;
+    let customer = app.customer(&t).await;
+    let id = app.submit(&t, customer, "address-data", address_example()).await;
+    let mut b = Browser::signed_in(&app, &t, "alice").await;
+    let csrf = b.csrf(&format!("/console/amendments/{id}")).await;
+    let approve = format!("/console/amendments/{id}/approve");
+
+    for headers in [
+        vec![("sec-fetch-site", "cross-site")],
+        vec![("sec-fetch-site", "same-site")],
+        vec![("origin", "http://evil.example")],
+        vec![("origin", "null")],
+        vec![("origin", "http://console.test"), ("sec-fetch-site", "cross-site")],
+    ] {
+        let r = b.post_with(&approve, &[("csrf", &csrf)], &headers).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{headers:?}");
+    }
+    assert_eq!(api_amendment(&app, &t, id).await["amendment"]["state"], "pending");
+
+    // Same origin (or a client that sends neither header) with the token: accepted.
+    let r = b.post_with(&approve, &[("csrf", &csrf)], &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert_eq!(api_amendment(&app, &t, id).await["amendment"]["state"], "approved");
+}
+
+async fn a_reviewer_cannot_open_or_change_settings_but_an_admin_can(app: TestApp) {
+    let t = studio(&app).await;
+    let customer = app.customer(&t).await;
+    let mut reviewer = Browser::signed_in(&app, &t, "alice").await;
+    let csrf = reviewer.csrf("/console/queue").await;
+    assert!(!reviewer.get("/console/queue").await.text().contains(r#"href="/console/settings""#), "no settings link");
+
+    let r = reviewer.get("/console/settings").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.text().contains("Only admins can open the settings."));
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("contact", "READ"),
+        ("address", "CHANGES_WITHOUT_VERIFICATION"),
+        ("master", "READ"),
+        ("payment", "READ"),
+    ];
+    assert_eq!(reviewer.post("/console/settings/policies", &form).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(reviewer.get("/console/settings/webhooks/1").await.status, StatusCode::FORBIDDEN);
+    let policies = app.get("/api/v1/policies", &t.staff).await.json();
+    assert_eq!(policies["address"]["status"], "CHANGES_REQUIRE_VERIFICATION", "{policies}");
+
+    let mut admin = Browser::signed_in(&app, &t, "bob").await;
+    let page = admin.get("/console/settings").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text().contains(r#"<label for="policy-address">Address</label>"#));
+    let csrf = csrf_of(&page);
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("contact", "CHANGES_REQUIRE_VERIFICATION"),
+        ("address", "CHANGES_WITHOUT_VERIFICATION"),
+        ("master", "CHANGES_REQUIRE_VERIFICATION"),
+        ("payment", "CHANGES_REQUIRE_VERIFICATION"),
+    ];
+    let r = admin.post("/console/settings/policies", &form).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    // Only the address changed; the payment signature box was left unticked, so that changed too.
+    assert_eq!(location(&r), "/console/settings?saved=address,payment");
+    assert!(admin.get(&location(&r)).await.text().contains("Saved: Address, Bank details."));
+
+    // The next GET and POST of the customer's app see the new policy.
+    let got = app.get(&ss(customer, "address-data"), &t.partner).await.json();
+    assert_eq!(got["amendmentConfigurationStatus"], "CHANGES_WITHOUT_VERIFICATION");
+    let posted = app.post(&ss(customer, "address-data"), &t.partner, address_example()).await;
+    assert_eq!(posted.status, StatusCode::OK, "{}", posted.text());
+    assert_eq!(app.get(&ss(customer, "address-data"), &t.partner).await.json()["city"], "Munich");
+    let payment = app.get(&ss(customer, "payment-data"), &t.partner).await.json();
+    assert_eq!(payment["requireSignature"], false);
+
+    let bad = [("csrf", csrf.as_str()), ("contact", "SOMETIMES"), ("address", "READ"), ("master", "READ"), ("payment", "READ")];
+    assert_eq!(admin.post("/console/settings/policies", &bad).await.status, StatusCode::BAD_REQUEST);
+    let policies = app.get("/api/v1/policies", &t.staff).await.json();
+    assert_eq!(policies["contact"]["status"], "CHANGES_REQUIRE_VERIFICATION", "nothing half-written: {policies}");
+}
+
+async fn signing_out_ends_the_session_and_an_expired_session_sends_back_to_sign_in(app: TestApp) {
+    let t = studio(&app).await;
+    let mut b = Browser::signed_in(&app, &t, "alice").await;
+    let token = b.session().unwrap().to_owned();
+    let csrf = b.csrf("/console/queue").await;
+    let r = b.post("/console/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(location(&r), "/console/login?signed_out=1");
+    assert!(set_cookies(&r).iter().any(|c| c.starts_with("custodian_console=;") && c.contains("Max-Age=0")));
+    assert!(b.get("/console/login?signed_out=1").await.text().contains("You are signed out."));
+
+    // The old token is dead even if a copy of the cookie is replayed.
+    b.cookies.push(("custodian_console".into(), token));
+    let r = b.get("/console/queue").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(location(&r), "/console/login");
+    let htmx = b.send(Request::builder().uri("/console/queue/count").header("hx-request", "true"), Body::empty()).await;
+    assert_eq!(htmx.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(htmx.headers["hx-redirect"], "/console/login?next=%2Fconsole%2Fqueue%2Fcount");
+
+    // A session ends by itself after its lifetime; without Secure the cookie also works over http.
+    let short = custodian_http::console::ConsoleSettings { cookie_secure: false, session_ttl_ms: 300 };
+    let mut b = Browser::with_settings(&app, short);
+    let r = b.sign_in(&t, "alice", PASSWORD).await;
+    let cookie = set_cookies(&r).into_iter().find(|c| c.starts_with("custodian_console=")).unwrap();
+    assert!(!cookie.contains("Secure"), "{cookie}");
+    assert_eq!(b.get("/console/queue").await.status, StatusCode::OK);
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    let r = b.get("/console/queue").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "expired");
+    assert_eq!(location(&r), "/console/login");
+}
+
+async fn approving_in_the_console_applies_the_change_and_records_the_staff_member(app: TestApp) {
+    let t = studio(&app).await;
+    let customer = app.customer(&t).await;
+    let id = app.submit(&t, customer, "address-data", address_example()).await;
+    let mut b = Browser::signed_in(&app, &t, "alice").await;
+
+    let page = b.get(&format!("/console/amendments/{id}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(html.contains(r#"<tr class="changed" data-field="city">"#), "{html}");
+    assert!(html.contains(r#"<td data-label="Current">Berlin</td>"#));
+    assert!(html.contains(r#"<td data-label="Proposed">Munich</td>"#));
+    assert!(html.contains(r#"<tr data-field="countryCode">"#), "unchanged fields are listed unmarked");
+    assert!(html.contains("4 of 5 fields"));
+    assert!(!html.contains("stale-warning"));
+
+    let r = b.post(&format!("/console/amendments/{id}/approve"), &[("csrf", &csrf_of(&page))]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert_eq!(location(&r), format!("/console/amendments/{id}?done=approved"));
+
+    let v = api_amendment(&app, &t, id).await;
+    assert_eq!(v["amendment"]["state"], "approved");
+    assert_eq!(v["amendment"]["decidedBy"], "staff:alice");
+    assert_eq!(app.get(&ss(customer, "address-data"), &t.partner).await.json()["city"], "Munich");
+    let audit = app.get(&format!("/api/v1/customers/{customer}/audit"), &t.staff).await.json();
+    let last = audit["items"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!((last["action"].as_str(), last["actor"].as_str()), (Some("amendment.approved"), Some("staff:alice")), "{audit}");
+
+    let done = b.get(&location(&r)).await.text();
+    assert!(done.contains("Approved. The customer&#39;s data now shows the new values."), "{done}");
+    assert!(done.contains("<strong>Approved</strong> by <code>staff:alice</code>"), "{done}");
+    assert!(!done.contains("/approve\""), "no decision forms once decided");
+    let queue = b.get("/console/queue").await.text();
+    assert!(queue.contains(r#"<strong id="queue-count">0</strong>"#), "{queue}");
+
+    // An admin's decision is recorded under admin:<username>.
+    let second = app.submit(&t, customer, "contact-data", contact_example()).await;
+    let mut admin = Browser::signed_in(&app, &t, "bob").await;
+    let csrf = admin.csrf(&format!("/console/amendments/{second}")).await;
+    assert_eq!(
+        admin.post(&format!("/console/amendments/{second}/approve"), &[("csrf", &csrf)]).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(api_amendment(&app, &t, second).await["amendment"]["decidedBy"], "admin:bob");
+}
+
+async fn rejecting_needs_a_reason_and_shows_it_with_its_author(app: TestApp) {
+    let t = studio(&app).await;
+    let customer = app.customer(&t).await;
+    let id = app.submit(&t, customer, "address-data", address_example()).await;
+    let mut b = Browser::signed_in(&app, &t, "alice").await;
+    let csrf = b.csrf(&format!("/console/amendments/{id}")).await;
+    let reject = format!("/console/amendments/{id}/reject");
+
+    let r = b.post(&reject, &[("csrf", &csrf), ("reason", "   ")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains(r#"<p class="field-error" id="reason-error">Write a reason the customer can read.</p>"#));
+    assert!(r.text().contains(r#"aria-invalid="true""#));
+    let long = "x".repeat(1001);
+    let r = b.post(&reject, &[("csrf", &csrf), ("reason", &long)]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(r.text().contains(&long), "what was typed is kept");
+    assert_eq!(api_amendment(&app, &t, id).await["amendment"]["state"], "pending");
+
+    let reason = "The street does not exist in Munich <really>.";
+    let r = b.post(&reject, &[("csrf", &csrf), ("reason", reason)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let v = api_amendment(&app, &t, id).await;
+    assert_eq!(v["amendment"]["state"], "rejected");
+    assert_eq!(v["amendment"]["decidedBy"], "staff:alice");
+    assert_eq!(v["amendment"]["rejectionReason"], reason);
+    assert_eq!(app.get(&ss(customer, "address-data"), &t.partner).await.json()["city"], "Berlin");
+
+    let page = b.get(&format!("/console/amendments/{id}")).await.text();
+    assert!(page.contains("<strong>Rejected</strong> by <code>staff:alice</code>"), "{page}");
+    assert!(page.contains("The street does not exist in Munich &#60;really&#62;."), "escaped: {page}");
+
+    // A decision on a decided amendment changes nothing and says so.
+    let r = b.post(&format!("/console/amendments/{id}/approve"), &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.text().contains("This amendment was already decided; nothing was changed."));
+    assert_eq!(api_amendment(&app, &t, id).await["amendment"]["state"], "rejected");
+}
+
+async fn the_signature_is_an_image_served_as_sandboxed_svg(app: TestApp) {
+    let t = studio(&app).await;
+    let customer = app.customer(&t).await;
+    let signed = app.submit(&t, customer, "payment-data", payment_example()).await;
+    let unsigned = app.submit(&t, customer, "address-data", address_example()).await;
+    let mut b = Browser::signed_in(&app, &t, "alice").await;
+
+    let page = b.get(&format!("/console/amendments/{signed}")).await.text();
+    assert!(page.contains(&format!(r#"<img src="/console/amendments/{signed}/signature" alt="#)), "{page}");
+    assert!(!page.contains("<svg"), "never inlined");
+    assert!(page.contains(r#"<td data-label="Proposed">DE91 1000 0000 0123 4567 89</td>"#), "{page}");
+    assert!(page.contains(r#"<td data-label="Current">DE****************3000</td>"#), "current IBAN masked for a reviewer");
+
+    let svg = b.get(&format!("/console/amendments/{signed}/signature")).await;
+    assert_eq!(svg.status, StatusCode::OK);
+    assert_eq!(svg.headers["content-type"], "image/svg+xml");
+    let csp = svg.headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("sandbox") && csp.contains("default-src 'none'"), "{csp}");
+    assert_eq!(svg.headers["x-content-type-options"], "nosniff");
+    assert!(svg.text().starts_with("<svg"), "{}", svg.text());
+
+    assert_eq!(b.get(&format!("/console/amendments/{unsigned}/signature")).await.status, StatusCode::NOT_FOUND);
+    assert!(!b.get(&format!("/console/amendments/{unsigned}")).await.text().contains("<img"));
+    assert_eq!(Browser::new(&app).get(&format!("/console/amendments/{signed}/signature")).await.status, StatusCode::SEE_OTHER);
+}
+
+async fn the_amendment_page_warns_when_the_customers_data_changed_after_submission(app: TestApp) {
+    let t = studio(&app).await;
+    let customer = app.customer(&t).await;
+    let id = app.submit(&t, customer, "address-data", address_example()).await;
+    let edit = json!({ "street": "Hauptstraße", "houseNumber": "2", "zipCode": "10115", "city": "Berlin", "countryCode": "DE" });
+    let r = app.put(&format!("/api/v1/customers/{customer}/address"), &t.admin, edit).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+
+    let mut b = Browser::signed_in(&app, &t, "alice").await;
+    let page = b.get(&format!("/console/amendments/{id}")).await.text();
+    assert!(page.contains(r#"id="stale-warning""#), "{page}");
+    assert!(page.contains("The customer's data changed after this amendment was submitted."));
+    assert!(page.contains(r#"<td data-label="Current">2</td>"#), "the current column shows today's data");
+    assert!(b.get("/console/queue").await.text().contains("data changed since"));
+}
+
+async fn the_customer_page_masks_the_iban_for_reviewers_and_shows_it_to_admins(app: TestApp) {
+    let t = studio(&app).await;
+    let customer = app.customer(&t).await;
+    let pending = app.submit(&t, customer, "address-data", address_example()).await;
+    let path = format!("/console/customers/{customer}");
+
+    let mut reviewer = Browser::signed_in(&app, &t, "alice").await;
+    let page = reviewer.get(&path).await.text();
+    assert!(page.contains("<h1>Sven Hannawald <span class=\"muted\">#"), "{page}");
+    assert!(page.contains("<dt>IBAN</dt><dd>DE****************3000</dd>"), "{page}");
+    assert!(!page.contains("DE89 3704"), "no full IBAN for a reviewer");
+    assert!(page.contains(&format!(r#"<a href="/console/amendments/{pending}">Pending amendment #{pending}</a>"#)));
+    assert!(page.contains("Changes need staff approval, with the customer&#39;s signature"), "payment policy shown");
+    assert!(page.contains("<strong>Amendment submitted</strong> · Address"), "history: {page}");
+    assert!(page.contains("<strong>Customer created</strong>"));
+    assert!(page.contains("IBANs are masked; admins see them in full."));
+
+    let mut admin = Browser::signed_in(&app, &t, "bob").await;
+    let page = admin.get(&path).await.text();
+    assert!(page.contains("<dt>IBAN</dt><dd>DE89 3704 0044 0532 0130 00</dd>"), "{page}");
+
+    let list = reviewer.get("/console/customers").await.text();
+    assert!(list.contains(&format!(r#"<a class="row-link" href="/console/customers/{customer}">Sven Hannawald</a>"#)), "{list}");
+    let open = reviewer.get(&format!("/console/customers?id={customer}")).await;
+    assert_eq!(location(&open), path);
+    assert_eq!(reviewer.get("/console/customers/999999").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(reviewer.get("/console/customers/abc").await.status, StatusCode::NOT_FOUND);
+}
+
+async fn the_queue_lists_pending_amendments_oldest_first_filtered_and_paged(app: TestApp) {
+    let t = studio(&app).await;
+    let mut ids = Vec::new();
+    for i in 0..26 {
+        let customer = app.customer(&t).await;
+        let domain = if i % 2 == 0 { "address-data" } else { "contact-data" };
+        let body = if i % 2 == 0 { address_example() } else { contact_example() };
+        ids.push(app.submit(&t, customer, domain, body).await);
+    }
+    let mut b = Browser::signed_in(&app, &t, "alice").await;
+    let first = b.get("/console/queue").await.text();
+    assert!(first.contains(r#"<strong id="queue-count">26</strong>"#));
+    assert!(first.contains(r#"<span class="badge" id="pending-count""#));
+    let shown = |html: &str| -> Vec<i64> {
+        html.split(r#"<a class="row-link" href="/console/amendments/"#)
+            .skip(1)
+            .map(|s| s.split('"').next().unwrap().parse().unwrap())
+            .collect()
+    };
+    assert_eq!(shown(&first), ids[..25]);
+    let next = format!("/console/queue?after={}", ids[24]);
+    assert!(first.contains(&format!(r#"href="{next}" rel="next""#)), "{first}");
+    let second = b.get(&next).await.text();
+    assert_eq!(shown(&second), ids[25..]);
+    assert!(second.contains(r#"href="/console/queue">First page</a>"#));
+
+    let address = b.get("/console/queue?domain=address").await.text();
+    assert!(address.contains(r#"<strong id="queue-count">13</strong> pending in this domain"#));
+    assert_eq!(shown(&address), ids.iter().step_by(2).copied().collect::<Vec<_>>());
+    assert!(address.contains(r#"<option value="address" selected>Address</option>"#));
+    assert!(b.get("/console/queue?domain=payment").await.text().contains("Nothing to review in this domain."));
+    assert_eq!(b.get("/console/queue?domain=kyc").await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(b.get("/console/queue?after=-4").await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(b.get("/console/queue/count").await.text(), "26");
+
+    // The API's queue agrees.
+    let api = app.get("/api/v1/amendments?limit=200", &t.staff).await.json();
+    assert_eq!(item_ids(&api), ids);
+}
+
+async fn staff_of_one_studio_see_nothing_of_another(app: TestApp) {
+    let t = studio(&app).await;
+    let other = app.tenant(&[]).await;
+    staff_account(&app, &other, "alice", StaffRole::Admin).await;
+    let customer = app.customer(&t).await;
+    let id = app.submit(&t, customer, "payment-data", payment_example()).await;
+
+    let mut b = Browser::signed_in(&app, &other, "alice").await;
+    assert!(b.get("/console/queue").await.text().contains(r#"<strong id="queue-count">0</strong>"#));
+    for path in [
+        format!("/console/amendments/{id}"),
+        format!("/console/amendments/{id}/signature"),
+        format!("/console/customers/{customer}"),
+    ] {
+        assert_eq!(b.get(&path).await.status, StatusCode::NOT_FOUND, "{path}");
+    }
+    let csrf = b.csrf("/console/queue").await;
+    let r = b.post(&format!("/console/amendments/{id}/approve"), &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(api_amendment(&app, &t, id).await["amendment"]["state"], "pending");
+    // The same username in the first studio is a different account with its own password.
+    assert_eq!(Browser::new(&app).sign_in(&t, "alice", PASSWORD).await.status, StatusCode::SEE_OTHER);
+}
+
+async fn customer_data_is_escaped_on_every_page(app: TestApp) {
+    let t = studio(&app).await;
+    let customer = app.customer(&t).await;
+    let evil = json!({ "street": "<script>alert(1)</script>", "zipCode": "12133", "city": "\"><img src=x onerror=alert(1)>", "countryCode": "DE" });
+    let id = app.submit(&t, customer, "address-data", evil).await;
+    let mut b = Browser::signed_in(&app, &t, "alice").await;
+    for path in [format!("/console/amendments/{id}"), format!("/console/customers/{customer}")] {
+        let html = b.get(&path).await.text();
+        assert!(!html.contains("<script>alert"), "{path}: {html}");
+        assert!(!html.contains("<img src=x"), "{path}");
+        if path.contains("amendments") {
+            assert!(html.contains("&#60;script&#62;alert(1)&#60;/script&#62;"), "{html}");
+        }
+    }
+}
+
+async fn admins_see_webhook_deliveries_and_send_them_again(app: TestApp) {
+    let t = studio(&app).await;
+    let sub = app
+        .services
+        .store
+        .create_subscription(NewSubscription {
+            tenant_id: t.id,
+            url: "https://hooks.example/custodian".into(),
+            event_types: vec!["amendment.submitted".into()],
+            format: WebhookFormat::Standard,
+            secret: "whsec_test".into(),
+            vendor_key: None,
+            now_ms: app.services.clock.now_ms(),
+        })
+        .await
+        .unwrap();
+    let customer = app.customer(&t).await;
+    app.submit(&t, customer, "address-data", address_example()).await;
+
+    let mut admin = Browser::signed_in(&app, &t, "bob").await;
+    let settings = admin.get("/console/settings").await.text();
+    assert!(
+        settings.contains(&format!(r#"href="/console/settings/webhooks/{}">https://hooks.example/custodian</a>"#, sub.id)),
+        "{settings}"
+    );
+    let path = format!("/console/settings/webhooks/{}", sub.id);
+    let page = admin.get(&path).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(html.contains("<code>amendment.submitted</code>"), "{html}");
+    assert!(html.contains(r#"<span class="state state-pending">pending</span>"#));
+    let deliveries = app.services.store.list_deliveries(t.id, sub.id, None, None, 10).await.unwrap();
+    assert_eq!(deliveries.len(), 1);
+    let delivery = deliveries[0].id;
+
+    let csrf = csrf_of(&page);
+    let r = admin.post(&format!("{path}/deliveries/{delivery}/replay"), &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert!(admin.get(&location(&r)).await.text().contains("One delivery will be sent again now."));
+    assert_eq!(admin.post(&format!("{path}/deliveries/999999/replay"), &[("csrf", &csrf)]).await.status, StatusCode::NOT_FOUND);
+
+    let r = admin.post(&format!("{path}/enabled"), &[("csrf", &csrf), ("enabled", "false")]).await;
+    assert_eq!(location(&r), format!("{path}?changed=disabled"));
+    assert!(!app.services.store.get_subscription(t.id, sub.id).await.unwrap().enabled);
+    let r = admin.post(&format!("{path}/replay-failed"), &[("csrf", &csrf)]).await;
+    assert_eq!(location(&r), format!("{path}?replayed=0"));
+
+    let mut reviewer = Browser::signed_in(&app, &t, "alice").await;
+    let csrf = reviewer.csrf("/console/queue").await;
+    assert_eq!(
+        reviewer.post(&format!("{path}/enabled"), &[("csrf", &csrf), ("enabled", "true")]).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert!(!app.services.store.get_subscription(t.id, sub.id).await.unwrap().enabled);
+}
+
+async fn console_assets_are_embedded_and_unknown_pages_are_html_404s(app: TestApp) {
+    let mut b = Browser::new(&app);
+    let css = b.get("/console/assets/console.css").await;
+    assert_eq!(css.status, StatusCode::OK);
+    assert_eq!(css.headers["content-type"], "text/css; charset=utf-8");
+    let htmx = b.get("/console/assets/htmx-2.0.10.min.js").await;
+    assert_eq!(htmx.status, StatusCode::OK);
+    assert!(htmx.text().starts_with("var htmx=function()"));
+    assert_eq!(b.get("/console/assets/other.js").await.status, StatusCode::NOT_FOUND);
+    let missing = b.get("/console/nowhere").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(missing.headers["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert_eq!(location(&b.get("/console").await), "/console/queue");
+}
+
+both_backends!(
+    signing_in_with_a_wrong_password_is_refused_and_the_right_one_opens_the_queue,
+    five_wrong_passwords_lock_the_account_even_for_the_right_one,
+    a_console_post_without_the_csrf_token_is_refused_and_changes_nothing,
+    a_cross_site_post_is_refused_even_with_a_valid_token,
+    a_reviewer_cannot_open_or_change_settings_but_an_admin_can,
+    signing_out_ends_the_session_and_an_expired_session_sends_back_to_sign_in,
+    approving_in_the_console_applies_the_change_and_records_the_staff_member,
+    rejecting_needs_a_reason_and_shows_it_with_its_author,
+    the_signature_is_an_image_served_as_sandboxed_svg,
+    the_amendment_page_warns_when_the_customers_data_changed_after_submission,
+    the_customer_page_masks_the_iban_for_reviewers_and_shows_it_to_admins,
+    the_queue_lists_pending_amendments_oldest_first_filtered_and_paged,
+    staff_of_one_studio_see_nothing_of_another,
+    customer_data_is_escaped_on_every_page,
+    admins_see_webhook_deliveries_and_send_them_again,
+    console_assets_are_embedded_and_unknown_pages_are_html_404s,
+);

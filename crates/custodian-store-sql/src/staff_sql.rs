@@ -1,0 +1,254 @@
+//! The staff-console SQL shared by both backends (staff accounts, console sessions, the queue
+//! count), expanded per driver by `impl_staff_store!`. Nothing here differs between SQLite and
+//! PostgreSQL.
+
+macro_rules! impl_staff_store {
+    ($store:ident, $db:ty, $row:ty) => {
+        mod staff_impl {
+            use super::$store;
+            use async_trait::async_trait;
+            use custodian_domain::{AmendmentState, DataDomain, TenantId};
+            use custodian_store::staff::{NewStaffSession, NewStaffUser, StaffRole, StaffSessionRecord, StaffStore, StaffUser};
+            use custodian_store::{StoreError, StoreResult};
+            use sqlx::Row;
+
+            fn get<'r, T>(r: &'r $row, col: &str) -> StoreResult<T>
+            where
+                T: sqlx::Decode<'r, $db> + sqlx::Type<$db>,
+            {
+                r.try_get(col).map_err(crate::backend_error)
+            }
+
+            const USER_COLUMNS: &str =
+                "u.id, u.tenant_id, u.username, u.role, u.password_hash, u.failed_logins, u.locked_until_ms, u.created_ms";
+
+            fn user_row(r: &$row) -> StoreResult<StaffUser> {
+                Ok(StaffUser {
+                    id: get(r, "id")?,
+                    tenant_id: TenantId(get(r, "tenant_id")?),
+                    username: get(r, "username")?,
+                    role: get::<String>(r, "role")?.parse::<StaffRole>().map_err(StoreError::Backend)?,
+                    password_hash: get(r, "password_hash")?,
+                    failed_logins: get(r, "failed_logins")?,
+                    locked_until_ms: get(r, "locked_until_ms")?,
+                    created_ms: get(r, "created_ms")?,
+                })
+            }
+
+            #[async_trait]
+            impl StaffStore for $store {
+                async fn create_staff_user(&self, u: NewStaffUser) -> StoreResult<StaffUser> {
+                    let mut tx = self.begin_write().await?;
+                    let id: i64 = sqlx::query_scalar(
+                        "INSERT INTO staff_users (tenant_id, username, role, password_hash, failed_logins, created_ms, updated_ms) \
+                         VALUES ($1, $2, $3, $4, 0, $5, $5) RETURNING id",
+                    )
+                    .bind(u.tenant_id.0)
+                    .bind(&u.username)
+                    .bind(u.role.as_str())
+                    .bind(&u.password_hash)
+                    .bind(u.now_ms)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(|e| {
+                        if crate::is_unique_violation(&e) {
+                            StoreError::Conflict(format!("a staff account named {:?} exists in this tenant", u.username))
+                        } else if e.as_database_error().is_some_and(|d| d.is_foreign_key_violation()) {
+                            StoreError::NotFound
+                        } else {
+                            crate::backend_error(e)
+                        }
+                    })?;
+                    tx.commit().await.map_err(crate::backend_error)?;
+                    Ok(StaffUser {
+                        id,
+                        tenant_id: u.tenant_id,
+                        username: u.username,
+                        role: u.role,
+                        password_hash: u.password_hash,
+                        failed_logins: 0,
+                        locked_until_ms: None,
+                        created_ms: u.now_ms,
+                    })
+                }
+
+                async fn find_staff_user(&self, tenant: TenantId, username: &str) -> StoreResult<Option<StaffUser>> {
+                    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "SELECT {USER_COLUMNS} FROM staff_users u WHERE u.tenant_id = $1 AND u.username = $2"
+                    )))
+                    .bind(tenant.0)
+                    .bind(username)
+                    .fetch_optional(self.reader())
+                    .await
+                    .map_err(crate::backend_error)?;
+                    row.as_ref().map(user_row).transpose()
+                }
+
+                async fn list_staff_users(&self, tenant: TenantId) -> StoreResult<Vec<StaffUser>> {
+                    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "SELECT {USER_COLUMNS} FROM staff_users u WHERE u.tenant_id = $1 ORDER BY u.username"
+                    )))
+                    .bind(tenant.0)
+                    .fetch_all(self.reader())
+                    .await
+                    .map_err(crate::backend_error)?;
+                    rows.iter().map(user_row).collect()
+                }
+
+                async fn set_staff_password(&self, tenant: TenantId, username: &str, hash: &str, now_ms: i64) -> StoreResult<()> {
+                    let mut tx = self.begin_write().await?;
+                    let id: i64 = sqlx::query_scalar(
+                        "UPDATE staff_users SET password_hash = $1, failed_logins = 0, locked_until_ms = NULL, updated_ms = $2 \
+                         WHERE tenant_id = $3 AND username = $4 RETURNING id",
+                    )
+                    .bind(hash)
+                    .bind(now_ms)
+                    .bind(tenant.0)
+                    .bind(username)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(crate::backend_error)?
+                    .ok_or(StoreError::NotFound)?;
+                    // A new password signs the account out everywhere.
+                    sqlx::query("DELETE FROM staff_sessions WHERE tenant_id = $1 AND staff_user_id = $2")
+                        .bind(tenant.0)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(crate::backend_error)?;
+                    tx.commit().await.map_err(crate::backend_error)
+                }
+
+                async fn record_staff_login_failure(
+                    &self,
+                    tenant: TenantId,
+                    user_id: i64,
+                    now_ms: i64,
+                    lock_after: i64,
+                    lock_ms: i64,
+                ) -> StoreResult<Option<i64>> {
+                    let until = now_ms + lock_ms;
+                    let mut tx = self.begin_write().await?;
+                    let row = sqlx::query(
+                        "UPDATE staff_users SET \
+                         failed_logins = CASE WHEN failed_logins + 1 >= $1 THEN 0 ELSE failed_logins + 1 END, \
+                         locked_until_ms = CASE WHEN failed_logins + 1 >= $1 THEN $2 ELSE locked_until_ms END \
+                         WHERE tenant_id = $3 AND id = $4 RETURNING failed_logins, locked_until_ms",
+                    )
+                    .bind(lock_after)
+                    .bind(until)
+                    .bind(tenant.0)
+                    .bind(user_id)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(crate::backend_error)?
+                    .ok_or(StoreError::NotFound)?;
+                    let failures: i64 = get(&row, "failed_logins")?;
+                    let locked: Option<i64> = get(&row, "locked_until_ms")?;
+                    tx.commit().await.map_err(crate::backend_error)?;
+                    Ok((failures == 0 && locked == Some(until)).then_some(until))
+                }
+
+                async fn record_staff_login_success(&self, tenant: TenantId, user_id: i64) -> StoreResult<()> {
+                    let mut tx = self.begin_write().await?;
+                    sqlx::query(
+                        "UPDATE staff_users SET failed_logins = 0, locked_until_ms = NULL WHERE tenant_id = $1 AND id = $2 \
+                         AND (failed_logins <> 0 OR locked_until_ms IS NOT NULL)",
+                    )
+                    .bind(tenant.0)
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(crate::backend_error)?;
+                    tx.commit().await.map_err(crate::backend_error)
+                }
+
+                async fn create_staff_session(&self, s: NewStaffSession) -> StoreResult<()> {
+                    let mut tx = self.begin_write().await?;
+                    sqlx::query(
+                        "INSERT INTO staff_sessions (token_hash, tenant_id, staff_user_id, csrf_token, created_ms, expires_ms) \
+                         SELECT $1, $2, $3, $4, $5, $6 FROM staff_users WHERE tenant_id = $2 AND id = $3",
+                    )
+                    .bind(&s.token_hash)
+                    .bind(s.tenant_id.0)
+                    .bind(s.staff_user_id)
+                    .bind(&s.csrf_token)
+                    .bind(s.created_ms)
+                    .bind(s.expires_ms)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| {
+                        if crate::is_unique_violation(&e) {
+                            StoreError::Conflict("a session with this token exists".into())
+                        } else {
+                            crate::backend_error(e)
+                        }
+                    })
+                    .and_then(|done| if done.rows_affected() == 1 { Ok(()) } else { Err(StoreError::NotFound) })?;
+                    tx.commit().await.map_err(crate::backend_error)
+                }
+
+                async fn find_staff_session(&self, token_hash: &str, now_ms: i64) -> StoreResult<Option<StaffSessionRecord>> {
+                    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "SELECT s.id AS session_id, s.csrf_token, s.created_ms AS session_created_ms, s.expires_ms, {USER_COLUMNS} \
+                         FROM staff_sessions s JOIN staff_users u ON u.id = s.staff_user_id AND u.tenant_id = s.tenant_id \
+                         WHERE s.token_hash = $1 AND s.expires_ms > $2"
+                    )))
+                    .bind(token_hash)
+                    .bind(now_ms)
+                    .fetch_optional(self.reader())
+                    .await
+                    .map_err(crate::backend_error)?;
+                    row.map(|r| {
+                        Ok(StaffSessionRecord {
+                            id: get(&r, "session_id")?,
+                            user: user_row(&r)?,
+                            csrf_token: get(&r, "csrf_token")?,
+                            created_ms: get(&r, "session_created_ms")?,
+                            expires_ms: get(&r, "expires_ms")?,
+                        })
+                    })
+                    .transpose()
+                }
+
+                async fn delete_staff_session(&self, token_hash: &str) -> StoreResult<()> {
+                    let mut tx = self.begin_write().await?;
+                    sqlx::query("DELETE FROM staff_sessions WHERE token_hash = $1")
+                        .bind(token_hash)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(crate::backend_error)?;
+                    tx.commit().await.map_err(crate::backend_error)
+                }
+
+                async fn delete_expired_staff_sessions(&self, now_ms: i64) -> StoreResult<i64> {
+                    let mut tx = self.begin_write().await?;
+                    let done = sqlx::query("DELETE FROM staff_sessions WHERE expires_ms <= $1")
+                        .bind(now_ms)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(crate::backend_error)?;
+                    tx.commit().await.map_err(crate::backend_error)?;
+                    Ok(done.rows_affected() as i64)
+                }
+
+                async fn count_amendments(
+                    &self,
+                    tenant: TenantId,
+                    state: AmendmentState,
+                    domain: Option<DataDomain>,
+                ) -> StoreResult<i64> {
+                    sqlx::query_scalar(
+                        "SELECT COUNT(*) FROM amendments WHERE tenant_id = $1 AND state = $2 AND ($3 = '' OR domain = $3)",
+                    )
+                    .bind(tenant.0)
+                    .bind(state.as_str())
+                    .bind(domain.map_or("", |d| d.as_str()))
+                    .fetch_one(self.reader())
+                    .await
+                    .map_err(crate::backend_error)
+                }
+            }
+        }
+    };
+}
