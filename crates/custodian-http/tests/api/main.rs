@@ -5,6 +5,7 @@
 mod helpers;
 mod billing;
 mod console;
+mod cross_dialect;
 mod native;
 mod openwealth;
 mod ops;
