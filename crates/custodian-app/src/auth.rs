@@ -100,6 +100,17 @@ impl ApiKeyService {
         Ok(IssuedKey { secret, principal: record.into() })
     }
 
+    /// The tenant's live keys (public prefixes, scopes and labels; never secrets).
+    pub async fn list(&self, tenant: TenantId) -> AppResult<Vec<Principal>> {
+        self.store.get_tenant(tenant).await.map_err(AppError::store("tenant"))?;
+        Ok(self.store.list_api_keys(tenant).await.map_err(AppError::Store)?.into_iter().map(Principal::from).collect())
+    }
+
+    /// Revokes a key by its public prefix (the part after `cus_`); it stops working at once.
+    pub async fn revoke(&self, tenant: TenantId, prefix: &str) -> AppResult<()> {
+        self.store.revoke_api_key(tenant, prefix, self.clock.now_ms()).await.map_err(AppError::store("API key"))
+    }
+
     /// Finds the caller of a presented key; `None` for an unknown or revoked key.
     pub async fn authenticate(&self, presented: &str) -> AppResult<Option<Principal>> {
         let presented = presented.trim();

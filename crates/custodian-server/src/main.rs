@@ -93,6 +93,18 @@ enum KeyCommand {
         #[arg(long)]
         customer: Option<String>,
     },
+    /// List a tenant's live keys: public prefix, scopes and label (never the secret).
+    List {
+        #[arg(long)]
+        tenant: i64,
+    },
+    /// Revoke a key by its public prefix (the 8 characters after `cus_`); it stops working at once.
+    Revoke {
+        #[arg(long)]
+        tenant: i64,
+        #[arg(long)]
+        prefix: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -201,6 +213,16 @@ async fn run(command: Command, settings: Settings) -> Result<()> {
             for t in services.store.list_tenants().await? {
                 println!("{}\t{}", t.id, t.name);
             }
+        }
+        Command::Keys { command: KeyCommand::List { tenant } } => {
+            for k in services.keys.list(TenantId(tenant)).await.map_err(|e| anyhow::anyhow!("{e}"))? {
+                let scopes: Vec<&str> = k.scopes.iter().map(|s| s.as_str()).collect();
+                println!("{}\t{}\t{}", k.key_prefix, scopes.join(","), k.label);
+            }
+        }
+        Command::Keys { command: KeyCommand::Revoke { tenant, prefix } } => {
+            services.keys.revoke(TenantId(tenant), prefix.trim()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            eprintln!("API key {prefix} revoked.");
         }
         Command::Keys { command: KeyCommand::Create { tenant, scopes, label, customer } } => {
             let scopes = scopes

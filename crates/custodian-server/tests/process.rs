@@ -41,6 +41,23 @@ async fn a_key_created_by_the_cli_works_once_and_only_its_hash_is_stored() {
         .await
         .unwrap();
     assert_eq!(ok.status(), 200);
+
+    // Listed by prefix (never the secret), then revoked: the key stops working at once.
+    let prefix = key.split('_').nth(1).unwrap().to_owned();
+    let listed = run(&url, &["keys", "list", "--tenant", "1"]);
+    assert!(listed.starts_with(&format!("{prefix}\tCUSTOMER_SELF_SERVICE_READ\tapp")), "{listed}");
+    assert!(!listed.contains(key));
+    run(&url, &["keys", "revoke", "--tenant", "1", "--prefix", &prefix]);
+    let gone = client
+        .head(format!("{}/v1/customers/1/self-service/contact-data", server.base))
+        .header("X-API-KEY", key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), 401, "a revoked key is refused");
+    assert_eq!(run(&url, &["keys", "list", "--tenant", "1"]), "");
+    let again = command(&url).args(["keys", "revoke", "--tenant", "1", "--prefix", &prefix]).output().unwrap();
+    assert!(!again.status.success(), "revoking twice is an error");
     let no = client
         .head(format!("{}/v1/customers/1/self-service/contact-data", server.base))
         .header("X-API-KEY", "cus_x_y")

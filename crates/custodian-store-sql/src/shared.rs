@@ -314,6 +314,42 @@ macro_rules! impl_store {
                 .transpose()
             }
 
+            async fn list_api_keys(&self, tenant: TenantId) -> StoreResult<Vec<ApiKeyRecord>> {
+                let rows = sqlx::query(
+                    "SELECT id, tenant_id, prefix, scopes, label FROM api_keys WHERE tenant_id = $1 AND revoked_ms IS NULL ORDER BY id",
+                )
+                .bind(tenant.0)
+                .fetch_all(self.reader())
+                .await
+                .map_err(crate::backend_error)?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(ApiKeyRecord {
+                            id: get(r, "id")?,
+                            tenant_id: TenantId(get(r, "tenant_id")?),
+                            prefix: get(r, "prefix")?,
+                            scopes: scopes_col(&get::<String>(r, "scopes")?)?,
+                            label: get(r, "label")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn revoke_api_key(&self, tenant: TenantId, prefix: &str, now_ms: i64) -> StoreResult<()> {
+                let mut tx = self.begin_write().await?;
+                let done = sqlx::query("UPDATE api_keys SET revoked_ms = $1 WHERE tenant_id = $2 AND prefix = $3 AND revoked_ms IS NULL")
+                    .bind(now_ms)
+                    .bind(tenant.0)
+                    .bind(prefix)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(crate::backend_error)?;
+                if done.rows_affected() != 1 {
+                    return Err(StoreError::NotFound);
+                }
+                commit(tx).await
+            }
+
             async fn policies(&self, tenant: TenantId) -> StoreResult<PolicySet> {
                 let rows = sqlx::query("SELECT domain, status, require_signature FROM domain_policies WHERE tenant_id = $1")
                     .bind(tenant.0)

@@ -715,3 +715,34 @@ async fn concurrent_claims_are_disjoint_and_ordered(store: Arc<dyn Store>) {
     assert_eq!(again.len(), 6);
     assert!(again.iter().all(|c| c.delivery.seq == 2 && c.delivery.attempts == 2));
 }
+
+conformance! {
+    revoked_keys_stop_working =>
+        a_revoked_key_is_no_longer_found_or_listed_and_other_tenants_cannot_revoke_it_on_sqlite,
+        a_revoked_key_is_no_longer_found_or_listed_and_other_tenants_cannot_revoke_it_on_postgres;
+}
+
+async fn revoked_keys_stop_working(store: Arc<dyn Store>) {
+    let tenant = store.create_tenant("Studio Keys", T0).await.unwrap().id;
+    let other = store.create_tenant("Other", T0).await.unwrap().id;
+    for (prefix, hash) in [("keyaaaaa", "hash-a"), ("keybbbbb", "hash-b")] {
+        let key = NewApiKey {
+            tenant_id: tenant,
+            prefix: prefix.into(),
+            key_hash: hash.into(),
+            scopes: vec![Scope::SelfServiceRead],
+            label: "app".into(),
+            created_ms: T0,
+        };
+        store.insert_api_key(key).await.unwrap();
+    }
+    assert!(matches!(store.revoke_api_key(other, "keyaaaaa", T0 + 1).await, Err(StoreError::NotFound)));
+    assert!(store.find_api_key("hash-a").await.unwrap().is_some(), "another tenant cannot revoke it");
+    store.revoke_api_key(tenant, "keyaaaaa", T0 + 1).await.unwrap();
+    assert!(store.find_api_key("hash-a").await.unwrap().is_none());
+    assert!(store.find_api_key("hash-b").await.unwrap().is_some());
+    let listed: Vec<String> = store.list_api_keys(tenant).await.unwrap().into_iter().map(|k| k.prefix).collect();
+    assert_eq!(listed, ["keybbbbb"]);
+    assert!(store.list_api_keys(other).await.unwrap().is_empty());
+    assert!(matches!(store.revoke_api_key(tenant, "keyaaaaa", T0 + 2).await, Err(StoreError::NotFound)), "twice");
+}

@@ -66,6 +66,10 @@ pub trait Store: WebhookStore + BillingStore + HierarchyStore + WealthStore + St
     async fn insert_api_key(&self, key: NewApiKey) -> StoreResult<ApiKeyRecord>;
     /// Finds a live (not revoked) key by the SHA-256 hash of its secret.
     async fn find_api_key(&self, key_hash: &str) -> StoreResult<Option<ApiKeyRecord>>;
+    /// The tenant's live (not revoked) keys, oldest first.
+    async fn list_api_keys(&self, tenant: TenantId) -> StoreResult<Vec<ApiKeyRecord>>;
+    /// Revokes the key with this public prefix; `NotFound` when the tenant has no such live key.
+    async fn revoke_api_key(&self, tenant: TenantId, prefix: &str, now_ms: i64) -> StoreResult<()>;
 
     async fn policies(&self, tenant: TenantId) -> StoreResult<PolicySet>;
     /// Sets one domain's policy and writes its audit entry, atomically.
