@@ -8,33 +8,11 @@ use custodian_domain::wealth::{
 use custodian_domain::{Actor, ActorKind, AddressData, CustomerId, DataDomain, DomainData, TenantId};
 use custodian_store::wealth::{NewConsent, ProfileWrite, WealthFollowUp, WealthWrite};
 use custodian_store::{Apply, NewAudit, NewEvent, Records, Store, StoreError};
-use custodian_store_sql::{PgSettings, PgStore, SqliteSettings, SqliteStore};
-use custodian_testkit::{fresh_pg_database, fresh_sqlite_path, pg_available};
 use serde_json::json;
 use std::sync::Arc;
 
-/// Generates, for every story, one test on a fresh SQLite file and one on a fresh PostgreSQL database.
-macro_rules! conformance {
-    ($($story:ident => $on_sqlite:ident, $on_postgres:ident;)*) => {$(
-        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-        async fn $on_sqlite() {
-            let (_dir, path) = fresh_sqlite_path();
-            let path = path.to_str().expect("temp path is UTF-8");
-            let store = SqliteStore::open(path, SqliteSettings::default()).await.expect("open SQLite store");
-            $story(Arc::new(store)).await;
-        }
-
-        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-        async fn $on_postgres() {
-            if !pg_available() {
-                eprintln!("skipping: PostgreSQL server binaries not found");
-                return;
-            }
-            let store = PgStore::connect(&fresh_pg_database().await, PgSettings::default()).await.expect("connect PgStore");
-            $story(Arc::new(store)).await;
-        }
-    )*};
-}
+#[macro_use]
+mod common;
 
 conformance! {
     a_saved_profile_reads_back_with_its_primary_person =>
