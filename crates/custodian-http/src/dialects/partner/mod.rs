@@ -65,6 +65,21 @@ fn customer_uuid(raw: &str) -> std::result::Result<CustomerUuid, ApiError> {
     CustomerUuid::parse(raw).map_err(|m| errors::CUSTOMER_NOT_FOUND.error(Some(&format!("id {m}"))).with_reference("id"))
 }
 
+/// The first steps of both writes, in this order: the requester, the customer `{id}` names and the
+/// body read as `T` (a bad body is `code`, the write's own code).
+async fn write_input<T: DeserializeOwned>(
+    state: &AppState,
+    caller: &PartnerCaller,
+    id: &str,
+    body: Body,
+    code: Code,
+) -> Result<(Requester, CustomerUuid, T)> {
+    let r = requester(state, caller).await?;
+    let uuid = customer_uuid(id)?;
+    let request = parse_body(body, code)?;
+    Ok((r, uuid, request))
+}
+
 /// Reads a JSON body into `T`; every problem is a 4xx with `code`, naming the field.
 fn parse_body<T: DeserializeOwned>(body: Body, code: Code) -> std::result::Result<T, ApiError> {
     let JsonBody(value, ..) = body.map_err(|f| code.relabel(f.0))?;
@@ -116,9 +131,7 @@ pub async fn create_customer(
     Path(id): Path<String>,
     body: Body,
 ) -> Result<Json<Envelope<RequestAccepted>>> {
-    let r = requester(&state, &caller).await?;
-    let parent = customer_uuid(&id)?;
-    let request: CreateCustomerRequest = parse_body(body, errors::CREATE_FAILED)?;
+    let (r, parent, request) = write_input::<CreateCustomerRequest>(&state, &caller, &id, body, errors::CREATE_FAILED).await?;
     let accepted = state
         .services
         .hierarchy
@@ -148,9 +161,7 @@ pub async fn modify_customer(
     Path(id): Path<String>,
     body: Body,
 ) -> Result<Json<Envelope<RequestAccepted>>> {
-    let r = requester(&state, &caller).await?;
-    let target = customer_uuid(&id)?;
-    let request: ModifyCustomerRequest = parse_body(body, errors::UPDATE_FAILED)?;
+    let (r, target, request) = write_input::<ModifyCustomerRequest>(&state, &caller, &id, body, errors::UPDATE_FAILED).await?;
     let accepted = state
         .services
         .hierarchy
