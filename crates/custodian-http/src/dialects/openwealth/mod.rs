@@ -178,6 +178,14 @@ fn next_cursor(more: bool, last: Option<i64>) -> HeaderMap {
     h
 }
 
+/// One page of a list read with `limit + 1` items: the first `limit`, with the `nextCursor` header
+/// (the extra item only says there are more).
+fn one_page<T>(mut items: Vec<T>, limit: i64, id_of: impl Fn(&T) -> i64) -> (HeaderMap, Vec<T>) {
+    let more = items.len() as i64 > limit;
+    items.truncate(limit as usize);
+    (next_cursor(more, items.last().map(id_of)), items)
+}
+
 /// Ids in paths are strings in this API; ours are positive integers, so anything else names
 /// nothing the caller can see.
 fn path_id(raw: &str, what: &str) -> std::result::Result<i64, ApiError> {
@@ -208,6 +216,18 @@ fn address_missing(customer: &str, number: Option<i64>) -> Failure<OpenWealth> {
         None => format!("customer {customer} has no address"),
     };
     ApiError::new(StatusCode::NOT_FOUND, "address.not_found", message).into()
+}
+
+/// The customer `{customerId}` names, if the service user may see it.
+async fn visible_customer(state: &AppState, user: &ServiceUserCaller, id: &str) -> Result<WealthCustomer> {
+    let customer = CustomerId(path_id(id, "customer")?);
+    state.services.wealth.customer(&user.ctx, &user.audience, customer).await.map_err(|e| scoped(e, "customer", id))
+}
+
+/// The person `{personId}` names, if the service user may see it.
+async fn visible_person(state: &AppState, user: &ServiceUserCaller, id: &str) -> Result<PersonView> {
+    let person = PersonId(path_id(id, "person")?);
+    state.services.wealth.person(&user.ctx, &user.audience, person).await.map_err(|e| scoped(e, "person", id))
 }
 
 // ---- DTO mapping ----
@@ -269,10 +289,9 @@ pub async fn get_customers(
     query: std::result::Result<Query<Paging>, QueryRejection>,
 ) -> Result<(HeaderMap, Json<Vec<dto::Customer>>)> {
     let (after, limit) = paging(query)?;
-    let mut items = state.services.wealth.customers(&user.ctx, &user.service_user, after.map(CustomerId), limit + 1).await?;
-    let more = items.len() as i64 > limit;
-    items.truncate(limit as usize);
-    Ok((next_cursor(more, items.last().map(|c| c.customer.id.0)), Json(items.iter().map(customer_dto).collect())))
+    let items = state.services.wealth.customers(&user.ctx, &user.service_user, after.map(CustomerId), limit + 1).await?;
+    let (cursor, items) = one_page(items, limit, |c| c.customer.id.0);
+    Ok((cursor, Json(items.iter().map(customer_dto).collect())))
 }
 
 #[utoipa::path(get, path = "/openwealth/customers/{customerId}", tag = "Wealth management", operation_id = "getCustomerByCustomerId",
@@ -287,8 +306,7 @@ pub async fn get_customer(
     user: ServiceUserCaller,
     Path(id): Path<String>,
 ) -> Result<Json<dto::Customer>> {
-    let customer = CustomerId(path_id(&id, "customer")?);
-    let wc = state.services.wealth.customer(&user.ctx, &user.audience, customer).await.map_err(|e| scoped(e, "customer", &id))?;
+    let wc = visible_customer(&state, &user, &id).await?;
     Ok(Json(customer_dto(&wc)))
 }
 
@@ -304,8 +322,7 @@ pub async fn get_kyc(
     user: ServiceUserCaller,
     Path(id): Path<String>,
 ) -> Result<Json<dto::CustomerAndKycResponse>> {
-    let customer = CustomerId(path_id(&id, "customer")?);
-    let wc = state.services.wealth.customer(&user.ctx, &user.audience, customer).await.map_err(|e| scoped(e, "customer", &id))?;
+    let wc = visible_customer(&state, &user, &id).await?;
     Ok(Json(dto::CustomerAndKycResponse { customer: customer_dto(&wc), kyc: wire(&wc.profile.kyc) }))
 }
 
@@ -324,10 +341,9 @@ pub async fn get_persons(
     query: std::result::Result<Query<Paging>, QueryRejection>,
 ) -> Result<(HeaderMap, Json<Vec<dto::Person>>)> {
     let (after, limit) = paging(query)?;
-    let mut items = state.services.wealth.persons(&user.ctx, &user.audience, after.map(PersonId), limit + 1).await?;
-    let more = items.len() as i64 > limit;
-    items.truncate(limit as usize);
-    Ok((next_cursor(more, items.last().map(|p| p.id.0)), Json(items.iter().map(person_dto).collect())))
+    let items = state.services.wealth.persons(&user.ctx, &user.audience, after.map(PersonId), limit + 1).await?;
+    let (cursor, items) = one_page(items, limit, |p| p.id.0);
+    Ok((cursor, Json(items.iter().map(person_dto).collect())))
 }
 
 #[utoipa::path(get, path = "/openwealth/persons/{personId}", tag = "Wealth management", operation_id = "getPersonByPersonId",
@@ -343,8 +359,7 @@ pub async fn get_person(
     user: ServiceUserCaller,
     Path(id): Path<String>,
 ) -> Result<Json<dto::Person>> {
-    let person = PersonId(path_id(&id, "person")?);
-    let p = state.services.wealth.person(&user.ctx, &user.audience, person).await.map_err(|e| scoped(e, "person", &id))?;
+    let p = visible_person(&state, &user, &id).await?;
     Ok(Json(person_dto(&p)))
 }
 
@@ -360,8 +375,7 @@ pub async fn get_contact_details(
     user: ServiceUserCaller,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<dto::ContactDetails>>> {
-    let person = PersonId(path_id(&id, "person")?);
-    let p = state.services.wealth.person(&user.ctx, &user.audience, person).await.map_err(|e| scoped(e, "person", &id))?;
+    let p = visible_person(&state, &user, &id).await?;
     Ok(Json(p.contacts.iter().map(contact_dto).collect()))
 }
 
