@@ -59,10 +59,7 @@ async fn a_partner_key_from_the_cli_acts_as_its_customer_and_request_outcomes_su
     // SIGKILL, then a new process on the same database.
     drop(server);
     let server = start(&url, None).await;
-    let get = |path: String| {
-        let req = client.get(format!("{}{path}", server.base)).header("X-API-KEY", &key);
-        async move { req.send().await.unwrap().json::<Value>().await.unwrap() }
-    };
+    let get = |path: String| get_json(&client, format!("{}{path}", server.base), &key);
     assert_eq!(get(format!("/api/v2/global/call/{request_id}")).await["content"], json!([{ "status": "SUCCESS" }]));
     assert_eq!(get(format!("/api/v2/customer/{child_id}")).await["content"][0]["name"], "Volvo");
     let children = get(format!("/api/v2/customer/{root}/child-customers")).await;

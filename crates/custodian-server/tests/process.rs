@@ -34,12 +34,10 @@ async fn a_key_created_by_the_cli_works_once_and_only_its_hash_is_stored() {
 
     let server = start(&url, None).await;
     let client = reqwest::Client::new();
-    let ok = client
-        .head(format!("{}/v1/customers/1/self-service/contact-data", server.base))
-        .header("X-API-KEY", key)
-        .send()
-        .await
-        .unwrap();
+    let head_contact_data = |key: &str| {
+        client.head(format!("{}/v1/customers/1/self-service/contact-data", server.base)).header("X-API-KEY", key).send()
+    };
+    let ok = head_contact_data(key).await.unwrap();
     assert_eq!(ok.status(), 200);
 
     // Listed by prefix (never the secret), then revoked: the key stops working at once.
@@ -48,22 +46,12 @@ async fn a_key_created_by_the_cli_works_once_and_only_its_hash_is_stored() {
     assert!(listed.starts_with(&format!("{prefix}\tCUSTOMER_SELF_SERVICE_READ\tapp")), "{listed}");
     assert!(!listed.contains(key));
     run(&url, &["keys", "revoke", "--tenant", "1", "--prefix", &prefix]);
-    let gone = client
-        .head(format!("{}/v1/customers/1/self-service/contact-data", server.base))
-        .header("X-API-KEY", key)
-        .send()
-        .await
-        .unwrap();
+    let gone = head_contact_data(key).await.unwrap();
     assert_eq!(gone.status(), 401, "a revoked key is refused");
     assert_eq!(run(&url, &["keys", "list", "--tenant", "1"]), "");
     let again = command(&url).args(["keys", "revoke", "--tenant", "1", "--prefix", &prefix]).output().unwrap();
     assert!(!again.status.success(), "revoking twice is an error");
-    let no = client
-        .head(format!("{}/v1/customers/1/self-service/contact-data", server.base))
-        .header("X-API-KEY", "cus_x_y")
-        .send()
-        .await
-        .unwrap();
+    let no = head_contact_data("cus_x_y").await.unwrap();
     assert_eq!(no.status(), 401);
 }
 
@@ -109,15 +97,7 @@ async fn the_one_pending_rule_holds_across_two_server_processes_on_one_postgres(
     assert_eq!((ok, conflict), (1, 49), "{statuses:?}");
     // Both processes see the same single pending amendment.
     for base in [&a.base, &b.base] {
-        let g: Value = client
-            .get(format!("{base}/v1/customers/{customer}/self-service/address-data"))
-            .header("X-API-KEY", &key)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let g = get_json(&client, format!("{base}/v1/customers/{customer}/self-service/address-data"), &key).await;
         assert!(g["pendingAmendment"]["id"].as_i64().is_some(), "{g}");
     }
 }
@@ -151,25 +131,9 @@ async fn acknowledged_writes_survive_a_kill(url: &str) {
     let server = start(url, None).await;
     for c in &customers {
         let expected = acknowledged.iter().rev().find(|(cust, _)| cust == c).map(|(_, e)| e.clone()).unwrap();
-        let g: Value = client
-            .get(format!("{}/v1/customers/{c}/self-service/contact-data", server.base))
-            .header("X-API-KEY", &key)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let g = get_json(&client, format!("{}/v1/customers/{c}/self-service/contact-data", server.base), &key).await;
         assert_eq!(g["email"], expected.as_str());
-        let audit: Value = client
-            .get(format!("{}/api/v1/customers/{c}/audit?limit=200", server.base))
-            .header("X-API-KEY", &staff)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let audit = get_json(&client, format!("{}/api/v1/customers/{c}/audit?limit=200", server.base), &staff).await;
         let applied = audit["items"].as_array().unwrap().iter().filter(|e| e["action"] == "amendment.applied").count();
         assert_eq!(applied, acknowledged.iter().filter(|(cust, _)| cust == c).count());
     }

@@ -151,6 +151,11 @@ impl Demo {
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
+    /// The Prometheus text of `/metrics`.
+    async fn metrics(&self) -> String {
+        self.client.get(format!("{}/metrics", self.server.base)).send().await.unwrap().text().await.unwrap()
+    }
+
     async fn subscribe(&self, body: Value) -> Value {
         let (status, sub) = self.call(reqwest::Method::POST, "/api/v1/webhooks", &self.admin, Some(body)).await;
         assert_eq!(status, 201, "{sub}");
@@ -275,7 +280,7 @@ async fn signed_ordered_events_reach_both_formats(db_url: &str) {
         std::fs::write(path, serde_json::to_string_pretty(&out).unwrap()).unwrap();
     }
 
-    let metrics = d.client.get(format!("{}/metrics", d.server.base)).send().await.unwrap().text().await.unwrap();
+    let metrics = d.metrics().await;
     assert!(metrics.contains("custodian_webhook_deliveries_total 15"), "{metrics}");
     assert!(metrics.contains("custodian_webhook_queue_depth 0"), "{metrics}");
 }
@@ -418,7 +423,7 @@ async fn a_410_disables_the_endpoint_and_replay_after_re_enabling_delivers() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(receiver.captured().len(), 1, "no retry after 410");
-    let metrics = d.client.get(format!("{}/metrics", d.server.base)).send().await.unwrap().text().await.unwrap();
+    let metrics = d.metrics().await;
     assert!(metrics.contains("custodian_webhook_endpoints_disabled_total 1"), "{metrics}");
     let (_, page) =
         d.call(reqwest::Method::GET, &format!("/api/v1/webhooks/{id}/deliveries?status=failed"), &d.admin, None).await;

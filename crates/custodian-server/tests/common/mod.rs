@@ -59,6 +59,11 @@ pub async fn start_with(db_url: &str, demo_keys: Option<&Path>, env: &[(&str, &s
     }
 }
 
+/// GET `url` with `key` as `X-API-KEY`, the answer's body read as JSON (whatever the status).
+pub async fn get_json(client: &reqwest::Client, url: String, key: &str) -> Value {
+    client.get(url).header("X-API-KEY", key).send().await.unwrap().json().await.unwrap()
+}
+
 pub fn run(db_url: &str, args: &[&str]) -> String {
     let out = command(db_url).args(args).output().unwrap();
     assert!(out.status.success(), "custodian {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
