@@ -413,30 +413,30 @@ macro_rules! impl_store {
             }
 
             async fn get_customer(&self, tenant: TenantId, customer: CustomerId) -> StoreResult<Customer> {
-                let row = sqlx::query("SELECT id, tenant_id, created_ms, updated_ms FROM customers WHERE tenant_id = $1 AND id = $2")
-                    .bind(tenant.0)
-                    .bind(customer.0)
-                    .fetch_optional(self.reader())
-                    .await
-                    .map_err(crate::backend_error)?
-                    .ok_or(StoreError::NotFound)?;
-                let rows = sqlx::query("SELECT domain, data, version FROM customer_domains WHERE tenant_id = $1 AND customer_id = $2")
-                    .bind(tenant.0)
-                    .bind(customer.0)
-                    .fetch_all(self.reader())
-                    .await
-                    .map_err(crate::backend_error)?;
+                // One statement, so the customer row and its domains come from one snapshot.
+                let rows = sqlx::query(
+                    "SELECT c.id, c.tenant_id, c.created_ms, c.updated_ms, d.domain, d.data, d.version FROM customers c \
+                     LEFT JOIN customer_domains d ON d.customer_id = c.id AND d.tenant_id = c.tenant_id \
+                     WHERE c.tenant_id = $1 AND c.id = $2",
+                )
+                .bind(tenant.0)
+                .bind(customer.0)
+                .fetch_all(self.reader())
+                .await
+                .map_err(crate::backend_error)?;
+                let first = rows.first().ok_or(StoreError::NotFound)?;
                 let mut domains = BTreeMap::new();
                 for r in &rows {
-                    let domain: DataDomain = parse_col(&get::<String>(r, "domain")?)?;
+                    let Some(domain) = get::<Option<String>>(r, "domain")? else { continue };
+                    let domain: DataDomain = parse_col(&domain)?;
                     let data = domain_data(domain, &get::<String>(r, "data")?)?;
                     domains.insert(domain, VersionedData { data, version: get(r, "version")? });
                 }
                 Ok(Customer {
-                    id: CustomerId(get(&row, "id")?),
-                    tenant_id: TenantId(get(&row, "tenant_id")?),
-                    created_ms: get(&row, "created_ms")?,
-                    updated_ms: get(&row, "updated_ms")?,
+                    id: CustomerId(get(first, "id")?),
+                    tenant_id: TenantId(get(first, "tenant_id")?),
+                    created_ms: get(first, "created_ms")?,
+                    updated_ms: get(first, "updated_ms")?,
                     domains,
                 })
             }
