@@ -110,6 +110,7 @@ log "starting custodian on 127.0.0.1:$PORT ($DB_DESC)"
 CUSTODIAN_DATABASE__URL="$DB_URL" \
 CUSTODIAN_DATABASE__SQLITE_SYNCHRONOUS="$SYNCHRONOUS" \
 CUSTODIAN_LOG__LEVEL="${BENCH_LOG_LEVEL:-warn}" \
+CUSTODIAN_SERVER__RATE_LIMIT_PER_MINUTE=0 \
   "$CUSTODIAN" serve --demo --demo-keys-file "$TMP/keys.json" --listen "127.0.0.1:$PORT" \
   >"$TMP/custodian.log" 2>&1 &
 PIDS+=($!)

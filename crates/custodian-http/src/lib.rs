@@ -13,6 +13,7 @@ pub mod error;
 pub mod metrics;
 pub mod openapi;
 pub mod ops;
+pub mod rate_limit;
 pub mod state;
 
 pub use state::{AppState, HttpSettings};
@@ -44,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .merge(openapi::router())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), head_checks_key_only))
+        .layer(middleware::from_fn_with_state(state.clone(), rate_limit::enforce))
         .layer(middleware::from_fn_with_state(state.clone(), metrics::record))
         .layer(middleware::from_fn(error::with_request_id))
         .layer(DefaultBodyLimit::max(body_limit))

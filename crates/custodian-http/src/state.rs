@@ -13,11 +13,18 @@ pub struct HttpSettings {
     pub openwealth_prefix: String,
     /// Staff console sessions and cookies.
     pub console: crate::console::ConsoleSettings,
+    /// Self-service requests per API key and endpoint per minute (the vendor's 1000); 0 = no limit.
+    pub rate_limit_per_minute: u32,
 }
 
 impl Default for HttpSettings {
     fn default() -> Self {
-        HttpSettings { body_limit_bytes: 512 * 1024, openwealth_prefix: "/openwealth".into(), console: Default::default() }
+        HttpSettings {
+            body_limit_bytes: 512 * 1024,
+            openwealth_prefix: "/openwealth".into(),
+            console: Default::default(),
+            rate_limit_per_minute: 1000,
+        }
     }
 }
 
@@ -29,10 +36,17 @@ pub struct AppState {
     pub settings: Arc<HttpSettings>,
     /// Counters of the webhook dispatcher running in this process (zero when none runs).
     pub webhook_stats: Arc<custodian_webhooks::DispatchStats>,
+    pub rate_limiter: Arc<crate::rate_limit::RateLimiter>,
 }
 
 impl AppState {
     pub fn new(services: Services, settings: HttpSettings) -> AppState {
-        AppState { services, metrics: Arc::new(Metrics::default()), settings: Arc::new(settings), webhook_stats: Arc::default() }
+        AppState {
+            services,
+            metrics: Arc::new(Metrics::default()),
+            settings: Arc::new(settings),
+            webhook_stats: Arc::default(),
+            rate_limiter: Arc::default(),
+        }
     }
 }

@@ -82,6 +82,9 @@ pub struct ServerSettings {
     pub listen: String,
     /// Largest accepted request body in bytes.
     pub body_limit_bytes: usize,
+    /// Self-service requests per API key and endpoint per minute, as the vendor allows (1000);
+    /// past it, 429. Counted per process. 0 turns the limit off.
+    pub rate_limit_per_minute: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -109,7 +112,7 @@ pub struct LogSettings {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            server: ServerSettings { listen: "127.0.0.1:8080".into(), body_limit_bytes: 512 * 1024 },
+            server: ServerSettings { listen: "127.0.0.1:8080".into(), body_limit_bytes: 512 * 1024, rate_limit_per_minute: 1000 },
             database: DatabaseSettings {
                 url: "sqlite://custodian.db".into(),
                 sqlite_synchronous: "full".into(),
@@ -170,6 +173,7 @@ impl Settings {
     pub fn http(&self) -> custodian_http::HttpSettings {
         custodian_http::HttpSettings {
             body_limit_bytes: self.server.body_limit_bytes,
+            rate_limit_per_minute: self.server.rate_limit_per_minute,
             openwealth_prefix: self.dialects.openwealth_prefix.clone(),
             console: custodian_http::console::ConsoleSettings {
                 cookie_secure: self.console.cookie_secure,
@@ -207,9 +211,10 @@ impl Settings {
 fn toml_string(s: &Settings) -> String {
     // figment has no TOML writer; the structure is small and flat enough to write by hand.
     format!(
-        "[server]\nlisten = {:?}\nbody_limit_bytes = {}\n\n[database]\nurl = {:?}\nsqlite_synchronous = {:?}\nsqlite_readers = {}\npg_max_connections = {}\n\n[log]\nformat = {:?}\nlevel = {:?}\n\n[webhooks]\ndispatcher = {}\nallow_http_hosts = {:?}\nallow_private_addresses = {}\ndisable_after_failures = {}\npoll_interval_ms = {}\nlease_ms = {}\nretry_delay_scale = {}\n\n[dialects]\nopenwealth_prefix = {:?}\n\n[console]\ncookie_secure = {}\nsession_hours = {}\n",
+        "[server]\nlisten = {:?}\nbody_limit_bytes = {}\nrate_limit_per_minute = {}\n\n[database]\nurl = {:?}\nsqlite_synchronous = {:?}\nsqlite_readers = {}\npg_max_connections = {}\n\n[log]\nformat = {:?}\nlevel = {:?}\n\n[webhooks]\ndispatcher = {}\nallow_http_hosts = {:?}\nallow_private_addresses = {}\ndisable_after_failures = {}\npoll_interval_ms = {}\nlease_ms = {}\nretry_delay_scale = {}\n\n[dialects]\nopenwealth_prefix = {:?}\n\n[console]\ncookie_secure = {}\nsession_hours = {}\n",
         s.server.listen,
         s.server.body_limit_bytes,
+        s.server.rate_limit_per_minute,
         s.database.url,
         s.database.sqlite_synchronous,
         s.database.sqlite_readers,

@@ -321,6 +321,38 @@ async fn approve_racing_withdraw_has_exactly_one_winner(app: TestApp) {
     }
 }
 
+async fn a_key_over_the_per_minute_limit_of_an_endpoint_gets_429_in_the_vendor_shape(mut app: TestApp) {
+    let t = app.tenant(&[(DataDomain::Contact, DIRECT, false)]).await;
+    let c = app.customer(&t).await;
+    let minute = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() / 60;
+    // A fresh limiter per attempt; an attempt that straddles a minute boundary is repeated.
+    for _ in 0..3 {
+        let settings = custodian_http::HttpSettings { rate_limit_per_minute: 3, ..Default::default() };
+        app.router = custodian_http::router(custodian_http::AppState::new(app.services.clone(), settings));
+        let start = minute();
+        let mut statuses = Vec::new();
+        for _ in 0..4 {
+            statuses.push(app.get(&ss(c, "contact-data"), &t.partner).await);
+        }
+        let other_endpoint = app.get(&ss(c, "address-data"), &t.partner).await.status;
+        let other_key = app.get(&ss(c, "contact-data"), &t.reader).await.status;
+        if minute() != start {
+            continue;
+        }
+        assert!(statuses[..3].iter().all(|r| r.status == StatusCode::OK));
+        let limited = &statuses[3];
+        assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(limited.json()["errorMessage"], "Access denied - rate limit is exceeded.");
+        assert_eq!(limited.json()["errorCode"], "rate_limit.exceeded");
+        let wait: u64 = limited.headers["retry-after"].to_str().unwrap().parse().unwrap();
+        assert!((1..=60).contains(&wait), "{wait}");
+        assert_eq!(other_endpoint, StatusCode::OK, "each endpoint has its own budget");
+        assert_eq!(other_key, StatusCode::OK, "each key has its own budget");
+        return;
+    }
+    panic!("three attempts straddled minute boundaries");
+}
+
 both_backends!(
     the_documented_email_change_applies_at_once_under_changes_without_verification,
     the_documented_address_change_is_queued_and_can_be_withdrawn,
@@ -337,4 +369,5 @@ both_backends!(
     invalid_values_are_400_with_the_field_as_reference,
     fifty_concurrent_posts_for_one_domain_give_one_200_and_forty_nine_409s,
     approve_racing_withdraw_has_exactly_one_winner,
+    a_key_over_the_per_minute_limit_of_an_endpoint_gets_429_in_the_vendor_shape,
 );

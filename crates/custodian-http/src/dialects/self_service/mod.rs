@@ -112,7 +112,7 @@ fn contact_of(d: &DomainData) -> CustomerContactData {
     params(("customerId" = i64, Path, description = "Customer id")),
     security(("ApiKeyAuth" = [])),
     responses((status = 200, body = ContactDataResponse), (status = 400, body = errors::ErrorResponse), (status = 401, body = errors::ErrorResponse),
-        (status = 403, body = errors::ErrorResponse), (status = 404, body = errors::ErrorResponse)))]
+        (status = 403, body = errors::ErrorResponse), (status = 404, body = errors::ErrorResponse), (status = 429, description = "Access denied - rate limit is exceeded.", body = errors::ErrorResponse)))]
 pub async fn get_contact_data(
     State(state): State<AppState>,
     caller: VendorCaller,
@@ -141,7 +141,7 @@ pub struct ContactAmendmentResponse {
     params(("customerId" = i64, Path, description = "Customer id")), request_body = CustomerContactData,
     security(("ApiKeyAuth" = [])),
     responses((status = 200, body = ContactAmendmentResponse), (status = 400, body = errors::ErrorResponse), (status = 401, body = errors::ErrorResponse),
-        (status = 403, body = errors::ErrorResponse), (status = 404, body = errors::ErrorResponse), (status = 409, body = errors::ErrorResponse)))]
+        (status = 403, body = errors::ErrorResponse), (status = 404, body = errors::ErrorResponse), (status = 429, description = "Access denied - rate limit is exceeded.", body = errors::ErrorResponse), (status = 409, body = errors::ErrorResponse)))]
 pub async fn post_contact_data(
     State(state): State<AppState>,
     caller: VendorCaller,
@@ -186,7 +186,7 @@ fn address_of(d: &DomainData) -> Option<CustomerAddressData> {
     description = "Required scope: CUSTOMER_SELF_SERVICE_READ.",
     params(("customerId" = i64, Path, description = "Customer id")), security(("ApiKeyAuth" = [])),
     responses((status = 200, body = AddressDataResponse), (status = 400, body = errors::ErrorResponse), (status = 401, body = errors::ErrorResponse),
-        (status = 403, body = errors::ErrorResponse), (status = 404, body = errors::ErrorResponse)))]
+        (status = 403, body = errors::ErrorResponse), (status = 404, body = errors::ErrorResponse), (status = 429, description = "Access denied - rate limit is exceeded.", body = errors::ErrorResponse)))]
 pub async fn get_address_data(
     State(state): State<AppState>,
     caller: VendorCaller,
@@ -216,7 +216,7 @@ pub struct AddressAmendmentResponse {
     description = "Required scope: CUSTOMER_SELF_SERVICE_WRITE.",
     params(("customerId" = i64, Path, description = "Customer id")), request_body = CustomerAddressData, security(("ApiKeyAuth" = [])),
     responses((status = 200, body = AddressAmendmentResponse), (status = 400, body = errors::ErrorResponse), (status = 401, body = errors::ErrorResponse),
-        (status = 403, body = errors::ErrorResponse), (status = 404, body = errors::ErrorResponse), (status = 409, body = errors::ErrorResponse)))]
+        (status = 403, body = errors::ErrorResponse), (status = 404, body = errors::ErrorResponse), (status = 429, description = "Access denied - rate limit is exceeded.", body = errors::ErrorResponse), (status = 409, body = errors::ErrorResponse)))]
 pub async fn post_address_data(
     State(state): State<AppState>,
     caller: VendorCaller,
@@ -262,7 +262,7 @@ fn master_of(d: &DomainData) -> Option<CustomerMasterData> {
     description = "Required scope: CUSTOMER_SELF_SERVICE_READ.",
     params(("customerId" = i64, Path, description = "Customer id")), security(("ApiKeyAuth" = [])),
     responses((status = 200, body = MasterDataResponse), (status = 400, body = errors::ErrorResponse), (status = 401, body = errors::ErrorResponse),
-        (status = 403, body = errors::ErrorResponse), (status = 404, body = errors::ErrorResponse)))]
+        (status = 403, body = errors::ErrorResponse), (status = 404, body = errors::ErrorResponse), (status = 429, description = "Access denied - rate limit is exceeded.", body = errors::ErrorResponse)))]
 pub async fn get_master_data(
     State(state): State<AppState>,
     caller: VendorCaller,
@@ -290,7 +290,7 @@ pub struct MasterAmendmentResponse {
     description = "Required scope: CUSTOMER_SELF_SERVICE_WRITE.",
     params(("customerId" = i64, Path, description = "Customer id")), request_body = CustomerMasterData, security(("ApiKeyAuth" = [])),
     responses((status = 200, body = MasterAmendmentResponse), (status = 400, body = errors::ErrorResponse), (status = 401, body = errors::ErrorResponse),
-        (status = 403, body = errors::ErrorResponse), (status = 404, body = errors::ErrorResponse), (status = 409, body = errors::ErrorResponse)))]
+        (status = 403, body = errors::ErrorResponse), (status = 404, body = errors::ErrorResponse), (status = 429, description = "Access denied - rate limit is exceeded.", body = errors::ErrorResponse), (status = 409, body = errors::ErrorResponse)))]
 pub async fn post_master_data(
     State(state): State<AppState>,
     caller: VendorCaller,
@@ -342,7 +342,7 @@ fn payment_of(d: &DomainData) -> Option<CustomerPaymentData> {
     description = "Required scope: CUSTOMER_SELF_SERVICE_READ.",
     params(("customerId" = i64, Path, description = "Customer id")), security(("ApiKeyAuth" = [])),
     responses((status = 200, body = PaymentDataResponse), (status = 400, body = errors::ErrorResponse), (status = 401, body = errors::ErrorResponse),
-        (status = 403, body = errors::ErrorResponse), (status = 404, body = errors::ErrorResponse)))]
+        (status = 403, body = errors::ErrorResponse), (status = 404, body = errors::ErrorResponse), (status = 429, description = "Access denied - rate limit is exceeded.", body = errors::ErrorResponse)))]
 pub async fn get_payment_data(
     State(state): State<AppState>,
     caller: VendorCaller,
@@ -376,7 +376,7 @@ pub struct PaymentAmendmentResponse {
     description = "When requireSignature is true, `signature.base64SvgSignature` (a base64 SVG) is required; it is sanitised before it is stored. Required scope: CUSTOMER_SELF_SERVICE_WRITE.",
     params(("customerId" = i64, Path, description = "Customer id")), request_body = OpenApiV1CustomerPaymentAmendment, security(("ApiKeyAuth" = [])),
     responses((status = 200, body = PaymentAmendmentResponse), (status = 400, body = errors::ErrorResponse), (status = 401, body = errors::ErrorResponse),
-        (status = 403, body = errors::ErrorResponse), (status = 404, body = errors::ErrorResponse), (status = 409, body = errors::ErrorResponse)))]
+        (status = 403, body = errors::ErrorResponse), (status = 404, body = errors::ErrorResponse), (status = 429, description = "Access denied - rate limit is exceeded.", body = errors::ErrorResponse), (status = 409, body = errors::ErrorResponse)))]
 pub async fn post_payment_data(
     State(state): State<AppState>,
     caller: VendorCaller,
@@ -397,7 +397,7 @@ pub async fn post_payment_data(
     params(("customerId" = i64, Path, description = "Customer id"), ("amendmentId" = i64, Path, description = "Amendment id")),
     security(("ApiKeyAuth" = [])),
     responses((status = 200, description = "Amendment was withdrawn."), (status = 400, body = errors::ErrorResponse), (status = 401, body = errors::ErrorResponse),
-        (status = 403, body = errors::ErrorResponse), (status = 404, body = errors::ErrorResponse), (status = 409, body = errors::ErrorResponse)))]
+        (status = 403, body = errors::ErrorResponse), (status = 404, body = errors::ErrorResponse), (status = 429, description = "Access denied - rate limit is exceeded.", body = errors::ErrorResponse), (status = 409, body = errors::ErrorResponse)))]
 pub async fn withdraw_amendment(
     State(state): State<AppState>,
     caller: VendorCaller,
