@@ -1,7 +1,7 @@
 //! The staff review queue: list, show with a field-by-field comparison, approve, reject, and the
 //! sanitised signature image.
 
-use super::{FieldChangeView, NativeCaller, Result, page_limit, parse_cursor, timestamp};
+use super::{FieldChangeView, NativeCaller, Result, cut_page, page_limit, parse_cursor, timestamp};
 use crate::body::JsonBody;
 use crate::dialects::self_service::parse_id;
 use crate::error::{ApiError, Native};
@@ -113,10 +113,7 @@ pub async fn list_amendments(
         after: parse_cursor(q.cursor.as_deref())?.map(AmendmentId),
         limit: limit + 1,
     };
-    let mut items = state.services.amendments.list(&ctx, &query).await?;
-    let more = items.len() as i64 > limit;
-    items.truncate(limit as usize);
-    let next_cursor = if more { items.last().map(|a| a.id.0.to_string()) } else { None };
+    let (items, next_cursor) = cut_page(state.services.amendments.list(&ctx, &query).await?, limit, |a| a.id.0);
     Ok(Json(AmendmentPage { items: items.iter().map(AmendmentView::from).collect(), next_cursor }))
 }
 

@@ -2,7 +2,7 @@
 //! (scope ADMIN; STAFF_REVIEW may read). A service user sees a customer through the OpenWealth
 //! dialect only while it holds a live consent for it.
 
-use super::{NativeCaller, Result, page_limit, parse_cursor, timestamp};
+use super::{NativeCaller, Result, cut_page, page_limit, parse_cursor, timestamp};
 use crate::body::JsonBody;
 use crate::dialects::self_service::parse_id;
 use crate::error::{ApiError, Failure, Native};
@@ -121,10 +121,8 @@ pub async fn list_consents(
     let Query(q) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "validation.invalid_query", e.body_text()))?;
     let limit = page_limit(q.limit)?;
     let after = parse_cursor(q.cursor.as_deref())?;
-    let mut items = state.services.wealth.consents(&ctx, q.customer_id.map(CustomerId), after, limit + 1).await?;
-    let more = items.len() as i64 > limit;
-    items.truncate(limit as usize);
-    let next_cursor = if more { items.last().map(|c| c.id.to_string()) } else { None };
+    let (items, next_cursor) =
+        cut_page(state.services.wealth.consents(&ctx, q.customer_id.map(CustomerId), after, limit + 1).await?, limit, |c| c.id);
     Ok(Json(ConsentPage { items: items.iter().map(view).collect(), next_cursor }))
 }
 

@@ -1,7 +1,7 @@
 //! Customers in the native API: create with initial data, read (IBAN masked unless admin), list,
 //! edit one domain directly, and read the audit trail.
 
-use super::{FieldChangeView, NativeCaller, Result, page_limit, parse_cursor, timestamp};
+use super::{FieldChangeView, NativeCaller, Result, cut_page, page_limit, parse_cursor, timestamp};
 use crate::body::JsonBody;
 use crate::dialects::self_service::dto::{CustomerAddressData, CustomerContactData, CustomerMasterData, CustomerPaymentData};
 use crate::dialects::self_service::parse_id;
@@ -153,10 +153,8 @@ pub async fn list_customers(
 ) -> Result<Json<CustomerPage>> {
     let (ctx, admin) = reader(&caller)?;
     let (after, limit) = page_query(query)?;
-    let mut items = state.services.customers.list(&ctx, after.map(CustomerId), limit + 1).await?;
-    let more = items.len() as i64 > limit;
-    items.truncate(limit as usize);
-    let next_cursor = if more { items.last().map(|c| c.id.0.to_string()) } else { None };
+    let (items, next_cursor) =
+        cut_page(state.services.customers.list(&ctx, after.map(CustomerId), limit + 1).await?, limit, |c| c.id.0);
     Ok(Json(CustomerPage { items: items.iter().map(|c| view(c, admin)).collect(), next_cursor }))
 }
 
@@ -258,10 +256,7 @@ pub async fn get_audit_trail(
     let (ctx, admin) = reader(&caller)?;
     let id = CustomerId(parse_id(&id, "id")?);
     let (after, limit) = page_query(query)?;
-    let mut items = state.services.customers.audit_trail(&ctx, id, after, limit + 1).await?;
-    let more = items.len() as i64 > limit;
-    items.truncate(limit as usize);
-    let next_cursor = if more { items.last().map(|e| e.id.to_string()) } else { None };
+    let (items, next_cursor) = cut_page(state.services.customers.audit_trail(&ctx, id, after, limit + 1).await?, limit, |e| e.id);
     Ok(Json(AuditPage { items: items.iter().map(|e| audit_view(e, admin)).collect(), next_cursor }))
 }
 
@@ -276,9 +271,7 @@ pub async fn get_tenant_audit_trail(
 ) -> Result<Json<AuditPage>> {
     let ctx = caller.require(Scope::Admin)?;
     let (after, limit) = page_query(query)?;
-    let mut items = state.services.customers.tenant_audit_trail(&ctx, after, limit + 1).await?;
-    let more = items.len() as i64 > limit;
-    items.truncate(limit as usize);
-    let next_cursor = if more { items.last().map(|e| e.id.to_string()) } else { None };
+    let (items, next_cursor) =
+        cut_page(state.services.customers.tenant_audit_trail(&ctx, after, limit + 1).await?, limit, |e| e.id);
     Ok(Json(AuditPage { items: items.iter().map(|e| audit_view(e, true)).collect(), next_cursor }))
 }

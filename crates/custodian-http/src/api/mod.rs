@@ -38,6 +38,15 @@ pub(crate) fn page_limit(limit: Option<i64>) -> std::result::Result<i64, ApiErro
     }
 }
 
+/// Cuts a list read with `limit + 1` items to one page: the first `limit` items, and the cursor of
+/// the next page (the last item's id) when there was more.
+pub(crate) fn cut_page<T>(mut items: Vec<T>, limit: i64, id_of: impl Fn(&T) -> i64) -> (Vec<T>, Option<String>) {
+    let more = items.len() as i64 > limit;
+    items.truncate(limit as usize);
+    let next_cursor = if more { items.last().map(|i| id_of(i).to_string()) } else { None };
+    (items, next_cursor)
+}
+
 /// Parses an opaque cursor (the last id of the previous page).
 pub(crate) fn parse_cursor(cursor: Option<&str>) -> std::result::Result<Option<i64>, ApiError> {
     cursor

@@ -1,7 +1,7 @@
 //! Webhook subscriptions of the caller's tenant (scope ADMIN): create, list, change (including
 //! secret rotation and re-enabling), delete, deliveries, replay and test-send.
 
-use super::{NativeCaller, Result, page_limit, parse_cursor, timestamp};
+use super::{NativeCaller, Result, cut_page, page_limit, parse_cursor, timestamp};
 use crate::body::JsonBody;
 use crate::dialects::self_service::parse_id;
 use crate::error::{ApiError, Native};
@@ -238,10 +238,10 @@ pub async fn list_deliveries(
         q.status.as_deref().map(str::parse::<DeliveryStatus>).transpose().map_err(|m| ApiError::bad_request("status", m))?;
     let limit = page_limit(q.limit)?;
     let before = parse_cursor(q.cursor.as_deref())?;
-    let mut items = state.services.webhooks.deliveries(&ctx, parse_id(&id, "id")?, status, before, limit + 1).await?;
-    let more = items.len() as i64 > limit;
-    items.truncate(limit as usize);
-    let next_cursor = if more { items.last().map(|d| d.id.to_string()) } else { None };
+    let (items, next_cursor) =
+        cut_page(state.services.webhooks.deliveries(&ctx, parse_id(&id, "id")?, status, before, limit + 1).await?, limit, |d| {
+            d.id
+        });
     Ok(Json(DeliveryPage { items: items.iter().map(DeliveryView::from).collect(), next_cursor }))
 }
 

@@ -170,20 +170,13 @@ fn paging(q: std::result::Result<Query<Paging>, QueryRejection>) -> std::result:
     Ok((crate::api::parse_cursor(q.cursor.as_deref())?, limit))
 }
 
-/// The `nextCursor` header: the last id of a full page, or empty when there are no more results.
-fn next_cursor(more: bool, last: Option<i64>) -> HeaderMap {
-    let mut h = HeaderMap::new();
-    let value = if more { last.map(|l| l.to_string()).unwrap_or_default() } else { String::new() };
-    h.insert(NEXT_CURSOR, HeaderValue::from_str(&value).expect("digits are a valid header value"));
-    h
-}
-
 /// One page of a list read with `limit + 1` items: the first `limit`, with the `nextCursor` header
-/// (the extra item only says there are more).
-fn one_page<T>(mut items: Vec<T>, limit: i64, id_of: impl Fn(&T) -> i64) -> (HeaderMap, Vec<T>) {
-    let more = items.len() as i64 > limit;
-    items.truncate(limit as usize);
-    (next_cursor(more, items.last().map(id_of)), items)
+/// (empty on the last page; the extra item only says there are more).
+fn one_page<T>(items: Vec<T>, limit: i64, id_of: impl Fn(&T) -> i64) -> (HeaderMap, Vec<T>) {
+    let (items, cursor) = crate::api::cut_page(items, limit, id_of);
+    let mut h = HeaderMap::new();
+    h.insert(NEXT_CURSOR, HeaderValue::from_str(&cursor.unwrap_or_default()).expect("digits are a valid header value"));
+    (h, items)
 }
 
 /// Ids in paths are strings in this API; ours are positive integers, so anything else names
