@@ -9,8 +9,10 @@ use axum::response::{IntoResponse, Response};
 use custodian_app::AppError;
 use custodian_domain::DomainError;
 use custodian_store::StoreError;
+use serde::Serialize;
 use std::any::Any;
 use std::marker::PhantomData;
+use utoipa::ToSchema;
 
 tokio::task_local! {
     static REQUEST_ID: String;
@@ -119,18 +121,43 @@ impl<D: Dialect> IntoResponse for Failure<D> {
 /// The native API's error shape: RFC 9457 problem details with our code and field reference.
 pub struct Native;
 
+/// Error body of every 4xx/5xx response of the native API (`application/problem+json`, RFC 9457).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Problem {
+    /// `https://custodian.dev/problems/{code}`.
+    #[serde(rename = "type")]
+    #[schema(example = "https://custodian.dev/problems/validation.invalid_field")]
+    pub problem_type: String,
+    /// The HTTP reason phrase.
+    #[schema(example = "Bad Request")]
+    pub title: String,
+    #[schema(example = 400)]
+    pub status: u16,
+    /// What is wrong, in words.
+    pub detail: String,
+    /// Stable machine code, e.g. `validation.invalid_field`, `amendment.not_pending`.
+    #[schema(example = "validation.invalid_field")]
+    pub code: String,
+    /// The path of the offending field, header or parameter, if one is at fault.
+    pub reference: Option<String>,
+    /// The request id (also in the `X-Request-Id` response header).
+    pub request_id: Option<String>,
+}
+
 impl Dialect for Native {
     fn render(e: &ApiError) -> Response {
-        let body = serde_json::json!({
-            "type": format!("https://custodian.dev/problems/{}", e.code),
-            "title": e.status.canonical_reason().unwrap_or("Error"),
-            "status": e.status.as_u16(),
-            "detail": e.message,
-            "code": e.code,
-            "reference": e.reference,
-            "requestId": request_id(),
-        });
-        let mut r = (e.status, body.to_string()).into_response();
+        let body = Problem {
+            problem_type: format!("https://custodian.dev/problems/{}", e.code),
+            title: e.status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: e.status.as_u16(),
+            detail: e.message.clone(),
+            code: e.code.clone(),
+            reference: e.reference.clone(),
+            request_id: request_id(),
+        };
+        let body = serde_json::to_string(&body).unwrap_or_default();
+        let mut r = (e.status, body).into_response();
         r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
         r
     }

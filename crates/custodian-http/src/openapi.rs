@@ -75,7 +75,8 @@ use utoipa_swagger_ui::SwaggerUi;
         crate::ops::ready,
         crate::ops::metrics,
     ),
-    modifiers(&SecurityAddon, &SubscriptionKeyScheme),
+    components(schemas(crate::error::Problem)),
+    modifiers(&SecurityAddon, &SubscriptionKeyScheme, &ErrorResponses),
     tags(
         (name = "Customers Self-service", description = "The vendor self-service collection: amendments per data domain."),
         (name = "Subscription billing", description = "Subscription-billing customers by the merchant's customer number (X-Subscription-Key); operator writes that apply directly."),
@@ -116,11 +117,111 @@ impl utoipa::Modify for SecurityAddon {
     }
 }
 
+/// Every operation lists every status it can answer, each with a description and the error body of
+/// its dialect: the statuses the shared machinery produces (key checks, scopes, path and query
+/// parsing, body limits, the self-service rate limit) are added here once, so that no handler can
+/// forget one and the document stays valid (a response without description is invalid OpenAPI).
+struct ErrorResponses;
+
+/// The error body of the dialect that serves `path`.
+fn error_body(path: &str) -> Option<(&'static str, &'static str)> {
+    if path.starts_with("/v1/") {
+        Some(("application/json", "ErrorResponse"))
+    } else if path.starts_with("/api/v1/") {
+        Some(("application/problem+json", "Problem"))
+    } else if path.starts_with("/api/v2/") {
+        Some(("application/json", "PartnerErrorEnvelope"))
+    } else if path.starts_with("/subscriptions/") {
+        Some(("application/problem+json", "SubscriptionProblem"))
+    } else if path.starts_with("/openwealth/") {
+        Some(("application/problem+json", "OpenWealthProblem"))
+    } else {
+        None
+    }
+}
+
+/// What a status means when the handler's annotation does not say more.
+fn describe(status: &str) -> &'static str {
+    match status {
+        "200" => "OK.",
+        "201" => "Created.",
+        "202" => "Accepted.",
+        "204" => "Done; no content.",
+        "400" => "The request is invalid: a malformed body, parameter or field (`reference` names it).",
+        "401" => "The credentials are missing or not valid.",
+        "403" => "The credentials do not grant this operation.",
+        "404" => "The resource does not exist (or belongs to another tenant).",
+        "405" => "The method is not allowed on this path.",
+        "409" => "The request conflicts with the resource's current state.",
+        "413" => "The request body is larger than `server.body_limit_bytes`.",
+        "429" => "Too many requests; wait the seconds given in `Retry-After`.",
+        "500" => "Unexpected system error.",
+        "503" => "The service or its database is not available.",
+        _ => "See the operation's description.",
+    }
+}
+
+impl utoipa::Modify for ErrorResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::ParameterIn;
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let body = error_body(path);
+            for op in [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch, &mut item.head]
+                .into_iter()
+                .flatten()
+            {
+                let params = op.parameters.as_deref().unwrap_or_default();
+                let has_path_param = params.iter().any(|p| matches!(p, RefOr::T(p) if p.parameter_in == ParameterIn::Path));
+                let has_input = !params.is_empty() || op.request_body.is_some();
+                let mut wanted: Vec<&str> = Vec::new();
+                if body.is_some() {
+                    wanted.extend(["401", "403"]);
+                    if has_input {
+                        wanted.push("400");
+                    }
+                    if has_path_param {
+                        wanted.push("404");
+                    }
+                    if op.request_body.is_some() {
+                        wanted.push("413");
+                    }
+                    if path.starts_with("/v1/") {
+                        wanted.push("429");
+                    }
+                }
+                let responses = &mut op.responses.responses;
+                for status in wanted {
+                    responses.entry(status.to_owned()).or_insert_with(|| RefOr::T(ResponseBuilder::new().build()));
+                }
+                for (status, response) in responses.iter_mut() {
+                    let RefOr::T(response) = response else { continue };
+                    if response.description.is_empty() {
+                        response.description = describe(status).to_owned();
+                    }
+                    let is_error = status.starts_with('4') || status.starts_with('5');
+                    // Every error of a dialect has that dialect's body and content type.
+                    if let (true, Some((content_type, schema))) = (is_error, body) {
+                        let content = ContentBuilder::new().schema(Some(Ref::from_schema_name(schema))).build();
+                        response.content.clear();
+                        response.content.insert(content_type.to_owned(), RefOr::T(content));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The document served at `/openapi.json`.
+pub fn document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
 /// The document as pretty JSON (what `custodian openapi` prints and the snapshot test compares).
 pub fn document_json() -> String {
-    ApiDoc::openapi().to_pretty_json().expect("the OpenAPI document serialises")
+    document().to_pretty_json().expect("the OpenAPI document serialises")
 }
 
 pub fn router() -> Router<AppState> {
-    Router::new().merge(SwaggerUi::new("/docs").url("/openapi.json", ApiDoc::openapi()))
+    Router::new().merge(SwaggerUi::new("/docs").url("/openapi.json", document()))
 }

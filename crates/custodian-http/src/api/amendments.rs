@@ -76,6 +76,7 @@ pub struct AmendmentPage {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase")]
 pub struct QueueQuery {
     /// `pending` (default), `approved`, `rejected`, `withdrawn`, `applied` or `any`.

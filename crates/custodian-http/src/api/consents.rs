@@ -91,6 +91,7 @@ pub async fn grant_consent(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase")]
 pub struct ConsentQuery {
     /// Only consents of this customer.

@@ -123,6 +123,7 @@ pub async fn get_customer(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
     pub cursor: Option<String>,
     /// 1..=200, default 50.

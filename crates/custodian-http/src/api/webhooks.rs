@@ -205,6 +205,7 @@ impl From<&Delivery> for DeliveryView {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DeliveryQuery {
     /// `pending`, `delivering`, `succeeded` or `failed`.
     pub status: Option<String>,

@@ -257,3 +257,42 @@ fn the_openapi_document_matches_the_committed_snapshot() {
         );
     }
 }
+
+/// The shape rules a validator checks, kept here too so that a change breaks `cargo test` even
+/// where the Python tools of `tests/contract.rs` are not installed.
+#[test]
+fn every_documented_response_has_a_description_and_every_error_its_dialects_body() {
+    let doc: serde_json::Value = serde_json::from_str(&custodian_http::openapi::document_json()).unwrap();
+    let mut checked = 0;
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        let templated: Vec<&str> =
+            path.split('/').filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}'))).collect();
+        for (method, op) in ops.as_object().unwrap() {
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                let name = p["name"].as_str().unwrap();
+                if p["in"] == "path" {
+                    assert!(templated.contains(&name), "{method} {path}: path parameter {name} is not in the path");
+                }
+            }
+            for (status, response) in op["responses"].as_object().unwrap() {
+                checked += 1;
+                assert!(
+                    response["description"].as_str().is_some_and(|d| !d.is_empty()),
+                    "{method} {path} {status} has no description"
+                );
+                if (status.starts_with('4') || status.starts_with('5')) && !path.starts_with("/ready") {
+                    assert!(
+                        response["content"].as_object().is_some_and(|c| c.len() == 1),
+                        "{method} {path} {status} has no body"
+                    );
+                }
+            }
+            if !(path.starts_with("/health") || path.starts_with("/ready") || path.starts_with("/metrics")) {
+                for status in ["401", "403"] {
+                    assert!(op["responses"].get(status).is_some(), "{method} {path} does not document {status}");
+                }
+            }
+        }
+    }
+    assert!(checked > 250, "only {checked} responses");
+}

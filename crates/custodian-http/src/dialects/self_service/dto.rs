@@ -48,6 +48,7 @@ fn s<T: ToString>(v: &Option<T>) -> Option<String> {
 
 /// Contact data; every field is optional.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[schema(as = ContactData)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomerContactData {
     #[schema(example = "new-email@example.com")]
@@ -93,6 +94,7 @@ impl From<&ContactData> for CustomerContactData {
 
 /// A postal address; `street`, `zipCode`, `city` and `countryCode` are required.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(as = AddressData)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomerAddressData {
     #[schema(example = "Am Bahnhof")]
@@ -189,6 +191,7 @@ impl From<&AddressData> for CustomerAddressData {
 
 /// Personal master data; all fields but `countryOfBirth` are required.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(as = MasterData)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomerMasterData {
     #[schema(example = "Sven")]
@@ -245,6 +248,7 @@ impl From<&MasterData> for CustomerMasterData {
 
 /// Bank details as shown by GET and in responses (IBAN in print form).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(as = PaymentData)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomerPaymentData {
     #[schema(example = "Sven Hannawald")]
@@ -289,6 +293,7 @@ pub struct Signature {
 
 /// A payment-data amendment: bank details and, when required, the customer's signature.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(as = PaymentAmendmentRequest)]
 #[serde(rename_all = "camelCase")]
 pub struct OpenApiV1CustomerPaymentAmendment {
     #[serde(flatten)]

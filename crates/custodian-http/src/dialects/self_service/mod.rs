@@ -90,7 +90,6 @@ pub struct PendingContactAmendment {
 /// Current contact data, the domain's configuration status and any pending amendment.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-#[schema(as = OpenApiV1CustomerDataDtoCustomerContactData)]
 pub struct ContactDataResponse {
     pub amendment_configuration_status: AmendmentConfigurationStatus,
     #[serde(flatten)]
@@ -128,7 +127,6 @@ pub async fn get_contact_data(
 
 /// The created contact-data amendment.
 #[derive(Serialize, ToSchema)]
-#[schema(as = OpenApiV1CustomerDataPendingAmendmentDtoCustomerContactData)]
 pub struct ContactAmendmentResponse {
     pub id: i64,
     #[serde(flatten)]
@@ -165,7 +163,6 @@ pub struct PendingAddressAmendment {
 /// Current address, the domain's configuration status and any pending amendment.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-#[schema(as = OpenApiV1CustomerDataDtoCustomerAddressData)]
 pub struct AddressDataResponse {
     pub amendment_configuration_status: AmendmentConfigurationStatus,
     #[serde(flatten)]
@@ -204,7 +201,6 @@ pub async fn get_address_data(
 
 /// The created address-data amendment.
 #[derive(Serialize, ToSchema)]
-#[schema(as = OpenApiV1CustomerDataPendingAmendmentDtoCustomerAddressData)]
 pub struct AddressAmendmentResponse {
     pub id: i64,
     #[serde(flatten)]
@@ -241,7 +237,6 @@ pub struct PendingMasterAmendment {
 /// Current master data, the domain's configuration status and any pending amendment.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-#[schema(as = OpenApiV1CustomerDataDtoCustomerMasterData)]
 pub struct MasterDataResponse {
     pub amendment_configuration_status: AmendmentConfigurationStatus,
     #[serde(flatten)]
@@ -278,7 +273,6 @@ pub async fn get_master_data(
 
 /// The created master-data amendment.
 #[derive(Serialize, ToSchema)]
-#[schema(as = OpenApiV1CustomerDataPendingAmendmentDtoCustomerMasterData)]
 pub struct MasterAmendmentResponse {
     pub id: i64,
     #[serde(flatten)]
@@ -319,7 +313,6 @@ pub struct PendingPaymentAmendment {
 /// and any pending amendment.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-#[schema(as = OpenApiV1CustomerDataDtoCustomerPaymentData)]
 pub struct PaymentDataResponse {
     pub amendment_configuration_status: AmendmentConfigurationStatus,
     #[serde(flatten)]
@@ -363,7 +356,6 @@ pub async fn get_payment_data(
 /// The created payment-data amendment.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-#[schema(as = OpenApiV1CustomerDataPendingAmendmentDtoCustomerPaymentData)]
 pub struct PaymentAmendmentResponse {
     pub id: i64,
     #[serde(flatten)]
