@@ -60,16 +60,39 @@ enum Command {
         #[command(subcommand)]
         command: StaffCommand,
     },
+    /// Write a consistent copy of the SQLite database to PATH while the server keeps running
+    /// (serving that file is the restore). For PostgreSQL use pg_dump and pg_restore.
+    Backup {
+        /// Where to write the copy; must not exist yet.
+        path: PathBuf,
+    },
     /// Print the OpenAPI 3.1 document.
     Openapi,
     /// Print the effective configuration (secrets redacted).
     Config,
 }
 
+impl Command {
+    /// The tenant a command works in, if it names one.
+    fn tenant(&self) -> Option<i64> {
+        match self {
+            Command::Keys { command: KeyCommand::Create { tenant, .. } | KeyCommand::List { tenant } }
+            | Command::Keys { command: KeyCommand::Revoke { tenant, .. } }
+            | Command::Partners { command: PartnerCommand::Create { tenant, .. } }
+            | Command::Staff {
+                command:
+                    StaffCommand::Create { tenant, .. } | StaffCommand::SetPassword { tenant, .. } | StaffCommand::List { tenant },
+            } => Some(*tenant),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum TenantCommand {
     /// Create a tenant and print its id.
     Create {
+        /// The studio's or business's name, shown in the console (not blank).
         #[arg(long)]
         name: String,
     },
@@ -81,9 +104,11 @@ enum TenantCommand {
 enum KeyCommand {
     /// Create an API key; it is printed once and stored only as a hash.
     Create {
+        /// The tenant's id (`custodian tenants list`).
         #[arg(long)]
         tenant: i64,
-        /// Repeatable: CUSTOMER_SELF_SERVICE_READ, CUSTOMER_SELF_SERVICE_WRITE, STAFF_REVIEW, ADMIN, PARTNER.
+        /// Repeatable: CUSTOMER_SELF_SERVICE_READ, CUSTOMER_SELF_SERVICE_WRITE, STAFF_REVIEW, ADMIN,
+        /// WEALTH_SERVICE_USER, PARTNER.
         #[arg(long = "scope", required = true)]
         scopes: Vec<String>,
         /// Who or what uses the key; staff keys are recorded under this name in the audit trail.
@@ -95,13 +120,16 @@ enum KeyCommand {
     },
     /// List a tenant's live keys: public prefix, scopes and label (never the secret).
     List {
+        /// The tenant's id (`custodian tenants list`).
         #[arg(long)]
         tenant: i64,
     },
     /// Revoke a key by its public prefix (the 8 characters after `cus_`); it stops working at once.
     Revoke {
+        /// The tenant's id (`custodian tenants list`).
         #[arg(long)]
         tenant: i64,
+        /// The key's public prefix, as `keys list` shows it.
         #[arg(long)]
         prefix: String,
     },
@@ -111,8 +139,10 @@ enum KeyCommand {
 enum PartnerCommand {
     /// Create the root customer of a partner hierarchy and print its UUID.
     Create {
+        /// The tenant's id (`custodian tenants list`).
         #[arg(long)]
         tenant: i64,
+        /// The partner's name.
         #[arg(long)]
         name: String,
         /// ISO 4217 currency code.
@@ -132,8 +162,10 @@ enum StaffCommand {
     /// Create a staff account. The password is read from standard input (one line), or asked for
     /// without echo when standard input is a terminal, so it never lands in the shell history.
     Create {
+        /// The tenant's id (`custodian tenants list`).
         #[arg(long)]
         tenant: i64,
+        /// The sign-in name of the account.
         #[arg(long)]
         username: String,
         /// reviewer (review queue, customers) or admin (also settings; sees IBANs in full).
@@ -145,15 +177,19 @@ enum StaffCommand {
     },
     /// Set a new password (read like `create` does); every session of the account ends.
     SetPassword {
+        /// The tenant's id (`custodian tenants list`).
         #[arg(long)]
         tenant: i64,
+        /// The sign-in name of the account.
         #[arg(long)]
         username: String,
+        /// Read the password from the first line of standard input even when it is a terminal.
         #[arg(long)]
         password_stdin: bool,
     },
     /// List the staff accounts of a tenant.
     List {
+        /// The tenant's id (`custodian tenants list`).
         #[arg(long)]
         tenant: i64,
     },
@@ -196,16 +232,42 @@ fn main() -> Result<()> {
 }
 
 async fn run(command: Command, settings: Settings) -> Result<()> {
+    let url = &settings.database.url;
+    // Only `serve` and `migrate` create a database: any other command run in the wrong directory
+    // would otherwise make an empty one and then report that nothing exists.
+    if let Some(path) = custodian_store_sql::sqlite_file(url)
+        && !matches!(command, Command::Serve { .. } | Command::Migrate)
+        && !path.exists()
+    {
+        bail!(
+            "no database at {}: run `custodian migrate` or `custodian serve` to create it, or point \
+             CUSTODIAN_DATABASE__URL (or --config) at the existing one",
+            path.display()
+        );
+    }
+    if let Command::Backup { path } = &command {
+        let bytes = custodian_store_sql::backup_sqlite(url, path).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        eprintln!("Backup written: {} ({bytes} bytes). Serve that file to restore.", path.display());
+        return Ok(());
+    }
     let store = custodian_store_sql::open(&settings.database.url, settings.sqlite(), settings.postgres())
         .await
         .with_context(|| format!("opening the database {}", settings.database.redacted_url()))?;
     let sender = custodian_webhooks::Sender::new(settings.webhook_targets(), std::time::Duration::from_secs(5));
     let services = Services::with_webhook_sender(store, Arc::new(SystemClock), sender);
+    if let Some(tenant) = command.tenant()
+        && !services.store.list_tenants().await?.iter().any(|t| t.id.0 == tenant)
+    {
+        bail!("tenant {tenant} does not exist (`custodian tenants list` shows the tenants)");
+    }
     match command {
         Command::Migrate => {
             println!("database schema is up to date ({})", services.store.backend());
         }
         Command::Tenants { command: TenantCommand::Create { name } } => {
+            if name.trim().is_empty() {
+                bail!("--name must not be blank");
+            }
             let t = services.store.create_tenant(name.trim(), services.clock.now_ms()).await?;
             println!("{}", t.id);
         }
@@ -269,7 +331,7 @@ async fn run(command: Command, settings: Settings) -> Result<()> {
             }
             serve(services, &settings, &listen).await?;
         }
-        Command::Openapi | Command::Config => bail!("handled before start-up"),
+        Command::Openapi | Command::Config | Command::Backup { .. } => bail!("handled before start-up"),
     }
     Ok(())
 }

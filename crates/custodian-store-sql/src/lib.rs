@@ -50,3 +50,39 @@ pub(crate) fn backend_error(e: sqlx::Error) -> StoreError {
 pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
     e.as_database_error().is_some_and(|d| d.is_unique_violation())
 }
+
+/// The file of a `sqlite://` URL (`None` for PostgreSQL and in-memory databases).
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && path != ":memory:").then(|| std::path::PathBuf::from(path))
+}
+
+/// Writes a consistent copy of the SQLite database at `url` to `dest` with `VACUUM INTO`: one read
+/// transaction, so writers carry on and the copy is the database as of its start. Returns the copy's
+/// size in bytes. `dest` must not exist.
+pub async fn backup_sqlite(url: &str, dest: &std::path::Path) -> Result<u64, StoreError> {
+    use sqlx::ConnectOptions;
+    let Some(source) = sqlite_file(url) else {
+        return Err(StoreError::Backend(
+            "backup copies a SQLite database file; for PostgreSQL use pg_dump and pg_restore (see the README)".into(),
+        ));
+    };
+    if dest.exists() {
+        return Err(StoreError::Backend(format!("{} exists already; choose a new file", dest.display())));
+    }
+    let target = dest.to_str().ok_or_else(|| StoreError::Backend("the backup path is not valid UTF-8".into()))?;
+    let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(&source)
+        .read_only(true)
+        .busy_timeout(std::time::Duration::from_secs(30))
+        .connect()
+        .await
+        .map_err(|e| StoreError::Backend(format!("opening {}: {e}", source.display())))?;
+    sqlx::query("VACUUM INTO ?")
+        .bind(target)
+        .execute(&mut conn)
+        .await
+        .map_err(|e| StoreError::Backend(format!("writing {}: {e}", dest.display())))?;
+    std::fs::metadata(dest).map(|m| m.len()).map_err(|e| StoreError::Backend(e.to_string()))
+}

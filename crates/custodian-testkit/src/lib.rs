@@ -476,6 +476,15 @@ fn wait_until_ready(rt: &tokio::runtime::Runtime, watchdog: &mut Child, port: u1
     }
 }
 
+/// A PostgreSQL client tool (`pg_dump`, `pg_restore`, …) of the same installation as the test
+/// cluster's server binaries, or from `PATH`.
+pub fn pg_tool(name: &str) -> Option<PathBuf> {
+    pg_bins()
+        .and_then(|b| b.initdb.parent().map(|dir| dir.join(name)))
+        .filter(|p| is_executable(p))
+        .or_else(|| find_on_path(name))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
