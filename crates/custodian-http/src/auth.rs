@@ -20,7 +20,10 @@ pub async fn principal(state: &AppState, headers: &axum::http::HeaderMap) -> Res
     };
     let key = headers.get("x-api-key").and_then(|v| v.to_str().ok()).ok_or_else(unauthenticated)?;
     match state.services.keys.authenticate(key).await {
-        Ok(Some(p)) => Ok(p),
+        Ok(Some(p)) => {
+            crate::access_log::note_tenant(p.tenant);
+            Ok(p)
+        }
         Ok(None) => Err(unauthenticated()),
         Err(e) => Err(e.into()),
     }

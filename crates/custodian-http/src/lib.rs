@@ -4,6 +4,7 @@
 //! Handlers extract, call one application service, and map the result. Each dialect renders
 //! errors in its own shape through the [`error::Dialect`] trait.
 
+pub mod access_log;
 pub mod api;
 pub mod auth;
 pub mod body;
@@ -47,6 +48,7 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), head_checks_key_only))
         .layer(middleware::from_fn_with_state(state.clone(), rate_limit::enforce))
         .layer(middleware::from_fn_with_state(state.clone(), metrics::record))
+        .layer(middleware::from_fn(access_log::log))
         .layer(middleware::from_fn(error::with_request_id))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(CatchPanicLayer::custom(error::panic_response))

@@ -80,3 +80,40 @@ pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> 
     state.metrics.observe(&method, &route, response.status().as_u16(), crate::elapsed_seconds(start));
     response
 }
+
+/// The standard `process_*` metrics of this process (read from `/proc`; empty where there is no
+/// procfs) and `custodian_build_info`.
+pub fn process_metrics() -> String {
+    let mut out = String::new();
+    out.push_str("# HELP custodian_build_info The running build; the value is always 1.\n");
+    out.push_str("# TYPE custodian_build_info gauge\n");
+    let _ = writeln!(out, "custodian_build_info{{version=\"{}\"}} 1", env!("CARGO_PKG_VERSION"));
+    let Ok(me) = procfs::process::Process::myself() else { return out };
+    if let Ok(stat) = me.stat() {
+        let ticks = procfs::ticks_per_second() as f64;
+        let cpu = (stat.utime + stat.stime) as f64 / ticks;
+        let rss = stat.rss * procfs::page_size();
+        out.push_str("# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.\n");
+        let _ = writeln!(out, "# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total {cpu}");
+        out.push_str("# HELP process_resident_memory_bytes Resident memory size in bytes.\n");
+        let _ = writeln!(out, "# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes {rss}");
+        out.push_str("# HELP process_virtual_memory_bytes Virtual memory size in bytes.\n");
+        let _ = writeln!(out, "# TYPE process_virtual_memory_bytes gauge\nprocess_virtual_memory_bytes {}", stat.vsize);
+        if let Ok(boot) = procfs::boot_time_secs() {
+            let start = boot as f64 + stat.starttime as f64 / ticks;
+            out.push_str("# HELP process_start_time_seconds Start time of the process since unix epoch in seconds.\n");
+            let _ = writeln!(out, "# TYPE process_start_time_seconds gauge\nprocess_start_time_seconds {start}");
+        }
+    }
+    if let Ok(fds) = me.fd_count() {
+        out.push_str("# HELP process_open_fds Number of open file descriptors.\n");
+        let _ = writeln!(out, "# TYPE process_open_fds gauge\nprocess_open_fds {fds}");
+    }
+    if let Ok(limits) = me.limits()
+        && let procfs::process::LimitValue::Value(max) = limits.max_open_files.soft_limit
+    {
+        out.push_str("# HELP process_max_fds Maximum number of open file descriptors.\n");
+        let _ = writeln!(out, "# TYPE process_max_fds gauge\nprocess_max_fds {max}");
+    }
+    out
+}

@@ -57,5 +57,6 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         w.endpoints_disabled.load(Relaxed),
         latency as f64 / 1000.0,
     ));
+    text.push_str(&crate::metrics::process_metrics());
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
 }

@@ -179,3 +179,67 @@ async fn a_postgres_dump_restored_into_a_new_database_serves() {
     let g = get_json(&client, format!("{}/v1/customers/{customer}/self-service/contact-data", restored.base), &key).await;
     assert_eq!(g["email"], "dumped@example.com");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_request_gets_one_access_log_line_with_route_status_and_tenant_and_no_personal_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, _) = sqlite_url(&dir);
+    let keys_path = dir.path().join("keys.json");
+    let log_path = dir.path().join("server.log");
+    let port = free_port();
+    let mut child = command(&url)
+        .env("CUSTODIAN_LOG__LEVEL", "info")
+        .env("CUSTODIAN_LOG__FORMAT", "json")
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--demo", "--demo-keys-file"])
+        .arg(&keys_path)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    for _ in 0..600 {
+        if client.get(format!("{base}/ready")).send().await.is_ok_and(|r| r.status() == 200) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let keys = demo_keys(&keys_path);
+    let key = keys["tenants"][1]["selfServiceKey"].as_str().unwrap().to_owned();
+    let customer = keys["tenants"][1]["customers"][0].as_i64().unwrap();
+    let email = "access-log-secret@example.com";
+    let r = client
+        .post(format!("{base}/v1/customers/{customer}/self-service/contact-data"))
+        .header("X-API-KEY", &key)
+        .header("X-Request-ID", "req-access-1")
+        .json(&json!({ "email": email }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = client.get(format!("{base}/v1/customers/{customer}/self-service/contact-data")).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    let metrics = client.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
+    for name in ["process_resident_memory_bytes", "process_cpu_seconds_total", "process_open_fds", "custodian_build_info{"] {
+        assert!(metrics.lines().any(|l| l.starts_with(name)), "/metrics lacks {name}");
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    let access: Vec<serde_json::Value> = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["target"] == "custodian::access")
+        .collect();
+    let post = access.iter().find(|v| v["request.id"] == "req-access-1").expect("an access line for the POST");
+    assert_eq!(post["method"], "POST");
+    assert_eq!(post["route"], "/v1/customers/{customerId}/self-service/contact-data");
+    assert_eq!(post["status"], 200);
+    assert_eq!(post["tenant.id"], keys["tenants"][1]["tenantId"].to_string());
+    assert!(post["latency_ms"].as_str().unwrap().parse::<f64>().unwrap() > 0.0);
+    assert!(access.iter().any(|v| v["status"] == 401 && v["tenant.id"] == "-"), "no line for the refused GET");
+    assert!(access.iter().any(|v| v["route"] == "/metrics"));
+    assert!(!log.contains(email), "the log holds the e-mail address");
+    assert!(!log.contains(&key) && !log.contains(&key[13..]), "the log holds the API key");
+}

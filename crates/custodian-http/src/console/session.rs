@@ -84,6 +84,7 @@ impl FromRequestParts<AppState> for Staff {
             return Err(sign_in());
         };
         let session = state.services.staff.session(token).await.map_err(ConsoleError::from)?.ok_or_else(sign_in)?;
+        crate::access_log::note_tenant(session.tenant);
         let request_id = parts.headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
         Ok(Staff { session, token: token.to_owned(), request_id })
     }

@@ -86,6 +86,7 @@ impl FromRequestParts<AppState> for SubscriptionCaller {
         };
         let key = parts.headers.get(SUBSCRIPTION_KEY).and_then(|v| v.to_str().ok()).ok_or_else(unauthenticated)?;
         let principal = state.services.keys.authenticate(key).await?.ok_or_else(unauthenticated)?;
+        crate::access_log::note_tenant(principal.tenant);
         let request_id = parts.headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
         Ok(SubscriptionCaller { principal, request_id })
     }

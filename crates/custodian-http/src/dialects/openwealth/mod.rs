@@ -135,6 +135,7 @@ impl FromRequestParts<AppState> for ServiceUserCaller {
             .map(|(_, token)| token.trim())
             .ok_or_else(invalid)?;
         let principal = state.services.keys.authenticate(token).await.map_err(ApiError::from)?.ok_or_else(invalid)?;
+        crate::access_log::note_tenant(principal.tenant);
         if !principal.has(Scope::WealthServiceUser) {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
