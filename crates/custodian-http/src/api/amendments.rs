@@ -47,14 +47,25 @@ pub struct AmendmentView {
     pub rejection_reason: Option<String>,
 }
 
-impl From<&Amendment> for AmendmentView {
-    fn from(a: &Amendment) -> Self {
+/// Whether a proposed IBAN shows in full: always to ADMIN; to reviewers only while the amendment
+/// waits for their decision (they must check it against the account holder).
+fn proposed_iban_in_full(a: &Amendment, admin: bool) -> bool {
+    admin || a.state == AmendmentState::Pending
+}
+
+impl AmendmentView {
+    /// The amendment as a caller sees it; `admin` callers see IBANs in full.
+    pub fn new(a: &Amendment, admin: bool) -> Self {
+        let mut proposed = a.proposed.to_json();
+        if !proposed_iban_in_full(a, admin) {
+            super::mask_iban_in(&mut proposed);
+        }
         AmendmentView {
             id: a.id.0,
             customer_id: a.customer_id.0,
             domain: a.domain.as_str().to_owned(),
             state: a.state.as_str().to_owned(),
-            proposed: a.proposed.to_json(),
+            proposed,
             has_signature: a.signature.is_some(),
             base_version: a.base_version,
             submitted_by: a.submitted_by.to_string(),
@@ -115,7 +126,8 @@ pub async fn list_amendments(
         limit: limit + 1,
     };
     let (items, next_cursor) = cut_page(state.services.amendments.list(&ctx, &query).await?, limit, |a| a.id.0);
-    Ok(Json(AmendmentPage { items: items.iter().map(AmendmentView::from).collect(), next_cursor }))
+    let admin = caller.principal.has(Scope::Admin);
+    Ok(Json(AmendmentPage { items: items.iter().map(|a| AmendmentView::new(a, admin)).collect(), next_cursor }))
 }
 
 /// An amendment with the customer's current data of its domain and what would change.
@@ -144,11 +156,35 @@ pub async fn get_amendment(
     let ctx = caller.require(Scope::StaffReview)?;
     let id = AmendmentId(parse_id(&id, "id")?);
     let v = state.services.amendments.review(&ctx, id).await?;
+    let admin = caller.principal.has(Scope::Admin);
+    // The customer's current IBAN is never shown in full to reviewers; the proposed one while
+    // pending (see `proposed_iban_in_full`).
+    let mut current = v.current.as_ref().map(|d| d.to_json());
+    if let (Some(current), false) = (current.as_mut(), admin) {
+        super::mask_iban_in(current);
+    }
+    let proposed_in_full = proposed_iban_in_full(&v.amendment, admin);
+    let changes = v
+        .changes
+        .iter()
+        .map(|c| {
+            let mut view = FieldChangeView::from(c);
+            if c.field == "iban" {
+                if !admin {
+                    view.before = view.before.as_ref().map(super::masked_iban);
+                }
+                if !proposed_in_full {
+                    view.after = view.after.as_ref().map(super::masked_iban);
+                }
+            }
+            view
+        })
+        .collect();
     Ok(Json(ReviewResponse {
-        amendment: (&v.amendment).into(),
-        current: v.current.as_ref().map(|d| d.to_json()),
+        amendment: AmendmentView::new(&v.amendment, admin),
+        current,
         current_version: v.current_version,
-        changes: v.changes.iter().map(FieldChangeView::from).collect(),
+        changes,
         data_changed_since_submission: v.data_changed_since_submission,
     }))
 }
@@ -165,7 +201,7 @@ pub async fn approve_amendment(
     let ctx = caller.require(Scope::StaffReview)?;
     let id = AmendmentId(parse_id(&id, "id")?);
     let a = state.services.amendments.approve(&ctx, id).await?;
-    Ok(Json((&a).into()))
+    Ok(Json(AmendmentView::new(&a, caller.principal.has(Scope::Admin))))
 }
 
 /// Why the amendment is rejected; shown to the customer.
@@ -188,7 +224,7 @@ pub async fn reject_amendment(
     let ctx = caller.require(Scope::StaffReview)?;
     let id = AmendmentId(parse_id(&id, "id")?);
     let a = state.services.amendments.reject(&ctx, id, &body.reason).await?;
-    Ok(Json((&a).into()))
+    Ok(Json(AmendmentView::new(&a, caller.principal.has(Scope::Admin))))
 }
 
 #[utoipa::path(get, path = "/api/v1/amendments/{id}/signature", tag = "Review", summary = "The customer's signature",

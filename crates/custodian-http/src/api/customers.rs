@@ -201,16 +201,6 @@ pub struct AuditEntryView {
     pub request_id: Option<String>,
 }
 
-/// Masks IBAN values (country and last four characters stay) for callers who are not admins.
-fn mask_iban(v: &Option<serde_json::Value>) -> Option<serde_json::Value> {
-    match v {
-        Some(serde_json::Value::String(s)) => {
-            Some(custodian_domain::values::Iban::parse(s).map(|i| i.masked()).unwrap_or_else(|_| "****".into()).into())
-        }
-        other => other.clone(),
-    }
-}
-
 fn audit_view(e: &AuditEntry, unmask: bool) -> AuditEntryView {
     AuditEntryView {
         id: e.id,
@@ -225,8 +215,8 @@ fn audit_view(e: &AuditEntry, unmask: bool) -> AuditEntryView {
             .map(|c| {
                 let mut v = FieldChangeView::from(c);
                 if c.field == "iban" && !unmask {
-                    v.before = mask_iban(&v.before);
-                    v.after = mask_iban(&v.after);
+                    v.before = v.before.as_ref().map(super::masked_iban);
+                    v.after = v.after.as_ref().map(super::masked_iban);
                 }
                 v
             })

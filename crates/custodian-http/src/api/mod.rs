@@ -74,6 +74,23 @@ impl From<&custodian_domain::FieldChange> for FieldChangeView {
     }
 }
 
+/// An IBAN value as a caller without ADMIN sees it: country and last four characters.
+pub(crate) fn masked_iban(v: &serde_json::Value) -> serde_json::Value {
+    match v {
+        serde_json::Value::String(s) => {
+            custodian_domain::values::Iban::parse(s).map(|i| i.masked()).unwrap_or_else(|_| "****".into()).into()
+        }
+        other => other.clone(),
+    }
+}
+
+/// Masks the `iban` member of a domain's JSON (payment data) in place.
+pub(crate) fn mask_iban_in(data: &mut serde_json::Value) {
+    if let Some(iban) = data.get_mut("iban") {
+        *iban = masked_iban(iban);
+    }
+}
+
 pub(crate) fn timestamp(ms: i64) -> String {
     rfc3339(ms)
 }

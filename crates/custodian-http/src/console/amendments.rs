@@ -109,9 +109,10 @@ async fn load(state: &AppState, staff: &Staff, id: AmendmentId, extras: Extras) 
         .map(|f| DiffRow {
             field: f.clone(),
             label: view::field_label(f),
-            // The current IBAN is masked for reviewers; the proposed one is what they must check.
+            // The current IBAN is masked for reviewers; the proposed one is what they must check,
+            // so it shows in full until the amendment is decided.
             current: view::value_text(f, cur.get(f), admin),
-            proposed: view::value_text(f, prop.get(f), true),
+            proposed: view::value_text(f, prop.get(f), admin || a.state == AmendmentState::Pending),
             changed: changed.contains(f.as_str()),
         })
         .collect();

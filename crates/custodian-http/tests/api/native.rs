@@ -416,6 +416,64 @@ async fn staff_see_a_masked_iban_and_admins_the_full_one(app: TestApp) {
     assert_problem(&app.get("/api/v1/customers/999999", &t.staff).await, StatusCode::NOT_FOUND, "customer.not_found");
 }
 
+/// Every route a staff key can read that carries an IBAN: the customer's current IBAN never
+/// appears in full; the proposed one only while its amendment is pending; admins see both.
+async fn a_staff_key_never_sees_a_current_iban_in_full_on_any_route(app: TestApp) {
+    let t = app.tenant(&[(DataDomain::Payment, VERIFY, true)]).await;
+    let c = app.customer(&t).await;
+    let current = "DE89370400440532013000";
+    let proposed = "DE91100000000123456789";
+    let staff_routes = |a: i64| {
+        vec![
+            format!("/api/v1/customers/{c}"),
+            "/api/v1/customers".to_owned(),
+            "/api/v1/amendments?state=any".to_owned(),
+            format!("/api/v1/amendments/{a}"),
+            format!("/api/v1/customers/{c}/audit"),
+        ]
+    };
+    let first = app.submit(&t, c, "payment-data", payment_example()).await;
+    for route in staff_routes(first) {
+        let r = app.get(&route, &t.staff).await;
+        assert_eq!(r.status, StatusCode::OK, "{route}: {}", r.text());
+        assert!(!r.text().contains(current), "{route} shows the current IBAN to staff: {}", r.text());
+    }
+    // While pending, the reviewer sees what they must check.
+    let review = app.get(&format!("/api/v1/amendments/{first}"), &t.staff).await.json();
+    assert_eq!(review["amendment"]["proposed"]["iban"], proposed);
+    assert_eq!(review["current"]["iban"], "DE****************3000");
+    let change = review["changes"].as_array().unwrap().iter().find(|c| c["field"] == "iban").unwrap().clone();
+    assert_eq!(change["before"], "DE****************3000");
+    assert_eq!(change["after"], proposed);
+
+    // Once decided, the proposed IBAN is masked too, in the decision's answer and everywhere after.
+    let approved = app.approve(&t, first).await;
+    assert_eq!(approved.status, StatusCode::OK, "{}", approved.text());
+    assert_eq!(approved.json()["proposed"]["iban"], "DE****************6789");
+    let second = app
+        .submit(
+            &t,
+            c,
+            "payment-data",
+            json!({ "accountHolder": "Sven Hannawald", "bankName": "Sparkasse", "iban": current,
+            "bic": "COBADEFFXXX", "signature": { "base64SvgSignature": signature_base64() } }),
+        )
+        .await;
+    let rejected = app.reject(&t, second, "Wrong account").await;
+    assert_eq!(rejected.status, StatusCode::OK, "{}", rejected.text());
+    for route in staff_routes(first).into_iter().chain(staff_routes(second)) {
+        let r = app.get(&route, &t.staff).await;
+        assert_eq!(r.status, StatusCode::OK, "{route}: {}", r.text());
+        for iban in [current, proposed] {
+            assert!(!r.text().contains(iban), "{route} shows {iban} to staff after the decision: {}", r.text());
+        }
+    }
+    // Admins see IBANs in full.
+    let admin = app.get(&format!("/api/v1/amendments/{first}"), &t.admin).await.json();
+    assert_eq!(admin["amendment"]["proposed"]["iban"], proposed);
+    assert!(app.get(&format!("/api/v1/customers/{c}/audit"), &t.admin).await.text().contains(current));
+}
+
 async fn only_admins_create_or_edit_customers_and_an_unknown_domain_is_404(app: TestApp) {
     let t = app.tenant(&[]).await;
     let c = app.customer(&t).await;
@@ -542,6 +600,7 @@ both_backends!(
     the_audit_trail_records_every_change_and_decision_in_order_with_actor_and_values,
     creating_a_customer_with_invalid_data_is_400_naming_the_field_and_stores_nothing,
     staff_see_a_masked_iban_and_admins_the_full_one,
+    a_staff_key_never_sees_a_current_iban_in_full_on_any_route,
     only_admins_create_or_edit_customers_and_an_unknown_domain_is_404,
     policies_default_to_verification_and_an_admin_change_takes_effect_at_once,
     native_errors_are_problem_details_carrying_the_request_id,
