@@ -11,3 +11,4 @@ mod openwealth;
 mod ops;
 mod partner;
 mod self_service;
+mod signatures;
