@@ -8,6 +8,7 @@ mod console;
 mod cross_dialect;
 mod native;
 mod openwealth;
+mod openwealth_healthcheck;
 mod ops;
 mod partner;
 mod self_service;
