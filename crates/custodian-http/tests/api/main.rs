@@ -13,3 +13,4 @@ mod ops;
 mod partner;
 mod self_service;
 mod signatures;
+mod vendor_documents;
