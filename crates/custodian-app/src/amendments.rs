@@ -55,6 +55,8 @@ impl AmendmentService {
     /// Submits an amendment under the tenant's policy for its domain.
     pub async fn submit(&self, ctx: &Context, s: Submission) -> AppResult<SubmissionOutcome> {
         let domain = s.data.domain();
+        // Sanitised once, on the first attempt that gets that far (after the policy decision).
+        let mut sanitized: Option<SanitizedSvg> = None;
         for _ in 0..MAX_ATTEMPTS {
             let customer = self.store.get_customer(ctx.tenant, s.customer).await.map_err(AppError::store("customer"))?;
             let policies = self.store.policies(ctx.tenant).await.map_err(AppError::Store)?;
@@ -62,9 +64,16 @@ impl AmendmentService {
             let has_signature = s.signature_base64.as_deref().is_some_and(|b| !b.trim().is_empty());
             let route = decide_submission(&policies, domain, has_signature, pending.map(|a| a.id))?;
             let signature = match s.signature_base64.as_deref() {
-                Some(b) if has_signature => Some(
-                    SanitizedSvg::from_base64(b).map_err(|e| FieldError::new("signature.base64SvgSignature", e.to_string()))?,
-                ),
+                Some(b) if has_signature => match &sanitized {
+                    Some(svg) => Some(svg.clone()),
+                    None => {
+                        let svg = crate::signature::sanitize(b.to_owned())
+                            .await
+                            .map_err(|e| FieldError::new("signature.base64SvgSignature", e.to_string()))?;
+                        sanitized = Some(svg.clone());
+                        Some(svg)
+                    }
+                },
                 _ => None,
             };
             let now = self.clock.now_ms();

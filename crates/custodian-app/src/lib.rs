@@ -11,6 +11,7 @@ pub mod error;
 pub mod events;
 pub mod hierarchy;
 pub mod policies;
+pub mod signature;
 pub mod staff;
 pub mod wealth;
 pub mod webhooks;

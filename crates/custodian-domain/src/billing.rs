@@ -339,10 +339,8 @@ fn parse_birth_date(raw: &str, today: Date) -> Result<Date, String> {
             .map_err(|_| format!("is not a date (YYYY-MM-DD) or an RFC 3339 date-time: {raw:?}"))?,
         _ => parse_date(raw)?,
     };
-    if d > today || d.year() < 1900 {
-        return Err(format!("must lie between 1900-01-01 and today, not {}", format_date(d)));
-    }
-    Ok(d)
+    // The same bound as the self-service master data: both describe the same customer.
+    crate::data::check_birth_date(d, today)
 }
 
 impl BillingCustomer {
@@ -555,6 +553,16 @@ mod tests {
         let mut i = seed_input();
         i.birth_date = Some("1980-09-01T00:00:00Z");
         assert_eq!(BillingCustomer::parse(i, TODAY).unwrap().birth_date, date!(1980 - 09 - 01));
+    }
+
+    #[test]
+    fn a_birth_date_the_self_service_api_accepts_is_accepted_here_too() {
+        let mut i = seed_input();
+        i.birth_date = Some("1815-12-10");
+        assert_eq!(BillingCustomer::parse(i, TODAY).unwrap().birth_date, date!(1815 - 12 - 10));
+        let mut i = seed_input();
+        i.birth_date = Some("1799-12-31");
+        assert_eq!(BillingCustomer::parse(i, TODAY).unwrap_err().reference, "customer.birthDate");
     }
 
     #[test]

@@ -268,16 +268,23 @@ pub struct MasterInput<'a> {
     pub country_of_birth: Option<&'a str>,
 }
 
+/// The earliest accepted date of birth. The gym vendor documents a master-data example born
+/// 1815-12-10, so a bound only living people pass would refuse documented input; 1800-01-01 accepts
+/// it and still catches a mistyped century (0974, 1074).
+pub const EARLIEST_BIRTH_DATE: Date = time::macros::date!(1800 - 01 - 01);
+
+/// A date of birth lies between [`EARLIEST_BIRTH_DATE`] and `today`.
+pub fn check_birth_date(d: Date, today: Date) -> Result<Date, String> {
+    if d > today || d < EARLIEST_BIRTH_DATE {
+        return Err(format!("must lie between {} and today, not {}", format_date(EARLIEST_BIRTH_DATE), format_date(d)));
+    }
+    Ok(d)
+}
+
 impl MasterData {
-    /// `today` bounds the date of birth: it must lie between 1900-01-01 and today.
+    /// `today` bounds the date of birth: see [`check_birth_date`].
     pub fn parse(i: MasterInput<'_>, today: Date) -> Result<MasterData, FieldError> {
-        let birth = |s: &str| {
-            let d = parse_date(s)?;
-            if d > today || d.year() < 1900 {
-                return Err(format!("must lie between 1900-01-01 and today, not {}", format_date(d)));
-            }
-            Ok(d)
-        };
+        let birth = |s: &str| check_birth_date(parse_date(s)?, today);
         Ok(MasterData {
             first_name: required("firstName", i.first_name, Text::parse)?,
             last_name: required("lastName", i.last_name, Text::parse)?,
@@ -408,6 +415,27 @@ mod tests {
         assert!(MasterData::parse(input("MALE", "1974-11-09"), today).is_ok());
         assert_eq!(MasterData::parse(input("male", "1974-11-09"), today).unwrap_err().reference, "gender");
         assert_eq!(MasterData::parse(input("MALE", "2030-01-01"), today).unwrap_err().reference, "dateOfBirth");
+    }
+
+    #[test]
+    fn the_vendors_documented_birth_date_1815_12_10_is_accepted_and_dates_in_the_future_are_not() {
+        let input = |dob| MasterInput {
+            first_name: Some("Ada"),
+            last_name: Some("Lovelace"),
+            gender: Some("FEMALE"),
+            date_of_birth: Some(dob),
+            customer_title: Some("NONE"),
+            country_of_birth: None,
+        };
+        let today = date!(2026 - 11 - 26);
+        assert_eq!(MasterData::parse(input("1815-12-10"), today).unwrap().date_of_birth, date!(1815 - 12 - 10));
+        assert!(MasterData::parse(input("1899-12-31"), today).is_ok());
+        assert!(MasterData::parse(input("2026-11-26"), today).is_ok(), "born today");
+        for (dob, why) in [("2026-11-27", "tomorrow"), ("1799-12-31", "before 1800"), ("0974-11-09", "a mistyped century")] {
+            let e = MasterData::parse(input(dob), today).unwrap_err();
+            assert_eq!(e.reference, "dateOfBirth", "{why}");
+            assert!(e.message.contains("between 1800-01-01 and today"), "{why}: {}", e.message);
+        }
     }
 
     #[test]

@@ -14,10 +14,10 @@ use super::shared::address_data;
 use super::values::{
     ActivityIndication, AddressTitle, AddressType, Amount, CampaignId, ChargeBy, ContactGender, ContactRole, ContactType,
     Currency, CustomerType, DeliveryMethod, IdType, InvoiceText, LifecycleStatus, MfaConfiguration, PaymentDueUnits, Salutation,
-    parse_birthdate, parse_e164, parse_payment_due,
+    parse_birthdate, parse_country, parse_e164, parse_payment_due,
 };
 use crate::error::FieldError;
-use crate::values::{CountryCode, Email, Phone, Text};
+use crate::values::{Email, Phone, Text};
 use serde::{Deserialize, Deserializer};
 use time::Date;
 use uuid::Uuid;
@@ -310,7 +310,7 @@ fn apply_address(a: &mut PartnerAddress, e: &AddressEntryInput, r: &str) -> Resu
     text(&mut a.city, &e.city, "city")?;
     text(&mut a.province, &e.province, "province")?;
     text(&mut a.state, &e.state, "state")?;
-    patch_str(&mut a.country, &e.country, field(r, "country"), CountryCode::parse)?;
+    patch_str(&mut a.country, &e.country, field(r, "country"), parse_country)?;
     text(&mut a.pobox, &e.pobox, "pobox")?;
     patch_str(&mut a.salutation, &e.salutation, field(r, "salutation"), Salutation::parse)?;
     text(&mut a.full_name, &e.full_name, "fullName")?;
@@ -505,19 +505,21 @@ impl PartnerCustomer {
         }
         patch_list(&mut p.campaign, &input.campaign, "campaign", campaign)?;
         patch_list(&mut p.custom_fields, &input.custom_fields, "customFields", custom_field)?;
+        // An empty element means NULL (`null` or `[]`), and the entries cannot become NULL as a
+        // whole: refused, rather than acknowledged as a change that changes nothing.
         match &input.contact {
             Patch::Keep => {}
-            Patch::Clear => {
+            Patch::Set(sent) if !sent.is_empty() => modify_contacts(&mut next.contacts, sent, today)?,
+            Patch::Clear | Patch::Set(_) => {
                 return Err(FieldError::new("contact", "cannot be removed as a whole: change contacts one by one by their id"));
             }
-            Patch::Set(sent) => modify_contacts(&mut next.contacts, sent, today)?,
         }
         match &input.address {
             Patch::Keep => {}
-            Patch::Clear => {
+            Patch::Set(sent) if !sent.is_empty() => modify_addresses(&mut next.addresses, sent)?,
+            Patch::Clear | Patch::Set(_) => {
                 return Err(FieldError::new("address", "cannot be removed as a whole: change addresses one by one by their id"));
             }
-            Patch::Set(sent) => modify_addresses(&mut next.addresses, sent)?,
         }
         Ok(next)
     }

@@ -13,7 +13,7 @@
 //! | address `buildingFloor`                | address `floor`                  |
 //! | address `apartmentNumber`              | address `door`                   |
 //! | address `entrance`                     | address `portal`                 |
-//! | address `country` (ISO alpha-2)        | address `countryCode`            |
+//! | address `country` (a name; stored alpha-2) | address `countryCode`          |
 //!
 //! Shared fields the partner API has no name for (`phoneBusinessMobile`, `secondStreet`, …) are
 //! kept as they are when the partner API writes the domain.

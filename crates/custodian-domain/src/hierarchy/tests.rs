@@ -208,6 +208,20 @@ fn contact_entries_need_a_known_id_sent_once() {
 }
 
 #[test]
+fn empty_contact_or_address_lists_mean_null_and_are_refused_naming_the_element() {
+    for (input, element) in [
+        (ModifyInput { contact: Patch::Set(vec![]), ..Default::default() }, "contact"),
+        (ModifyInput { contact: Patch::Clear, ..Default::default() }, "contact"),
+        (ModifyInput { address: Patch::Set(vec![]), ..Default::default() }, "address"),
+        (ModifyInput { address: Patch::Clear, ..Default::default() }, "address"),
+    ] {
+        let e = modify(input).unwrap_err();
+        assert_eq!(e.reference, element);
+        assert!(e.message.starts_with("cannot be removed as a whole"), "{e}");
+    }
+}
+
+#[test]
 fn making_a_contact_primary_demotes_the_previous_one_but_one_must_stay_primary() {
     let c = customer();
     let after = modify(contact_patch(&c.contacts[1], |e| e.is_primary = Patch::Set(true))).unwrap();
@@ -232,7 +246,7 @@ fn a_changed_primary_address_must_stay_a_valid_postal_address() {
     let err = modify(ModifyInput { address: Patch::Set(vec![e.clone()]), ..Default::default() }).unwrap_err();
     assert_eq!((err.reference.as_str(), err.message.as_str()), ("address[0].city", "is required for the primary address"));
     e.city = s("Berlin");
-    e.country = s("Germany");
+    e.country = s("Atlantis");
     let err = modify(ModifyInput { address: Patch::Set(vec![e]), ..Default::default() }).unwrap_err();
     assert_eq!(err.reference, "address[0].country");
 }

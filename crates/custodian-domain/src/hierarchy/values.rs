@@ -1,8 +1,9 @@
 //! Value types of the partner profile: the vendor's enumerations, ISO 4217 currencies,
-//! non-negative decimal amounts, the 60-byte invoice text, `DDMMYYYY` birth dates and E.164
-//! mobile numbers. Each is built only by parsing; messages name what is wrong, not the field.
+//! non-negative decimal amounts, the 60-byte invoice text, `DDMMYYYY` birth dates, E.164
+//! mobile numbers and country names. Each is built only by parsing; messages name what is wrong,
+//! not the field.
 
-use crate::values::Phone;
+use crate::values::{CountryCode, Phone};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use time::Date;
@@ -237,6 +238,49 @@ pub fn parse_e164(raw: &str) -> Result<Phone, String> {
     Phone::parse(t)
 }
 
+/// An address country as the vendor documents it ("Country name"): an ISO 3166-1 English short
+/// name in any letter case (`Sweden`, `united kingdom of great britain and northern ireland`),
+/// that name without its parenthesised qualifier where that is unambiguous (`Netherlands`,
+/// `Bolivia`), `United Kingdom` and `United States`, or an ISO 3166-1 alpha-2 code (`SE`, `se`).
+/// Stored as the alpha-2 code, as every other dialect shows it.
+pub fn parse_country(raw: &str) -> Result<CountryCode, String> {
+    let t = raw.trim();
+    if t.len() == 2
+        && let Ok(code) = CountryCode::parse(&t.to_ascii_uppercase())
+    {
+        return Ok(code);
+    }
+    let wanted = t.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    let alpha2 = match wanted.as_str() {
+        "united kingdom" => Some("GB"),
+        "united states" => Some("US"),
+        _ => {
+            let exact = rust_iso3166::ALL.iter().find(|c| c.name.to_lowercase() == wanted);
+            let short = || {
+                let mut matching =
+                    rust_iso3166::ALL.iter().filter(|c| c.name.split(" (").next().unwrap_or(c.name).to_lowercase() == wanted);
+                match (matching.next(), matching.next()) {
+                    (Some(only), None) => Some(only),
+                    _ => None,
+                }
+            };
+            exact.or_else(short).map(|c| c.alpha2)
+        }
+    };
+    alpha2.and_then(|a| CountryCode::parse(a).ok()).ok_or_else(|| {
+        format!(
+            "is neither an English country name (such as Sweden) nor an ISO 3166-1 alpha-2 country code (such as SE): {:?}",
+            t.chars().take(60).collect::<String>()
+        )
+    })
+}
+
+/// The ISO 3166-1 English short name of a country, as the partner dialect shows it; the code
+/// itself for a code the standard does not name.
+pub fn country_name(code: &CountryCode) -> String {
+    rust_iso3166::from_alpha2(code.as_str()).map_or_else(|| code.as_str().to_owned(), |c| c.name.to_owned())
+}
+
 macro_rules! string_serde {
     ($name:ident) => {
         impl Serialize for $name {
@@ -314,6 +358,35 @@ mod tests {
         for d in ["1974-11-09", "31021990", "01012030", "01011899", ""] {
             assert!(parse_birthdate(d, today).is_err(), "{d} should be rejected");
         }
+    }
+
+    #[test]
+    fn a_country_is_an_english_name_in_any_case_or_an_alpha_2_code_and_is_shown_by_name() {
+        for (raw, code) in [
+            ("Sweden", "SE"),
+            ("sweden", "SE"),
+            ("  SWEDEN ", "SE"),
+            ("SE", "SE"),
+            ("se", "SE"),
+            ("Germany", "DE"),
+            ("Côte d'Ivoire", "CI"),
+            ("United Kingdom of Great Britain and Northern Ireland", "GB"),
+            ("United Kingdom", "GB"),
+            ("united states", "US"),
+            ("Netherlands (Kingdom of the)", "NL"),
+            ("Netherlands", "NL"),
+            ("Bolivia", "BO"),
+            ("Türkiye", "TR"),
+        ] {
+            assert_eq!(parse_country(raw).map(|c| c.as_str().to_owned()), Ok(code.to_owned()), "{raw}");
+        }
+        // "Korea" names two countries; "Atlantis" none; "SWE" is alpha-3.
+        for raw in ["Korea", "Atlantis", "SWE", "", "S"] {
+            let e = parse_country(raw).unwrap_err();
+            assert!(e.starts_with("is neither an English country name"), "{raw}: {e}");
+        }
+        assert_eq!(country_name(&CountryCode::parse("SE").unwrap()), "Sweden");
+        assert_eq!(country_name(&parse_country("germany").unwrap()), "Germany");
     }
 
     #[test]

@@ -543,7 +543,9 @@ pub async fn put_address_singular(
 // ---- health ----
 
 /// Headers never echoed: credentials.
-const SECRET_HEADERS: [&str; 3] = ["authorization", "cookie", "x-api-key"];
+/// Request headers that carry credentials: never echoed by the healthcheck. Header names are
+/// lower-case here, whatever the client sent.
+const SECRET_HEADERS: [&str; 5] = ["authorization", "proxy-authorization", "cookie", "x-api-key", "x-subscription-key"];
 
 #[utoipa::path(get, path = "/openwealth/healthcheck", tag = "Wealth management", operation_id = "getHealthcheck",
     summary = "Health check of the customer-management module",

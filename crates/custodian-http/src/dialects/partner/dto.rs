@@ -2,6 +2,7 @@
 //! to and from the domain. Requests keep the three states of a merge patch: a member that is not
 //! sent ([`Patch::Keep`]), sent as `null` ([`Patch::Clear`]) or sent with a value.
 
+use custodian_domain::hierarchy::values::country_name;
 use custodian_domain::hierarchy::{
     AddressEntryInput, ContactEntryInput, CreateInput, CustomFieldInput, IdentityInput, InvoiceConfiguration, InvoiceInput,
     ModifyInput, Operation, OperationStatus, PartnerAddress, PartnerContact, PartnerCustomer, Patch,
@@ -247,8 +248,9 @@ pub struct AddressEntry {
     #[schema(value_type = Option<String>)]
     #[serde(default)]
     pub state: Patch<String>,
-    /// ISO 3166-1 alpha-2 country code.
-    #[schema(value_type = Option<String>, example = "DE")]
+    /// Country name: the English short name in any letter case (such as Sweden), or an ISO 3166-1
+    /// alpha-2 code (such as SE).
+    #[schema(value_type = Option<String>, example = "Sweden")]
     #[serde(default)]
     pub country: Patch<String>,
     #[schema(value_type = Option<String>)]
@@ -559,7 +561,8 @@ pub struct AddressView {
     pub city: Option<String>,
     pub province: Option<String>,
     pub state: Option<String>,
-    /// ISO 3166-1 alpha-2.
+    /// Country name: the ISO 3166-1 English short name (such as Sweden).
+    #[schema(example = "Sweden")]
     pub country: Option<String>,
     pub pobox: Option<String>,
     pub salutation: Option<String>,
@@ -585,7 +588,7 @@ impl From<&PartnerAddress> for AddressView {
             city: text(&a.city),
             province: text(&a.province),
             state: text(&a.state),
-            country: text(&a.country),
+            country: a.country.as_ref().map(country_name),
             pobox: text(&a.pobox),
             salutation: text(&a.salutation),
             full_name: text(&a.full_name),
