@@ -50,6 +50,13 @@ impl CustomerService {
         self.store.list_customers(ctx.tenant, after, limit).await.map_err(AppError::Store)
     }
 
+    /// Customers whose name, e-mail address, phone digits or external customer number start with
+    /// `text` (case-insensitive; see `custodian_domain::search`), by id.
+    pub async fn search(&self, ctx: &Context, text: &str, after: Option<CustomerId>, limit: i64) -> AppResult<Vec<Customer>> {
+        let prefixes = custodian_domain::search::needles(text)?;
+        self.store.search_customers(ctx.tenant, &prefixes, after, limit).await.map_err(AppError::Store)
+    }
+
     /// Replaces one domain's data directly (a staff or operator edit).
     pub async fn update_domain(&self, ctx: &Context, id: CustomerId, data: DomainData) -> AppResult<Customer> {
         let domain = data.domain();

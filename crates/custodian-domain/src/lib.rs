@@ -13,6 +13,7 @@ pub mod error;
 pub mod hierarchy;
 pub mod ids;
 pub mod policy;
+pub mod search;
 pub mod signature;
 pub mod values;
 pub mod wealth;

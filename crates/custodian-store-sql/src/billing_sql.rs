@@ -6,7 +6,7 @@
 macro_rules! impl_billing_store {
     ($store:ident, $db:ty, $row:ty) => {
         mod billing_impl {
-            use super::{$store, commit, lock_customer, write_apply, write_records};
+            use super::{$store, commit, lock_customer, write_apply, write_records, write_search_terms};
             use async_trait::async_trait;
             use custodian_domain::billing::{BillingProfile, CustomerNumber};
             use custodian_domain::{CustomerId, TenantId};
@@ -180,6 +180,8 @@ macro_rules! impl_billing_store {
                             customer
                         }
                     };
+                    let number = custodian_domain::search::external_number_term(w.customer_number.as_str());
+                    write_search_terms(&mut tx, tenant, customer, "billing", &[number]).await?;
                     for apply in &w.applies {
                         write_apply(&mut tx, tenant, customer, apply).await?;
                     }

@@ -35,6 +35,7 @@ impl PgStore {
             .await
             .map_err(backend_error)?;
         sqlx::migrate!("migrations/postgres").run(&pool).await.map_err(|e| StoreError::Backend(e.to_string()))?;
+        backfill_search_terms(pool.begin().await.map_err(backend_error)?).await?;
         Ok(PgStore { pool })
     }
 

@@ -99,6 +99,81 @@ macro_rules! impl_store {
             if done.rows_affected() == 1 { Ok(()) } else { Err(StoreError::NotFound) }
         }
 
+        /// Replaces the search terms `source` contributed for a customer (see `custodian_domain::search`).
+        async fn write_search_terms(
+            tx: &mut Tx,
+            tenant: TenantId,
+            customer: CustomerId,
+            source: &str,
+            terms: &[String],
+        ) -> StoreResult<()> {
+            sqlx::query("DELETE FROM customer_search_terms WHERE customer_id = $1 AND source = $2")
+                .bind(customer.0)
+                .bind(source)
+                .execute(&mut **tx)
+                .await
+                .map_err(crate::backend_error)?;
+            for term in terms {
+                sqlx::query("INSERT INTO customer_search_terms (tenant_id, customer_id, source, term) VALUES ($1, $2, $3, $4)")
+                    .bind(tenant.0)
+                    .bind(customer.0)
+                    .bind(source)
+                    .bind(term)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(crate::backend_error)?;
+            }
+            Ok(())
+        }
+
+        /// Computes the search terms of data written before the search index existed, once per
+        /// database: the first process to insert the marker row does it, in that transaction, and
+        /// concurrent starters wait for it and then skip.
+        async fn backfill_search_terms(mut tx: Tx) -> StoreResult<()> {
+            let first = sqlx::query("INSERT INTO customer_search_backfill (id) VALUES (1) ON CONFLICT (id) DO NOTHING")
+                .execute(&mut *tx)
+                .await
+                .map_err(crate::backend_error)?
+                .rows_affected()
+                == 1;
+            if !first {
+                return Ok(());
+            }
+            let (mut after, mut after_domain) = (0i64, String::new());
+            loop {
+                let rows = sqlx::query(
+                    "SELECT tenant_id, customer_id, domain, data FROM customer_domains \
+                     WHERE (customer_id > $1 OR (customer_id = $1 AND domain > $2)) AND domain IN ('contact', 'master') \
+                     ORDER BY customer_id, domain LIMIT 1000",
+                )
+                .bind(after)
+                .bind(&after_domain)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(crate::backend_error)?;
+                if rows.is_empty() {
+                    break;
+                }
+                for r in &rows {
+                    let domain: DataDomain = parse_col(&get::<String>(r, "domain")?)?;
+                    let data = domain_data(domain, &get::<String>(r, "data")?)?;
+                    let (tenant, customer) = (TenantId(get(r, "tenant_id")?), CustomerId(get(r, "customer_id")?));
+                    write_search_terms(&mut tx, tenant, customer, domain.as_str(), &custodian_domain::search::terms(&data)).await?;
+                    (after, after_domain) = (customer.0, domain.as_str().to_owned());
+                }
+            }
+            let numbers = sqlx::query("SELECT tenant_id, customer_id, customer_number FROM billing_profiles")
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(crate::backend_error)?;
+            for r in &numbers {
+                let term = custodian_domain::search::external_number_term(&get::<String>(r, "customer_number")?);
+                let (tenant, customer) = (TenantId(get(r, "tenant_id")?), CustomerId(get(r, "customer_id")?));
+                write_search_terms(&mut tx, tenant, customer, "billing", &[term]).await?;
+            }
+            tx.commit().await.map_err(crate::backend_error)
+        }
+
         async fn write_apply(tx: &mut Tx, tenant: TenantId, customer: CustomerId, apply: &Apply) -> StoreResult<()> {
             let domain = apply.data.domain().as_str();
             let data = apply.data.to_json().to_string();
@@ -131,6 +206,10 @@ macro_rules! impl_store {
             .map_err(crate::backend_error)?;
             if done.rows_affected() != 1 {
                 return Err(StoreError::VersionConflict);
+            }
+            if matches!(apply.data.domain(), DataDomain::Contact | DataDomain::Master) {
+                let terms = custodian_domain::search::terms(&apply.data);
+                write_search_terms(tx, tenant, customer, domain, &terms).await?;
             }
             sqlx::query("UPDATE customers SET updated_ms = $1 WHERE tenant_id = $2 AND id = $3")
                 .bind(apply.at_ms)
@@ -439,6 +518,36 @@ macro_rules! impl_store {
                     updated_ms: get(first, "updated_ms")?,
                     domains,
                 })
+            }
+
+            async fn search_customers(
+                &self,
+                tenant: TenantId,
+                prefixes: &[String],
+                after: Option<CustomerId>,
+                limit: i64,
+            ) -> StoreResult<Vec<Customer>> {
+                if prefixes.is_empty() {
+                    return Ok(Vec::new());
+                }
+                // One index range per prefix: term >= prefix AND term < prefix + U+10FFFF.
+                let ranges: Vec<String> =
+                    (0..prefixes.len()).map(|i| format!("(term >= ${} AND term < ${})", 4 + 2 * i, 5 + 2 * i)).collect();
+                let sql = format!(
+                    "SELECT DISTINCT customer_id FROM customer_search_terms \
+                     WHERE tenant_id = $1 AND customer_id > $2 AND ({}) ORDER BY customer_id LIMIT $3",
+                    ranges.join(" OR ")
+                );
+                let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql)).bind(tenant.0).bind(after.map_or(0, |c| c.0)).bind(limit);
+                for p in prefixes {
+                    q = q.bind(p.clone()).bind(custodian_domain::search::prefix_end(p));
+                }
+                let ids = q.fetch_all(self.reader()).await.map_err(crate::backend_error)?;
+                let mut out = Vec::with_capacity(ids.len());
+                for id in ids {
+                    out.push(self.get_customer(tenant, CustomerId(id)).await?);
+                }
+                Ok(out)
             }
 
             async fn list_customers(&self, tenant: TenantId, after: Option<CustomerId>, limit: i64) -> StoreResult<Vec<Customer>> {

@@ -75,6 +75,7 @@ impl SqliteStore {
             .connect_with(options.read_only(true))
             .await
             .map_err(backend_error)?;
+        backfill_search_terms(write.begin_with("BEGIN IMMEDIATE").await.map_err(backend_error)?).await?;
         Ok(SqliteStore { read, write })
     }
 

@@ -85,6 +85,15 @@ pub trait Store: WebhookStore + BillingStore + HierarchyStore + WealthStore + St
     ) -> StoreResult<CustomerId>;
     async fn get_customer(&self, tenant: TenantId, customer: CustomerId) -> StoreResult<Customer>;
     async fn list_customers(&self, tenant: TenantId, after: Option<CustomerId>, limit: i64) -> StoreResult<Vec<Customer>>;
+    /// Customers with a search term starting with one of `prefixes` (see `custodian_domain::search`),
+    /// by id, after `after`.
+    async fn search_customers(
+        &self,
+        tenant: TenantId,
+        prefixes: &[String],
+        after: Option<CustomerId>,
+        limit: i64,
+    ) -> StoreResult<Vec<Customer>>;
 
     async fn get_amendment(&self, tenant: TenantId, amendment: AmendmentId) -> StoreResult<Amendment>;
     async fn pending_amendment(

@@ -144,18 +144,38 @@ fn page_query(q: std::result::Result<Query<PageQuery>, axum::extract::rejection:
     Ok((parse_cursor(q.cursor.as_deref())?, page_limit(q.limit)?))
 }
 
-#[utoipa::path(get, path = "/api/v1/customers", tag = "Customers", summary = "List customers",
-    description = "Ordered by id. Scope STAFF_REVIEW or ADMIN.", params(PageQuery), security(("ApiKeyAuth" = [])),
+/// Filters of the customer list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerQuery {
+    /// Finds customers whose first or last name ("sven", "hannawald", "sven hann"), e-mail address,
+    /// phone digits ("030 1234" and "+49 30 1234" both work) or external customer number starts
+    /// with this text, case-insensitively. 2 to 100 characters.
+    pub search: Option<String>,
+    pub cursor: Option<String>,
+    /// 1..=200, default 50.
+    pub limit: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/customers", tag = "Customers", summary = "List or find customers",
+    description = "Ordered by id; with `search`, only the customers it finds. Unknown query parameters are refused. Scope STAFF_REVIEW or ADMIN.",
+    params(CustomerQuery), security(("ApiKeyAuth" = [])),
     responses((status = 200, body = CustomerPage)))]
 pub async fn list_customers(
     State(state): State<AppState>,
     caller: NativeCaller,
-    query: std::result::Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>,
+    query: std::result::Result<Query<CustomerQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<CustomerPage>> {
     let (ctx, admin) = reader(&caller)?;
-    let (after, limit) = page_query(query)?;
-    let (items, next_cursor) =
-        cut_page(state.services.customers.list(&ctx, after.map(CustomerId), limit + 1).await?, limit, |c| c.id.0);
+    let Query(q) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "validation.invalid_query", e.body_text()))?;
+    let (after, limit) = (parse_cursor(q.cursor.as_deref())?.map(CustomerId), page_limit(q.limit)?);
+    let customers = &state.services.customers;
+    let found = match q.search.as_deref() {
+        Some(text) => customers.search(&ctx, text, after, limit + 1).await?,
+        None => customers.list(&ctx, after, limit + 1).await?,
+    };
+    let (items, next_cursor) = cut_page(found, limit, |c| c.id.0);
     Ok(Json(CustomerPage { items: items.iter().map(|c| view(c, admin)).collect(), next_cursor }))
 }
 

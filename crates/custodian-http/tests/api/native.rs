@@ -474,6 +474,61 @@ async fn a_staff_key_never_sees_a_current_iban_in_full_on_any_route(app: TestApp
     assert!(app.get(&format!("/api/v1/customers/{c}/audit"), &t.admin).await.text().contains(current));
 }
 
+async fn staff_find_customers_by_name_email_phone_digits_and_number_and_unknown_parameters_are_refused(app: TestApp) {
+    let t = app.tenant(&[]).await;
+    let sven = app.customer(&t).await;
+    let mut other = customer_body();
+    other["master"]["firstName"] = json!("Anna");
+    other["master"]["lastName"] = json!("Svensson");
+    other["contact"] = json!({ "email": "Anna.S@Example.org", "phoneBusiness": "+46 8 555 0100" });
+    let r = app.send(Method::POST, "/api/v1/customers", Some(&t.admin), Some(other)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let anna = r.json()["id"].as_i64().unwrap();
+    let found = |q: &'static str| {
+        let app = &app;
+        let key = t.staff.clone();
+        async move {
+            let r = app.get(&format!("/api/v1/customers?search={q}"), &key).await;
+            assert_eq!(r.status, StatusCode::OK, "{q}: {}", r.text());
+            item_ids(&r.json())
+        }
+    };
+    assert_eq!(found("sven").await, [sven, anna]);
+    assert_eq!(found("svenss").await, [anna]);
+    assert_eq!(found("SVEN%20hann").await, [sven]);
+    assert_eq!(found("hannawald").await, [sven]);
+    assert_eq!(found("sv").await, [sven, anna]);
+    assert_eq!(found("anna.s%40example").await, [anna]);
+    assert_eq!(found("old%40example.com").await, [sven]);
+    assert_eq!(found("%2B49%2030%201234").await, [sven]);
+    assert_eq!(found("030%201234").await, [sven]);
+    assert_eq!(found("8%20555").await, [anna]);
+    assert_eq!(found("nobody").await, Vec::<i64>::new());
+    // A change is found at once, and the old value no longer is.
+    let changed = app.put(&format!("/api/v1/customers/{anna}/contact"), &t.admin, json!({ "email": "anna@new.example" })).await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.text());
+    assert_eq!(found("anna%40new").await, [anna]);
+    assert_eq!(found("anna.s%40").await, Vec::<i64>::new());
+    // Paged like the list.
+    let first = app.get("/api/v1/customers?search=sv&limit=1", &t.staff).await.json();
+    assert_eq!(item_ids(&first), [sven]);
+    let cursor = first["nextCursor"].as_str().unwrap();
+    let second = app.get(&format!("/api/v1/customers?search=sv&limit=1&cursor={cursor}"), &t.staff).await.json();
+    assert_eq!(item_ids(&second), [anna]);
+    // Another tenant finds nothing of these.
+    let other_tenant = app.tenant(&[]).await;
+    let r = app.get("/api/v1/customers?search=sven", &other_tenant.staff).await;
+    assert_eq!(item_ids(&r.json()), Vec::<i64>::new());
+    // Refusals.
+    assert_problem(&app.get("/api/v1/customers?search=s", &t.staff).await, StatusCode::BAD_REQUEST, "validation.invalid_field");
+    assert_problem(
+        &app.get("/api/v1/customers?serach=sven", &t.staff).await,
+        StatusCode::BAD_REQUEST,
+        "validation.invalid_query",
+    );
+    assert_problem(&app.get("/api/v1/customers?search=sven", &t.partner).await, StatusCode::FORBIDDEN, "auth.missing_scope");
+}
+
 async fn only_admins_create_or_edit_customers_and_an_unknown_domain_is_404(app: TestApp) {
     let t = app.tenant(&[]).await;
     let c = app.customer(&t).await;
@@ -601,6 +656,7 @@ both_backends!(
     creating_a_customer_with_invalid_data_is_400_naming_the_field_and_stores_nothing,
     staff_see_a_masked_iban_and_admins_the_full_one,
     a_staff_key_never_sees_a_current_iban_in_full_on_any_route,
+    staff_find_customers_by_name_email_phone_digits_and_number_and_unknown_parameters_are_refused,
     only_admins_create_or_edit_customers_and_an_unknown_domain_is_404,
     policies_default_to_verification_and_an_admin_change_takes_effect_at_once,
     native_errors_are_problem_details_carrying_the_request_id,

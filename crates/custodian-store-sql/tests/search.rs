@@ -1,0 +1,82 @@
+//! The search index on both backends: terms follow every write, and data written before the index
+//! existed is indexed once, at the first start of the new version.
+
+use custodian_domain::data::ContactInput;
+use custodian_domain::{ContactData, CustomerId, DomainData, search};
+use custodian_store::{Apply, Records, Store};
+use custodian_store_sql::{PgSettings, SqliteSettings};
+use std::sync::Arc;
+
+const T0: i64 = 1_700_000_000_000;
+
+fn contact(email: &str, phone: &str) -> DomainData {
+    let input = ContactInput { email: Some(email), phone_private: Some(phone), ..Default::default() };
+    DomainData::Contact(ContactData::parse(input).unwrap())
+}
+
+async fn open(url: &str) -> Arc<dyn Store> {
+    custodian_store_sql::open(url, SqliteSettings::default(), PgSettings::default()).await.unwrap()
+}
+
+async fn find(store: &Arc<dyn Store>, tenant: custodian_domain::TenantId, text: &str) -> Vec<CustomerId> {
+    let prefixes = search::needles(text).unwrap();
+    store.search_customers(tenant, &prefixes, None, 100).await.unwrap().into_iter().map(|c| c.id).collect()
+}
+
+async fn terms_follow_writes_and_old_data_is_indexed_at_start(url: &str) {
+    let store = open(url).await;
+    let tenant = store.create_tenant("Search Studio", T0).await.unwrap().id;
+    let apply = |d: DomainData, v: i64| Apply { data: d, expected_version: v, at_ms: T0 };
+    let a = store
+        .create_customer(
+            tenant,
+            vec![apply(contact("ada@example.com", "+49 30 1234567"), 0)],
+            T0,
+            Box::new(|_| Records::default()),
+        )
+        .await
+        .unwrap();
+    let b = store
+        .create_customer(tenant, vec![apply(contact("bob@example.com", "040 555"), 0)], T0, Box::new(|_| Records::default()))
+        .await
+        .unwrap();
+    assert_eq!(find(&store, tenant, "ada@").await, [a]);
+    assert_eq!(find(&store, tenant, "30 1234").await, [a]);
+    assert_eq!(find(&store, tenant, "040555").await, [b]);
+    let other = store.create_tenant("Other", T0).await.unwrap().id;
+    assert!(find(&store, other, "ada").await.is_empty());
+
+    // Forget the index as if the data had been written by a version without it, then start again.
+    let wipe = "DELETE FROM customer_search_terms; DELETE FROM customer_search_backfill;";
+    if url.starts_with("sqlite") {
+        let path = custodian_store_sql::sqlite_file(url).unwrap();
+        let mut c = <sqlx::SqliteConnection as sqlx::Connection>::connect(&format!("sqlite://{}", path.display())).await.unwrap();
+        sqlx::raw_sql(wipe).execute(&mut c).await.unwrap();
+    } else {
+        let mut c = <sqlx::PgConnection as sqlx::Connection>::connect(url).await.unwrap();
+        sqlx::raw_sql(wipe).execute(&mut c).await.unwrap();
+    }
+    assert!(find(&store, tenant, "ada@").await.is_empty());
+    drop(store);
+    let store = open(url).await;
+    assert_eq!(find(&store, tenant, "ada@").await, [a]);
+    assert_eq!(find(&store, tenant, "bob").await, [b]);
+    // A further start (the marker is set) still finds it.
+    drop(store);
+    let store = open(url).await;
+    assert_eq!(find(&store, tenant, "30 1234").await, [a]);
+}
+
+#[tokio::test]
+async fn terms_follow_writes_and_old_data_is_indexed_once_at_start_on_sqlite() {
+    let (_dir, path) = custodian_testkit::fresh_sqlite_path();
+    terms_follow_writes_and_old_data_is_indexed_at_start(&format!("sqlite://{}", path.display())).await;
+}
+
+#[tokio::test]
+async fn terms_follow_writes_and_old_data_is_indexed_once_at_start_on_postgres() {
+    if !custodian_testkit::pg_available() {
+        return;
+    }
+    terms_follow_writes_and_old_data_is_indexed_at_start(&custodian_testkit::fresh_pg_database().await).await;
+}
