@@ -64,7 +64,10 @@ pub struct WebhookSettings {
     pub allow_http_hosts: Vec<String>,
     /// Allow webhook targets on loopback, private or link-local addresses.
     pub allow_private_addresses: bool,
-    /// Consecutive failed attempts after which an endpoint is disabled.
+    /// An endpoint is disabled only after failing continuously (no successful attempt) for this
+    /// many hours (default 120: five days) — a 410 Gone disables it at once.
+    pub disable_after_hours: u64,
+    /// … and after at least this many failed attempts in a row.
     pub disable_after_failures: i64,
     /// How often the dispatcher looks for due deliveries.
     pub poll_interval_ms: u64,
@@ -124,6 +127,7 @@ impl Default for Settings {
                 dispatcher: true,
                 allow_http_hosts: vec![],
                 allow_private_addresses: false,
+                disable_after_hours: 120,
                 disable_after_failures: 50,
                 poll_interval_ms: 500,
                 lease_ms: 60_000,
@@ -193,6 +197,7 @@ impl Settings {
         custodian_webhooks::DispatcherSettings {
             targets: self.webhook_targets(),
             poll_interval: std::time::Duration::from_millis(self.webhooks.poll_interval_ms.max(10)),
+            disable_after: std::time::Duration::from_secs(self.webhooks.disable_after_hours.max(1).saturating_mul(3600)),
             disable_after_failures: self.webhooks.disable_after_failures.max(1),
             lease: std::time::Duration::from_millis(self.webhooks.lease_ms.max(100)),
             retry_delay_scale: self.webhooks.retry_delay_scale.clamp(0.0, 1000.0),
@@ -211,7 +216,7 @@ impl Settings {
 fn toml_string(s: &Settings) -> String {
     // figment has no TOML writer; the structure is small and flat enough to write by hand.
     format!(
-        "[server]\nlisten = {:?}\nbody_limit_bytes = {}\nrate_limit_per_minute = {}\n\n[database]\nurl = {:?}\nsqlite_synchronous = {:?}\nsqlite_readers = {}\npg_max_connections = {}\n\n[log]\nformat = {:?}\nlevel = {:?}\n\n[webhooks]\ndispatcher = {}\nallow_http_hosts = {:?}\nallow_private_addresses = {}\ndisable_after_failures = {}\npoll_interval_ms = {}\nlease_ms = {}\nretry_delay_scale = {}\n\n[dialects]\nopenwealth_prefix = {:?}\n\n[console]\ncookie_secure = {}\nsession_hours = {}\n",
+        "[server]\nlisten = {:?}\nbody_limit_bytes = {}\nrate_limit_per_minute = {}\n\n[database]\nurl = {:?}\nsqlite_synchronous = {:?}\nsqlite_readers = {}\npg_max_connections = {}\n\n[log]\nformat = {:?}\nlevel = {:?}\n\n[webhooks]\ndispatcher = {}\nallow_http_hosts = {:?}\nallow_private_addresses = {}\ndisable_after_hours = {}\ndisable_after_failures = {}\npoll_interval_ms = {}\nlease_ms = {}\nretry_delay_scale = {}\n\n[dialects]\nopenwealth_prefix = {:?}\n\n[console]\ncookie_secure = {}\nsession_hours = {}\n",
         s.server.listen,
         s.server.body_limit_bytes,
         s.server.rate_limit_per_minute,
@@ -224,6 +229,7 @@ fn toml_string(s: &Settings) -> String {
         s.webhooks.dispatcher,
         s.webhooks.allow_http_hosts,
         s.webhooks.allow_private_addresses,
+        s.webhooks.disable_after_hours,
         s.webhooks.disable_after_failures,
         s.webhooks.poll_interval_ms,
         s.webhooks.lease_ms,
