@@ -219,6 +219,35 @@ async fn five_wrong_passwords_lock_the_account_even_for_the_right_one(app: TestA
     assert_eq!(b.sign_in(&t, "alice", "a brand new password").await.status, StatusCode::SEE_OTHER);
 }
 
+async fn forty_parallel_guesses_get_five_password_checks_and_the_right_password_comes_too_late(app: TestApp) {
+    use custodian_app::SignIn;
+    let t = studio(&app).await;
+    let ttl = 3_600_000;
+    // 39 wrong passwords at once …
+    let mut guesses = Vec::new();
+    for i in 0..39 {
+        let staff = app.services.staff.clone();
+        let tenant = t.id;
+        guesses
+            .push(tokio::spawn(async move { staff.sign_in(tenant, "alice", &format!("wrong guess {i}"), ttl).await.unwrap() }));
+    }
+    // … and the right one once the account is locked.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while app.services.staff.find(t.id, "alice").await.unwrap().unwrap().locked_until_ms.is_none() {
+        assert!(std::time::Instant::now() < deadline, "the account was never locked");
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    let right = app.services.staff.sign_in(t.id, "alice", PASSWORD, ttl).await.unwrap();
+    let mut outcomes = Vec::new();
+    for g in guesses {
+        outcomes.push(g.await.unwrap());
+    }
+    let refused = outcomes.iter().filter(|o| matches!(o, SignIn::Refused)).count();
+    let locked = outcomes.iter().filter(|o| matches!(o, SignIn::Locked { .. })).count();
+    assert_eq!((refused, locked), (4, 35), "five guesses were checked (the fifth locked the account), 34 never were");
+    assert!(matches!(right, SignIn::Locked { .. }), "the right password does not get in after five wrong ones: {right:?}");
+}
+
 async fn a_console_post_without_the_csrf_token_is_refused_and_changes_nothing(app: TestApp) {
     let t = studio(&app).await;
     let customer = app.customer(&t).await;
@@ -670,6 +699,7 @@ async fn console_assets_are_embedded_and_unknown_pages_are_html_404s(app: TestAp
 both_backends!(
     signing_in_with_a_wrong_password_is_refused_and_the_right_one_opens_the_queue,
     five_wrong_passwords_lock_the_account_even_for_the_right_one,
+    forty_parallel_guesses_get_five_password_checks_and_the_right_password_comes_too_late,
     a_console_post_without_the_csrf_token_is_refused_and_changes_nothing,
     a_cross_site_post_is_refused_even_with_a_valid_token,
     a_reviewer_cannot_open_or_change_settings_but_an_admin_can,
