@@ -53,6 +53,8 @@ pub struct ConsoleSettings {
     pub cookie_secure: bool,
     /// How long a console sign-in lasts, in hours.
     pub session_hours: u64,
+    /// Sign-in attempts per client address per minute (429 with `Retry-After` past it); 0 = off.
+    pub sign_ins_per_minute: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -134,7 +136,7 @@ impl Default for Settings {
                 retry_delay_scale: 1.0,
             },
             dialects: DialectSettings { openwealth_prefix: "/openwealth".into() },
-            console: ConsoleSettings { cookie_secure: true, session_hours: 12 },
+            console: ConsoleSettings { cookie_secure: true, session_hours: 12, sign_ins_per_minute: 10 },
         }
     }
 }
@@ -180,6 +182,7 @@ impl Settings {
             rate_limit_per_minute: self.server.rate_limit_per_minute,
             openwealth_prefix: self.dialects.openwealth_prefix.clone(),
             console: custodian_http::console::ConsoleSettings {
+                sign_ins_per_minute: self.console.sign_ins_per_minute,
                 cookie_secure: self.console.cookie_secure,
                 session_ttl_ms: (self.console.session_hours.clamp(1, 24 * 30) * 3600 * 1000) as i64,
             },
@@ -216,7 +219,7 @@ impl Settings {
 fn toml_string(s: &Settings) -> String {
     // figment has no TOML writer; the structure is small and flat enough to write by hand.
     format!(
-        "[server]\nlisten = {:?}\nbody_limit_bytes = {}\nrate_limit_per_minute = {}\n\n[database]\nurl = {:?}\nsqlite_synchronous = {:?}\nsqlite_readers = {}\npg_max_connections = {}\n\n[log]\nformat = {:?}\nlevel = {:?}\n\n[webhooks]\ndispatcher = {}\nallow_http_hosts = {:?}\nallow_private_addresses = {}\ndisable_after_hours = {}\ndisable_after_failures = {}\npoll_interval_ms = {}\nlease_ms = {}\nretry_delay_scale = {}\n\n[dialects]\nopenwealth_prefix = {:?}\n\n[console]\ncookie_secure = {}\nsession_hours = {}\n",
+        "[server]\nlisten = {:?}\nbody_limit_bytes = {}\nrate_limit_per_minute = {}\n\n[database]\nurl = {:?}\nsqlite_synchronous = {:?}\nsqlite_readers = {}\npg_max_connections = {}\n\n[log]\nformat = {:?}\nlevel = {:?}\n\n[webhooks]\ndispatcher = {}\nallow_http_hosts = {:?}\nallow_private_addresses = {}\ndisable_after_hours = {}\ndisable_after_failures = {}\npoll_interval_ms = {}\nlease_ms = {}\nretry_delay_scale = {}\n\n[dialects]\nopenwealth_prefix = {:?}\n\n[console]\ncookie_secure = {}\nsession_hours = {}\nsign_ins_per_minute = {}\n",
         s.server.listen,
         s.server.body_limit_bytes,
         s.server.rate_limit_per_minute,
@@ -236,7 +239,8 @@ fn toml_string(s: &Settings) -> String {
         s.webhooks.retry_delay_scale,
         s.dialects.openwealth_prefix,
         s.console.cookie_secure,
-        s.console.session_hours
+        s.console.session_hours,
+        s.console.sign_ins_per_minute
     )
 }
 
