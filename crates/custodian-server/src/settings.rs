@@ -90,6 +90,13 @@ pub struct ServerSettings {
     /// Self-service requests per API key and endpoint per minute, as the vendor allows (1000);
     /// past it, 429. Counted per process. 0 turns the limit off.
     pub rate_limit_per_minute: u32,
+    /// A client must send a request's complete headers within this time (idle kept-alive
+    /// connections included), or it is disconnected.
+    pub header_read_timeout_ms: u64,
+    /// A request body that sends nothing for this long ends the request.
+    pub body_read_timeout_ms: u64,
+    /// Open connections at most; further clients wait until one closes.
+    pub max_connections: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -117,7 +124,14 @@ pub struct LogSettings {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            server: ServerSettings { listen: "127.0.0.1:8080".into(), body_limit_bytes: 512 * 1024, rate_limit_per_minute: 1000 },
+            server: ServerSettings {
+                listen: "127.0.0.1:8080".into(),
+                body_limit_bytes: 512 * 1024,
+                rate_limit_per_minute: 1000,
+                header_read_timeout_ms: 10_000,
+                body_read_timeout_ms: 30_000,
+                max_connections: 1024,
+            },
             database: DatabaseSettings {
                 url: "sqlite://custodian.db".into(),
                 sqlite_synchronous: "full".into(),
@@ -189,6 +203,14 @@ impl Settings {
         }
     }
 
+    pub fn connection_limits(&self) -> crate::listener::ConnectionLimits {
+        crate::listener::ConnectionLimits {
+            header_read_timeout: std::time::Duration::from_millis(self.server.header_read_timeout_ms.max(1)),
+            body_read_timeout: std::time::Duration::from_millis(self.server.body_read_timeout_ms.max(1)),
+            max_connections: self.server.max_connections.max(1),
+        }
+    }
+
     pub fn webhook_targets(&self) -> custodian_webhooks::TargetPolicy {
         custodian_webhooks::TargetPolicy {
             allow_http_hosts: self.webhooks.allow_http_hosts.clone(),
@@ -219,10 +241,13 @@ impl Settings {
 fn toml_string(s: &Settings) -> String {
     // figment has no TOML writer; the structure is small and flat enough to write by hand.
     format!(
-        "[server]\nlisten = {:?}\nbody_limit_bytes = {}\nrate_limit_per_minute = {}\n\n[database]\nurl = {:?}\nsqlite_synchronous = {:?}\nsqlite_readers = {}\npg_max_connections = {}\n\n[log]\nformat = {:?}\nlevel = {:?}\n\n[webhooks]\ndispatcher = {}\nallow_http_hosts = {:?}\nallow_private_addresses = {}\ndisable_after_hours = {}\ndisable_after_failures = {}\npoll_interval_ms = {}\nlease_ms = {}\nretry_delay_scale = {}\n\n[dialects]\nopenwealth_prefix = {:?}\n\n[console]\ncookie_secure = {}\nsession_hours = {}\nsign_ins_per_minute = {}\n",
+        "[server]\nlisten = {:?}\nbody_limit_bytes = {}\nrate_limit_per_minute = {}\nheader_read_timeout_ms = {}\nbody_read_timeout_ms = {}\nmax_connections = {}\n\n[database]\nurl = {:?}\nsqlite_synchronous = {:?}\nsqlite_readers = {}\npg_max_connections = {}\n\n[log]\nformat = {:?}\nlevel = {:?}\n\n[webhooks]\ndispatcher = {}\nallow_http_hosts = {:?}\nallow_private_addresses = {}\ndisable_after_hours = {}\ndisable_after_failures = {}\npoll_interval_ms = {}\nlease_ms = {}\nretry_delay_scale = {}\n\n[dialects]\nopenwealth_prefix = {:?}\n\n[console]\ncookie_secure = {}\nsession_hours = {}\nsign_ins_per_minute = {}\n",
         s.server.listen,
         s.server.body_limit_bytes,
         s.server.rate_limit_per_minute,
+        s.server.header_read_timeout_ms,
+        s.server.body_read_timeout_ms,
+        s.server.max_connections,
         s.database.url,
         s.database.sqlite_synchronous,
         s.database.sqlite_readers,
