@@ -125,13 +125,16 @@ pub fn generate_password() -> String {
     (0..20).map(|_| ALPHABET[(rand::random::<u32>() as usize) % ALPHABET.len()] as char).collect()
 }
 
-/// Password hashes computed at once in this process. Each argon2 hash takes 19 MiB and a core for
-/// tens of milliseconds; a flood of sign-ins waits here instead of taking every core from the API.
-pub const MAX_CONCURRENT_HASHES: usize = 2;
+/// Password hashes computed at once in this process: half the cores, 1 to 2. Each argon2 hash
+/// takes 19 MiB and a core for tens of milliseconds; a flood of sign-ins waits here instead of
+/// taking every core from the API.
+pub fn max_concurrent_hashes() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get() / 2).clamp(1, 2)
+}
 
 fn hashing() -> &'static tokio::sync::Semaphore {
-    static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(MAX_CONCURRENT_HASHES);
-    &HASHING
+    static HASHING: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
+    HASHING.get_or_init(|| tokio::sync::Semaphore::new(max_concurrent_hashes()))
 }
 
 /// Hashes a password with argon2id (default parameters: 19 MiB, 2 passes) off the async threads.
@@ -146,7 +149,7 @@ async fn hash_password(password: String) -> AppResult<String> {
 }
 
 /// Checks a password against a stored PHC string (`None`: the decoy) off the async threads, at
-/// most [`MAX_CONCURRENT_HASHES`] at once; false for a malformed hash.
+/// most [`max_concurrent_hashes`] at once; false for a malformed hash.
 async fn verify_password(password: String, phc: Option<String>) -> bool {
     let Ok(_permit) = hashing().acquire().await else { return false };
     tokio::task::spawn_blocking(move || {
