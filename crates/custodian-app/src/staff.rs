@@ -10,7 +10,7 @@ use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use custodian_domain::{Actor, ActorKind, TenantId};
-use custodian_store::staff::{NewStaffSession, NewStaffUser, StaffRole, StaffSessionRecord, StaffUser};
+use custodian_store::staff::{LoginReservation, NewStaffSession, NewStaffUser, StaffRole, StaffSessionRecord, StaffUser};
 use custodian_store::{Store, StoreError};
 use std::sync::{Arc, OnceLock};
 
@@ -125,8 +125,21 @@ pub fn generate_password() -> String {
     (0..20).map(|_| ALPHABET[(rand::random::<u32>() as usize) % ALPHABET.len()] as char).collect()
 }
 
+/// Password hashes computed at once in this process: half the cores, 1 to 2. Each argon2 hash
+/// takes 19 MiB and a core for tens of milliseconds; a flood of sign-ins waits here instead of
+/// taking every core from the API.
+pub fn max_concurrent_hashes() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get() / 2).clamp(1, 2)
+}
+
+fn hashing() -> &'static tokio::sync::Semaphore {
+    static HASHING: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
+    HASHING.get_or_init(|| tokio::sync::Semaphore::new(max_concurrent_hashes()))
+}
+
 /// Hashes a password with argon2id (default parameters: 19 MiB, 2 passes) off the async threads.
 async fn hash_password(password: String) -> AppResult<String> {
+    let _permit = hashing().acquire().await.map_err(|e| AppError::Store(StoreError::Backend(e.to_string())))?;
     tokio::task::spawn_blocking(move || {
         Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string()).map_err(|e| e.to_string())
     })
@@ -135,9 +148,12 @@ async fn hash_password(password: String) -> AppResult<String> {
     .map_err(|e| AppError::Store(StoreError::Backend(format!("password hashing failed: {e}"))))
 }
 
-/// Checks a password against a stored PHC string off the async threads; false for a malformed hash.
-async fn verify_password(password: String, phc: String) -> bool {
+/// Checks a password against a stored PHC string (`None`: the decoy) off the async threads, at
+/// most [`max_concurrent_hashes`] at once; false for a malformed hash.
+async fn verify_password(password: String, phc: Option<String>) -> bool {
+    let Ok(_permit) = hashing().acquire().await else { return false };
     tokio::task::spawn_blocking(move || {
+        let phc = phc.unwrap_or_else(decoy_hash);
         PasswordHash::new(&phc).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
     })
     .await
@@ -210,20 +226,25 @@ impl StaffService {
         };
         let now = self.clock.now_ms();
         let Some(user) = user else {
-            verify_password(password.to_owned(), decoy_hash()).await;
+            verify_password(password.to_owned(), None).await;
             tracing::info!(tenant.id = %tenant, "console sign-in refused: unknown account");
             return Ok(SignIn::Refused);
         };
-        if let Some(until_ms) = user.locked_until_ms.filter(|until| *until > now) {
-            tracing::warn!(tenant.id = %tenant, staff.id = user.id, "console sign-in refused: account locked");
-            return Ok(SignIn::Locked { until_ms });
-        }
-        if !verify_password(password.to_owned(), user.password_hash.clone()).await {
-            let locked = self
-                .store
-                .record_staff_login_failure(tenant, user.id, now, LOCK_AFTER_FAILURES, LOCK_MS)
-                .await
-                .map_err(AppError::Store)?;
+        // The attempt counts before its password is checked, in one atomic step with the lock
+        // decision: parallel guesses cannot all slip past the lock.
+        let reservation = self
+            .store
+            .reserve_staff_login_attempt(tenant, user.id, now, LOCK_AFTER_FAILURES, LOCK_MS)
+            .await
+            .map_err(AppError::Store)?;
+        let locked = match reservation {
+            LoginReservation::Locked { until_ms } => {
+                tracing::warn!(tenant.id = %tenant, staff.id = user.id, "console sign-in refused: account locked");
+                return Ok(SignIn::Locked { until_ms });
+            }
+            LoginReservation::Granted { locks_until } => locks_until,
+        };
+        if !verify_password(password.to_owned(), Some(user.password_hash.clone())).await {
             tracing::warn!(tenant.id = %tenant, staff.id = user.id, locked = locked.is_some(), "console sign-in refused: wrong password");
             return Ok(match locked {
                 Some(until_ms) => SignIn::Locked { until_ms },
@@ -297,9 +318,10 @@ mod tests {
     async fn a_password_verifies_against_its_own_hash_only() {
         let hash = hash_password("correct horse battery".into()).await.unwrap();
         assert!(hash.starts_with("$argon2id$"), "{hash}");
-        assert!(verify_password("correct horse battery".into(), hash.clone()).await);
-        assert!(!verify_password("correct horse battery!".into(), hash).await);
-        assert!(!verify_password("anything".into(), "not a hash".into()).await);
+        assert!(verify_password("correct horse battery".into(), Some(hash.clone())).await);
+        assert!(!verify_password("correct horse battery!".into(), Some(hash)).await);
+        assert!(!verify_password("anything".into(), Some("not a hash".into())).await);
+        assert!(!verify_password("anything".into(), None).await);
     }
 
     #[test]

@@ -39,6 +39,24 @@ fn check_types(types: &[String]) -> AppResult<()> {
     Ok(())
 }
 
+/// Longest accepted `vendorKey`.
+const MAX_VENDOR_KEY: usize = 256;
+
+/// The vendor key is sent as the `x-api-key` header: only visible ASCII characters (no spaces,
+/// CR/LF, NUL or other control or non-ASCII characters), so that every request can carry it.
+fn check_vendor_key(key: Option<&str>) -> AppResult<()> {
+    let Some(key) = key else { return Ok(()) };
+    if key.is_empty() || key.len() > MAX_VENDOR_KEY || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(AppError::invalid(
+            "vendorKey",
+            format!(
+                "vendorKey is sent as an HTTP header: 1 to {MAX_VENDOR_KEY} visible ASCII characters, no spaces, line breaks or control characters"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn random_key() -> String {
     let b: [u8; 24] = rand::random();
     hex::encode(b)
@@ -64,6 +82,7 @@ impl WebhookService {
         let url = input.url.ok_or_else(|| AppError::invalid("url", "url is required"))?;
         let event_types = input.event_types.unwrap_or_default();
         check_types(&event_types)?;
+        check_vendor_key(input.vendor_key.as_deref())?;
         let format: WebhookFormat =
             input.format.as_deref().unwrap_or("standard").parse().map_err(|m: String| AppError::invalid("format", m))?;
         self.check_url(&url).await?;
@@ -98,6 +117,7 @@ impl WebhookService {
         if let Some(types) = &input.event_types {
             check_types(types)?;
         }
+        check_vendor_key(input.vendor_key.as_deref())?;
         if input.format.is_some() {
             return Err(AppError::invalid("format", "the format of a subscription cannot change; create a new one"));
         }

@@ -29,6 +29,11 @@ pub async fn principal(state: &AppState, headers: &axum::http::HeaderMap) -> Res
     }
 }
 
+/// The caller of this request, authenticated already (by the rate limit, which counts only keys
+/// that authenticate), so that the key is looked up once.
+#[derive(Debug, Clone)]
+pub struct Authenticated(pub Principal);
+
 /// An authenticated caller; the rejection renders in dialect `D`.
 pub struct Caller<D: Dialect> {
     pub principal: Principal,
@@ -65,7 +70,10 @@ impl<D: Dialect> FromRequestParts<AppState> for Caller<D> {
     type Rejection = Failure<D>;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let principal = principal(state, &parts.headers).await?;
+        let principal = match parts.extensions.get::<Authenticated>() {
+            Some(Authenticated(p)) => p.clone(),
+            None => principal(state, &parts.headers).await?,
+        };
         let request_id = parts.headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
         Ok(Caller { principal, request_id, _dialect: PhantomData })
     }

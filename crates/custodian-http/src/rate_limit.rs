@@ -1,24 +1,38 @@
-//! The vendor's rate limit on the self-service API: per API key and per endpoint, at most
-//! `rate_limit_per_minute` requests in a calendar minute; past it, 429 in the vendor's error shape
-//! with `Retry-After` until the minute ends. Counted per process (several nodes each count).
+//! Request budgets.
+//!
+//! - The vendor's rate limit on the self-service API: per authenticated API key and per endpoint,
+//!   at most `rate_limit_per_minute` requests in a calendar minute; past it, 429 in the vendor's
+//!   error shape with `Retry-After` until the minute ends. Only a key that authenticates is
+//!   counted: its public prefix alone proves nothing, so a forged one cannot use up a real key's
+//!   budget. Requests that fail to authenticate have their own budget per client address (the
+//!   same number per sliding minute).
+//! - Console sign-ins per client address (see [`crate::console`]).
+//!
+//! Counted per process (several nodes each count). Without a known client address (a router
+//! served without connect info, as in tests) the per-address budgets do not apply.
 
+use crate::auth::{Authenticated, principal};
 use crate::dialects::self_service::Vendor;
 use crate::error::ApiError;
 use crate::state::AppState;
-use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::connect_info::MockConnectInfo;
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::{Extensions, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 
-/// Entries kept before stale minutes are swept (bounds memory under many distinct keys).
+/// Entries kept before stale ones are swept (bounds memory under many distinct keys).
 const SWEEP_AT: usize = 10_000;
 
-/// Request counts per (key, endpoint) in the current minute.
+/// Request counts per (key, endpoint) in the current minute, and recent attempts per key in a
+/// sliding window.
 #[derive(Default)]
 pub struct RateLimiter {
     counts: Mutex<HashMap<(String, String), (u64, u32)>>,
+    recent: Mutex<HashMap<String, VecDeque<u64>>>,
 }
 
 impl RateLimiter {
@@ -36,31 +50,77 @@ impl RateLimiter {
         entry.1 = entry.1.saturating_add(1);
         (entry.1 > limit).then(|| 60 - now_s % 60)
     }
+
+    /// Counts one attempt of `key` at `now_ms` unless `limit` attempts were counted in the
+    /// `window_ms` before; then returns the seconds until the oldest of them leaves the window (the
+    /// refused attempt is not counted).
+    pub fn hit_recent(&self, key: &str, limit: u32, window_ms: u64, now_ms: u64) -> Option<u64> {
+        let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        if recent.len() >= SWEEP_AT {
+            recent.retain(|_, q| q.back().is_some_and(|t| t + window_ms > now_ms));
+        }
+        let q = recent.entry(key.to_owned()).or_default();
+        while q.front().is_some_and(|t| t + window_ms <= now_ms) {
+            q.pop_front();
+        }
+        if q.len() >= limit as usize {
+            let oldest = q.front().copied().unwrap_or(now_ms);
+            return Some((oldest + window_ms).saturating_sub(now_ms).div_ceil(1000).max(1));
+        }
+        q.push_back(now_ms);
+        None
+    }
 }
 
-/// Middleware for `/v1/` routes; `rate_limit_per_minute = 0` turns it off.
-pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// The client's address, when the server was started with connect info (or a test mocks it).
+pub fn client_ip(extensions: &Extensions) -> Option<IpAddr> {
+    extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+        .or_else(|| extensions.get::<MockConnectInfo<SocketAddr>>().map(|c| c.0.ip()))
+}
+
+pub(crate) fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+fn too_many(wait: u64) -> Response {
+    let mut r = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limit.exceeded", "Access denied - rate limit is exceeded.")
+        .render::<Vendor>();
+    r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait));
+    r
+}
+
+/// Middleware for `/v1/` routes; `rate_limit_per_minute = 0` turns it off. Authenticates the key
+/// first (the handler then reuses the result) and counts only a key that authenticates.
+pub async fn enforce(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let limit = state.settings.rate_limit_per_minute;
     if limit == 0 || !req.uri().path().starts_with("/v1/") {
         return next.run(req).await;
     }
-    let Some(key) = req.headers().get("x-api-key").and_then(|v| v.to_str().ok()) else {
-        return next.run(req).await;
-    };
-    // The public part of the key is enough to tell keys apart; the secret is never held here.
-    let key: String = key.chars().take(13).collect();
-    let endpoint = req.extensions().get::<MatchedPath>().map_or("unmatched", |m| m.as_str()).to_owned();
-    let endpoint = format!("{} {endpoint}", req.method());
-    let now_s = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    match state.rate_limiter.hit(&key, &endpoint, limit, now_s) {
-        None => next.run(req).await,
-        Some(wait) => {
-            let mut r =
-                ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limit.exceeded", "Access denied - rate limit is exceeded.")
-                    .render::<Vendor>();
-            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait));
-            r
+    let now = now_ms();
+    match principal(&state, req.headers()).await {
+        Ok(caller) => {
+            let key = format!("{} {}", caller.tenant.0, caller.key_prefix);
+            let endpoint = req.extensions().get::<MatchedPath>().map_or("unmatched", |m| m.as_str()).to_owned();
+            let endpoint = format!("{} {endpoint}", req.method());
+            req.extensions_mut().insert(Authenticated(caller));
+            match state.rate_limiter.hit(&key, &endpoint, limit, now / 1000) {
+                None => next.run(req).await,
+                Some(wait) => too_many(wait),
+            }
         }
+        Err(e) if e.status == StatusCode::UNAUTHORIZED => {
+            // Failed authentications: a budget of their own per client address.
+            let over = client_ip(req.extensions())
+                .and_then(|ip| state.rate_limiter.hit_recent(&format!("unauthenticated {ip}"), limit, 60_000, now));
+            match over {
+                Some(wait) => too_many(wait),
+                None => next.run(req).await,
+            }
+        }
+        // The database did not answer: the handler reports it.
+        Err(_) => next.run(req).await,
     }
 }
 
@@ -78,5 +138,17 @@ mod tests {
         assert_eq!(l.hit("cus_b", "GET /x", 2, t + 10), None, "another key has its own budget");
         assert_eq!(l.hit("cus_a", "POST /x", 2, t + 10), None, "another endpoint has its own budget");
         assert_eq!(l.hit("cus_a", "GET /x", 2, t + 60), None, "a new minute starts over");
+    }
+
+    #[test]
+    fn recent_attempts_are_counted_in_a_sliding_window() {
+        let l = RateLimiter::default();
+        let t = 1_000_000;
+        assert_eq!(l.hit_recent("a", 2, 60_000, t), None);
+        assert_eq!(l.hit_recent("a", 2, 60_000, t + 59_000), None);
+        assert_eq!(l.hit_recent("a", 2, 60_000, t + 59_500), Some(1), "until the first leaves the window");
+        assert_eq!(l.hit_recent("b", 2, 60_000, t + 59_500), None, "another key has its own budget");
+        assert_eq!(l.hit_recent("a", 2, 60_000, t + 60_000), None);
+        assert_eq!(l.hit_recent("a", 2, 60_000, t + 60_001), Some(59), "the refused attempt was not counted");
     }
 }

@@ -2,6 +2,7 @@
 //! OpenAPI document. Everything it does is reachable from the library crates.
 
 mod demo;
+mod listener;
 mod settings;
 mod telemetry;
 
@@ -376,7 +377,7 @@ async fn serve(services: Services, settings: &Settings, listen: &str) -> Result<
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "custodian listening on http://{addr} (API docs at http://{addr}/docs)");
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    listener::serve(listener, app, settings.connection_limits(), shutdown_signal()).await?;
     // In-flight deliveries finish; unsent ones stay in the outbox for the next start.
     let _ = stop_tx.send(true);
     if let Some(d) = dispatcher {

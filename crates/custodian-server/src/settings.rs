@@ -53,6 +53,8 @@ pub struct ConsoleSettings {
     pub cookie_secure: bool,
     /// How long a console sign-in lasts, in hours.
     pub session_hours: u64,
+    /// Sign-in attempts per client address per minute (429 with `Retry-After` past it); 0 = off.
+    pub sign_ins_per_minute: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -64,7 +66,10 @@ pub struct WebhookSettings {
     pub allow_http_hosts: Vec<String>,
     /// Allow webhook targets on loopback, private or link-local addresses.
     pub allow_private_addresses: bool,
-    /// Consecutive failed attempts after which an endpoint is disabled.
+    /// An endpoint is disabled only after failing continuously (no successful attempt) for this
+    /// many hours (default 120: five days) — a 410 Gone disables it at once.
+    pub disable_after_hours: u64,
+    /// … and after at least this many failed attempts in a row.
     pub disable_after_failures: i64,
     /// How often the dispatcher looks for due deliveries.
     pub poll_interval_ms: u64,
@@ -85,6 +90,13 @@ pub struct ServerSettings {
     /// Self-service requests per API key and endpoint per minute, as the vendor allows (1000);
     /// past it, 429. Counted per process. 0 turns the limit off.
     pub rate_limit_per_minute: u32,
+    /// A client must send a request's complete headers within this time (idle kept-alive
+    /// connections included), or it is disconnected.
+    pub header_read_timeout_ms: u64,
+    /// A request body that sends nothing for this long ends the request.
+    pub body_read_timeout_ms: u64,
+    /// Open connections at most; further clients wait until one closes.
+    pub max_connections: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -112,7 +124,14 @@ pub struct LogSettings {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            server: ServerSettings { listen: "127.0.0.1:8080".into(), body_limit_bytes: 512 * 1024, rate_limit_per_minute: 1000 },
+            server: ServerSettings {
+                listen: "127.0.0.1:8080".into(),
+                body_limit_bytes: 512 * 1024,
+                rate_limit_per_minute: 1000,
+                header_read_timeout_ms: 10_000,
+                body_read_timeout_ms: 30_000,
+                max_connections: 1024,
+            },
             database: DatabaseSettings {
                 url: "sqlite://custodian.db".into(),
                 sqlite_synchronous: "full".into(),
@@ -124,13 +143,14 @@ impl Default for Settings {
                 dispatcher: true,
                 allow_http_hosts: vec![],
                 allow_private_addresses: false,
+                disable_after_hours: 120,
                 disable_after_failures: 50,
                 poll_interval_ms: 500,
                 lease_ms: 60_000,
                 retry_delay_scale: 1.0,
             },
             dialects: DialectSettings { openwealth_prefix: "/openwealth".into() },
-            console: ConsoleSettings { cookie_secure: true, session_hours: 12 },
+            console: ConsoleSettings { cookie_secure: true, session_hours: 12, sign_ins_per_minute: 10 },
         }
     }
 }
@@ -176,9 +196,18 @@ impl Settings {
             rate_limit_per_minute: self.server.rate_limit_per_minute,
             openwealth_prefix: self.dialects.openwealth_prefix.clone(),
             console: custodian_http::console::ConsoleSettings {
+                sign_ins_per_minute: self.console.sign_ins_per_minute,
                 cookie_secure: self.console.cookie_secure,
                 session_ttl_ms: (self.console.session_hours.clamp(1, 24 * 30) * 3600 * 1000) as i64,
             },
+        }
+    }
+
+    pub fn connection_limits(&self) -> crate::listener::ConnectionLimits {
+        crate::listener::ConnectionLimits {
+            header_read_timeout: std::time::Duration::from_millis(self.server.header_read_timeout_ms.max(1)),
+            body_read_timeout: std::time::Duration::from_millis(self.server.body_read_timeout_ms.max(1)),
+            max_connections: self.server.max_connections.max(1),
         }
     }
 
@@ -193,6 +222,7 @@ impl Settings {
         custodian_webhooks::DispatcherSettings {
             targets: self.webhook_targets(),
             poll_interval: std::time::Duration::from_millis(self.webhooks.poll_interval_ms.max(10)),
+            disable_after: std::time::Duration::from_secs(self.webhooks.disable_after_hours.max(1).saturating_mul(3600)),
             disable_after_failures: self.webhooks.disable_after_failures.max(1),
             lease: std::time::Duration::from_millis(self.webhooks.lease_ms.max(100)),
             retry_delay_scale: self.webhooks.retry_delay_scale.clamp(0.0, 1000.0),
@@ -211,10 +241,13 @@ impl Settings {
 fn toml_string(s: &Settings) -> String {
     // figment has no TOML writer; the structure is small and flat enough to write by hand.
     format!(
-        "[server]\nlisten = {:?}\nbody_limit_bytes = {}\nrate_limit_per_minute = {}\n\n[database]\nurl = {:?}\nsqlite_synchronous = {:?}\nsqlite_readers = {}\npg_max_connections = {}\n\n[log]\nformat = {:?}\nlevel = {:?}\n\n[webhooks]\ndispatcher = {}\nallow_http_hosts = {:?}\nallow_private_addresses = {}\ndisable_after_failures = {}\npoll_interval_ms = {}\nlease_ms = {}\nretry_delay_scale = {}\n\n[dialects]\nopenwealth_prefix = {:?}\n\n[console]\ncookie_secure = {}\nsession_hours = {}\n",
+        "[server]\nlisten = {:?}\nbody_limit_bytes = {}\nrate_limit_per_minute = {}\nheader_read_timeout_ms = {}\nbody_read_timeout_ms = {}\nmax_connections = {}\n\n[database]\nurl = {:?}\nsqlite_synchronous = {:?}\nsqlite_readers = {}\npg_max_connections = {}\n\n[log]\nformat = {:?}\nlevel = {:?}\n\n[webhooks]\ndispatcher = {}\nallow_http_hosts = {:?}\nallow_private_addresses = {}\ndisable_after_hours = {}\ndisable_after_failures = {}\npoll_interval_ms = {}\nlease_ms = {}\nretry_delay_scale = {}\n\n[dialects]\nopenwealth_prefix = {:?}\n\n[console]\ncookie_secure = {}\nsession_hours = {}\nsign_ins_per_minute = {}\n",
         s.server.listen,
         s.server.body_limit_bytes,
         s.server.rate_limit_per_minute,
+        s.server.header_read_timeout_ms,
+        s.server.body_read_timeout_ms,
+        s.server.max_connections,
         s.database.url,
         s.database.sqlite_synchronous,
         s.database.sqlite_readers,
@@ -224,13 +257,15 @@ fn toml_string(s: &Settings) -> String {
         s.webhooks.dispatcher,
         s.webhooks.allow_http_hosts,
         s.webhooks.allow_private_addresses,
+        s.webhooks.disable_after_hours,
         s.webhooks.disable_after_failures,
         s.webhooks.poll_interval_ms,
         s.webhooks.lease_ms,
         s.webhooks.retry_delay_scale,
         s.dialects.openwealth_prefix,
         s.console.cookie_secure,
-        s.console.session_hours
+        s.console.session_hours,
+        s.console.sign_ins_per_minute
     )
 }
 

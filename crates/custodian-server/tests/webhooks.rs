@@ -425,8 +425,9 @@ async fn a_410_disables_the_endpoint_and_replay_after_re_enabling_delivers() {
     assert_eq!(receiver.captured().len(), 1, "no retry after 410");
     let metrics = d.metrics().await;
     assert!(metrics.contains("custodian_webhook_endpoints_disabled_total 1"), "{metrics}");
+    // The delivery that got the 410 stays queued for when the endpoint is enabled again.
     let (_, page) =
-        d.call(reqwest::Method::GET, &format!("/api/v1/webhooks/{id}/deliveries?status=failed"), &d.admin, None).await;
+        d.call(reqwest::Method::GET, &format!("/api/v1/webhooks/{id}/deliveries?status=pending"), &d.admin, None).await;
     assert_eq!(page["items"][0]["lastResponseCode"], 410);
     let (_, audit) = d.call(reqwest::Method::GET, "/api/v1/audit?limit=200", &d.admin, None).await;
     let disabled: Vec<&Value> =
@@ -434,7 +435,7 @@ async fn a_410_disables_the_endpoint_and_replay_after_re_enabling_delivers() {
     assert_eq!(disabled.len(), 1, "{audit}");
     assert_eq!(disabled[0]["actor"], "system:custodian");
 
-    // The endpoint is back: re-enable, rotate the secret, replay the failed delivery.
+    // The endpoint is back: re-enable and rotate the secret; the queued delivery goes out again.
     *receiver.mode.lock().unwrap() = Mode::Ok;
     let (s, b) = d
         .call(
@@ -447,13 +448,13 @@ async fn a_410_disables_the_endpoint_and_replay_after_re_enabling_delivers() {
     assert_eq!(s, 200, "{b}");
     let new_secret = b["secret"].as_str().unwrap().to_owned();
     assert_ne!(new_secret, sub["secret"].as_str().unwrap());
-    let (s, b) = d.call(reqwest::Method::POST, &format!("/api/v1/webhooks/{id}/replay-failed"), &d.admin, None).await;
-    assert_eq!((s, b["replayed"].as_i64()), (202, Some(1)));
     let deadline = Instant::now() + Duration::from_secs(20);
     while receiver.captured().len() < 2 {
         assert!(Instant::now() < deadline);
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
+    let (s, b) = d.call(reqwest::Method::POST, &format!("/api/v1/webhooks/{id}/replay-failed"), &d.admin, None).await;
+    assert_eq!((s, b["replayed"].as_i64()), (202, Some(0)), "nothing failed for good");
     let replayed = &receiver.captured()[1];
     assert_eq!(replayed.headers["webhook-id"], receiver.captured()[0].headers["webhook-id"], "same event, same id");
     assert!(verify_standard(&new_secret, replayed), "signed with the new secret");
@@ -462,4 +463,151 @@ async fn a_410_disables_the_endpoint_and_replay_after_re_enabling_delivers() {
     let (s, b) = d.call(reqwest::Method::POST, &format!("/api/v1/webhooks/{id}/test"), &d.admin, None).await;
     assert_eq!((s, b["delivered"].as_bool(), b["responseCode"].as_i64()), (200, Some(true), Some(200)), "{b}");
     assert_eq!(receiver.captured().last().unwrap().body["type"], "webhook.test");
+}
+
+/// Per customer, the events arrived in the order they happened (a filtered subscription sees
+/// every other sequence number, so they need not be contiguous).
+fn assert_ascending(seqs: &BTreeMap<i64, Vec<i64>>) {
+    for (customer, s) in seqs {
+        assert!(s.windows(2).all(|w| w[0] < w[1]), "customer {customer}: events out of order: {s:?}");
+    }
+}
+
+/// Creates customers through the native API until the demo tenant has `n`; their ids.
+async fn customers(d: &Demo, n: usize) -> Vec<i64> {
+    let mut ids = d.customers.clone();
+    while ids.len() < n {
+        let i = ids.len();
+        let body = json!({
+            "contact": { "email": format!("c{i}@example.com") },
+            "address": { "street": "Hauptstraße", "houseNumber": "1", "zipCode": "10115", "city": "Berlin", "countryCode": "DE" },
+            "master": { "firstName": "Sven", "lastName": "Hannawald", "gender": "MALE", "dateOfBirth": "1974-11-09", "customerTitle": "NONE" }
+        });
+        let (s, b) = d.call(reqwest::Method::POST, "/api/v1/customers", &d.admin, Some(body)).await;
+        assert_eq!(s, 201, "{b}");
+        ids.push(b["id"].as_i64().unwrap());
+    }
+    ids.truncate(n);
+    ids
+}
+
+async fn an_outage_of_seconds_loses_nothing_and_disables_nothing(db_url: &str) {
+    let receiver = Receiver::new(Mode::Ok); // down
+    let d = demo(db_url, &FAST).await;
+    let ids = customers(&d, 60).await;
+    let sub = d.subscribe(json!({ "url": receiver.url(), "eventTypes": ["customer.updated"] })).await;
+    let id = sub["id"].as_i64().unwrap();
+    let down_since = Instant::now();
+    // 60 customers × 5 e-mail changes while the receiver is down: 300 events, whose first
+    // attempts (one per customer) fail at once.
+    let d = Arc::new(d);
+    let mut tasks = Vec::new();
+    for &c in &ids {
+        let d = d.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..5 {
+                d.change_email(c, &format!("outage-{c}-{i}@example.com")).await;
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let down_for = Duration::from_secs(3).saturating_sub(down_since.elapsed());
+    tokio::time::sleep(down_for).await;
+    let (_, s) = d.call(reqwest::Method::GET, &format!("/api/v1/webhooks/{id}"), &d.admin, None).await;
+    assert!(s["consecutiveFailures"].as_i64().unwrap() >= 50, "the outage was noticed: {s}");
+    receiver.listen().await;
+    receiver.wait_for("webhook-id", 300, Duration::from_secs(60)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let captured = receiver.captured();
+    assert_eq!(captured.len(), 300, "each of the 300 events arrived exactly once");
+    let seqs = sequences(&captured);
+    assert_eq!(seqs.len(), 60);
+    assert!(seqs.values().all(|s| s.len() == 5), "{seqs:?}");
+    assert_ascending(&seqs);
+    let (_, s) = d.call(reqwest::Method::GET, &format!("/api/v1/webhooks/{id}"), &d.admin, None).await;
+    assert_eq!(s["enabled"], true, "a burst of failed first attempts does not disable the endpoint: {s}");
+    assert_eq!(s["consecutiveFailures"], 0, "{s}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_three_second_outage_during_300_events_of_60_customers_loses_none_and_keeps_the_endpoint_enabled_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    an_outage_of_seconds_loses_nothing_and_disables_nothing(&sqlite_url(&dir).0).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_three_second_outage_during_300_events_of_60_customers_loses_none_and_keeps_the_endpoint_enabled_on_postgres() {
+    if !custodian_testkit::pg_available() {
+        return;
+    }
+    an_outage_of_seconds_loses_nothing_and_disables_nothing(&custodian_testkit::fresh_pg_database().await).await;
+}
+
+async fn events_of_a_disabled_endpoint_arrive_after_re_enabling(db_url: &str) {
+    let receiver = Receiver::up(Mode::Status(410)).await;
+    let d = demo(db_url, &FAST).await;
+    let sub = d.subscribe(json!({ "url": receiver.url(), "eventTypes": ["customer.updated"] })).await;
+    let id = sub["id"].as_i64().unwrap();
+    let (c1, c2, c3) = (d.customers[0], d.customers[1], d.customers[2]);
+    d.change_email(c1, "gone-0@example.com").await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, s) = d.call(reqwest::Method::GET, &format!("/api/v1/webhooks/{id}"), &d.admin, None).await;
+        if s["enabled"] == false {
+            break;
+        }
+        assert!(Instant::now() < deadline, "not disabled: {s}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // While disabled: 7 more events of three customers; nothing is sent.
+    for (c, n) in [(c1, 2), (c2, 3), (c3, 2)] {
+        for i in 0..n {
+            d.change_email(c, &format!("disabled-{c}-{i}@example.com")).await;
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(receiver.captured().len(), 1, "nothing goes to a disabled endpoint");
+
+    *receiver.mode.lock().unwrap() = Mode::Ok;
+    let (s, b) =
+        d.call(reqwest::Method::PATCH, &format!("/api/v1/webhooks/{id}"), &d.admin, Some(json!({ "enabled": true }))).await;
+    assert_eq!(s, 200, "{b}");
+    receiver.wait_for("webhook-id", 8, Duration::from_secs(30)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let after = receiver.captured()[1..].to_vec();
+    assert_eq!(after.len(), 8, "the 410'd event and the 7 written while disabled, once each");
+    let seqs = sequences(&after);
+    assert_eq!(seqs[&c1].len(), 3);
+    assert_eq!(seqs[&c2].len(), 3);
+    assert_eq!(seqs[&c3].len(), 2);
+    assert_ascending(&seqs);
+    let first_of_c1 = after.iter().find(|c| c.body["data"]["customerId"] == c1).unwrap();
+    assert_eq!(first_of_c1.headers["webhook-id"], receiver.captured()[0].headers["webhook-id"], "the 410'd event goes first");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn events_written_while_an_endpoint_is_disabled_arrive_once_in_order_after_re_enabling_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    events_of_a_disabled_endpoint_arrive_after_re_enabling(&sqlite_url(&dir).0).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_vendor_key_that_cannot_be_a_header_is_refused_when_created_or_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let receiver = Receiver::up(Mode::Ok).await;
+    let d = demo(&sqlite_url(&dir).0, &FAST).await;
+    for bad in ["key\r\nX-Injected: 1", "key\n", "key\u{0}", "key with spaces", "kéy", "\u{7f}", ""] {
+        let body = json!({ "url": receiver.url(), "format": "vendor", "vendorKey": bad });
+        let (s, b) = d.call(reqwest::Method::POST, "/api/v1/webhooks", &d.admin, Some(body)).await;
+        assert_eq!(s, 400, "{bad:?}: {b}");
+        assert_eq!(b["reference"], "vendorKey", "{b}");
+    }
+    let sub = d.subscribe(json!({ "url": receiver.url(), "format": "vendor", "vendorKey": "Abc-123_xyz.~!" })).await;
+    let id = sub["id"].as_i64().unwrap();
+    let (s, b) =
+        d.call(reqwest::Method::PATCH, &format!("/api/v1/webhooks/{id}"), &d.admin, Some(json!({ "vendorKey": "a\rb" }))).await;
+    assert_eq!((s, b["reference"].as_str()), (400, Some("vendorKey")), "{b}");
+    assert_eq!(sub["vendorKey"], "Abc-123_xyz.~!", "{sub}");
 }

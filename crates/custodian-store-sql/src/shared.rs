@@ -269,13 +269,13 @@ macro_rules! impl_store {
             .fetch_one(&mut **tx)
             .await
             .map_err(crate::backend_error)?;
-            // Fan out to the tenant's enabled subscriptions in the same transaction: no event
-            // without its deliveries.
+            // Fan out to the tenant's subscriptions in the same transaction: no event without its
+            // deliveries. A disabled subscription's deliveries wait until it is enabled again.
             sqlx::query(
                 "INSERT INTO webhook_deliveries (tenant_id, subscription_id, event_id, customer_id, seq, status, attempts, \
                  next_attempt_ms, created_ms) \
                  SELECT $1, s.id, $2, $3, $4, 'pending', 0, $5, $5 FROM webhook_subscriptions s \
-                 WHERE s.tenant_id = $1 AND s.enabled = TRUE AND (s.event_types = '' OR s.event_types LIKE '% ' || $6 || ' %')",
+                 WHERE s.tenant_id = $1 AND (s.event_types = '' OR s.event_types LIKE '% ' || $6 || ' %')",
             )
             .bind(tenant.0)
             .bind(event_id)

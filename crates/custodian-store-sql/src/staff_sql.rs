@@ -8,7 +8,9 @@ macro_rules! impl_staff_store {
             use super::$store;
             use async_trait::async_trait;
             use custodian_domain::{AmendmentState, DataDomain, TenantId};
-            use custodian_store::staff::{NewStaffSession, NewStaffUser, StaffRole, StaffSessionRecord, StaffStore, StaffUser};
+            use custodian_store::staff::{
+                LoginReservation, NewStaffSession, NewStaffUser, StaffRole, StaffSessionRecord, StaffStore, StaffUser,
+            };
             use custodian_store::{StoreError, StoreResult};
             use sqlx::Row;
 
@@ -147,6 +149,51 @@ macro_rules! impl_staff_store {
                     let locked: Option<i64> = get(&row, "locked_until_ms")?;
                     tx.commit().await.map_err(crate::backend_error)?;
                     Ok((failures == 0 && locked == Some(until)).then_some(until))
+                }
+
+                async fn reserve_staff_login_attempt(
+                    &self,
+                    tenant: TenantId,
+                    user_id: i64,
+                    now_ms: i64,
+                    lock_after: i64,
+                    lock_ms: i64,
+                ) -> StoreResult<LoginReservation> {
+                    let until = now_ms + lock_ms;
+                    let mut tx = self.begin_write().await?;
+                    // One conditional update decides: concurrent attempts queue on the row, and each
+                    // sees the count the ones before it left.
+                    let row = sqlx::query(
+                        "UPDATE staff_users SET \
+                         failed_logins = CASE WHEN failed_logins + 1 >= $1 THEN 0 ELSE failed_logins + 1 END, \
+                         locked_until_ms = CASE WHEN failed_logins + 1 >= $1 THEN $2 ELSE NULL END \
+                         WHERE tenant_id = $3 AND id = $4 AND (locked_until_ms IS NULL OR locked_until_ms <= $5) \
+                         RETURNING locked_until_ms",
+                    )
+                    .bind(lock_after)
+                    .bind(until)
+                    .bind(tenant.0)
+                    .bind(user_id)
+                    .bind(now_ms)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(crate::backend_error)?;
+                    let reservation = match row {
+                        Some(row) => LoginReservation::Granted { locks_until: get::<Option<i64>>(&row, "locked_until_ms")? },
+                        None => {
+                            let locked: Option<i64> =
+                                sqlx::query_scalar("SELECT locked_until_ms FROM staff_users WHERE tenant_id = $1 AND id = $2")
+                                    .bind(tenant.0)
+                                    .bind(user_id)
+                                    .fetch_optional(&mut *tx)
+                                    .await
+                                    .map_err(crate::backend_error)?
+                                    .ok_or(StoreError::NotFound)?;
+                            LoginReservation::Locked { until_ms: locked.unwrap_or(until) }
+                        }
+                    };
+                    tx.commit().await.map_err(crate::backend_error)?;
+                    Ok(reservation)
                 }
 
                 async fn record_staff_login_success(&self, tenant: TenantId, user_id: i64) -> StoreResult<()> {

@@ -9,7 +9,7 @@ macro_rules! impl_webhook_store {
             use async_trait::async_trait;
             use custodian_domain::TenantId;
             use custodian_store::webhooks::{
-                AttemptOutcome, ClaimedDelivery, Delivery, DeliveryStatus, NewSubscription, Subscription, SubscriptionChanges,
+                AttemptOutcome, ClaimedDelivery, Delivery, DeliveryStatus, DisablePolicy, NewSubscription, Subscription, SubscriptionChanges,
                 WebhookFormat, WebhookStore,
             };
             use custodian_store::{OutboxEvent, StoreError, StoreResult};
@@ -125,6 +125,13 @@ macro_rules! impl_webhook_store {
                         Some((secret, until)) => (Some(secret.clone()), Some(*until)),
                         None => (None, None),
                     };
+                    let was_enabled: Option<bool> =
+                        sqlx::query_scalar("SELECT enabled FROM webhook_subscriptions WHERE tenant_id = $1 AND id = $2")
+                            .bind(tenant.0)
+                            .bind(id)
+                            .fetch_optional(&mut *tx)
+                            .await
+                            .map_err(crate::backend_error)?;
                     // Re-enabling clears the run of failures and the reason.
                     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
                         "UPDATE webhook_subscriptions SET \
@@ -133,6 +140,7 @@ macro_rules! impl_webhook_store {
                          enabled = COALESCE($3, enabled), \
                          disabled_reason = CASE WHEN $3 = TRUE THEN NULL ELSE disabled_reason END, \
                          consecutive_failures = CASE WHEN $3 = TRUE THEN 0 ELSE consecutive_failures END, \
+                         failing_since_ms = CASE WHEN $3 = TRUE THEN NULL ELSE failing_since_ms END, \
                          previous_secret = CASE WHEN $4 IS NULL THEN previous_secret ELSE secret END, \
                          previous_secret_until = CASE WHEN $4 IS NULL THEN previous_secret_until ELSE $5 END, \
                          secret = COALESCE($4, secret), \
@@ -154,6 +162,19 @@ macro_rules! impl_webhook_store {
                     .map_err(crate::backend_error)?
                     .ok_or(StoreError::NotFound)?;
                     let sub = subscription_row(&row)?;
+                    if was_enabled == Some(false) && c.enabled == Some(true) {
+                        // Everything queued while the endpoint was disabled goes out now, in order
+                        // per customer, each with a full retry schedule.
+                        sqlx::query(
+                            "UPDATE webhook_deliveries SET next_attempt_ms = $1, attempts = 0 \
+                             WHERE subscription_id = $2 AND status = 'pending'",
+                        )
+                        .bind(c.now_ms)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(crate::backend_error)?;
+                    }
                     tx.commit().await.map_err(crate::backend_error)?;
                     Ok(sub)
                 }
@@ -309,7 +330,8 @@ macro_rules! impl_webhook_store {
                     &self,
                     delivery: i64,
                     outcome: AttemptOutcome,
-                    disable_after: i64,
+                    now_ms: i64,
+                    policy: DisablePolicy,
                     disable: Option<String>,
                 ) -> StoreResult<bool> {
                     let mut tx = self.begin_write().await?;
@@ -339,22 +361,33 @@ macro_rules! impl_webhook_store {
                     };
                     let mut disabled_now = false;
                     if let AttemptOutcome::Succeeded { .. } = outcome {
-                        sqlx::query("UPDATE webhook_subscriptions SET consecutive_failures = 0 WHERE id = $1")
+                        sqlx::query("UPDATE webhook_subscriptions SET consecutive_failures = 0, failing_since_ms = NULL WHERE id = $1")
                             .bind(sub)
                             .execute(&mut *tx)
                             .await
                             .map_err(crate::backend_error)?;
                     } else {
-                        let failures: i64 = sqlx::query_scalar(
-                            "UPDATE webhook_subscriptions SET consecutive_failures = consecutive_failures + 1 WHERE id = $1 \
-                             RETURNING consecutive_failures",
+                        let row = sqlx::query(
+                            "UPDATE webhook_subscriptions SET consecutive_failures = consecutive_failures + 1, \
+                             failing_since_ms = COALESCE(failing_since_ms, $1) WHERE id = $2 \
+                             RETURNING consecutive_failures, failing_since_ms",
                         )
+                        .bind(now_ms)
                         .bind(sub)
                         .fetch_one(&mut *tx)
                         .await
                         .map_err(crate::backend_error)?;
+                        let failures: i64 = get(&row, "consecutive_failures")?;
+                        let since: Option<i64> = get(&row, "failing_since_ms")?;
+                        let failing_ms = now_ms - since.unwrap_or(now_ms);
+                        // Only a long run of failures disables: never a burst of first attempts.
                         let reason = disable.or_else(|| {
-                            (failures >= disable_after).then(|| format!("disabled after {failures} consecutive failed attempts"))
+                            (failures >= policy.after_failures && failing_ms >= policy.after_ms).then(|| {
+                                format!(
+                                    "disabled after failing for {} hours without a successful delivery ({failures} failed attempts in a row)",
+                                    failing_ms / 3_600_000
+                                )
+                            })
                         });
                         if let Some(reason) = reason {
                             let tenant: Option<i64> = sqlx::query_scalar(
@@ -366,6 +399,14 @@ macro_rules! impl_webhook_store {
                             .fetch_optional(&mut *tx)
                             .await
                             .map_err(crate::backend_error)?;
+                            // The delivery that disabled its endpoint stays queued: it goes out first
+                            // (in its customer's order) when the endpoint is enabled again.
+                            sqlx::query("UPDATE webhook_deliveries SET status = 'pending', next_attempt_ms = $1 WHERE id = $2")
+                                .bind(now_ms)
+                                .bind(delivery)
+                                .execute(&mut *tx)
+                                .await
+                                .map_err(crate::backend_error)?;
                             if let Some(tenant) = tenant {
                                 // The tenant's audit trail records that its endpoint was switched off, and why.
                                 let changes = serde_json::json!([
@@ -378,7 +419,7 @@ macro_rules! impl_webhook_store {
                                      VALUES ($1, NULL, $2, 'system:custodian', 'webhook.endpoint_disabled', NULL, NULL, $3, NULL)",
                                 )
                                 .bind(tenant)
-                                .bind(next)
+                                .bind(now_ms)
                                 .bind(changes.to_string())
                                 .execute(&mut *tx)
                                 .await

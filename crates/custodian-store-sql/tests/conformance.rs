@@ -585,11 +585,17 @@ async fn amendments_are_counted_by_state(store: Arc<dyn Store>) {
 
 conformance! {
     events_fan_out_to_matching_subscriptions =>
-        an_event_creates_one_delivery_per_matching_enabled_subscription_on_sqlite,
-        an_event_creates_one_delivery_per_matching_enabled_subscription_on_postgres;
+        an_event_creates_one_delivery_per_matching_subscription_and_a_disabled_one_keeps_it_queued_on_sqlite,
+        an_event_creates_one_delivery_per_matching_subscription_and_a_disabled_one_keeps_it_queued_on_postgres;
     concurrent_claims_are_disjoint_and_ordered =>
         concurrent_claimers_get_disjoint_deliveries_and_never_a_customers_later_event_first_on_sqlite,
         concurrent_claimers_get_disjoint_deliveries_and_never_a_customers_later_event_first_on_postgres;
+    only_days_of_failures_disable =>
+        sixty_failed_attempts_in_an_hour_leave_an_endpoint_enabled_and_five_days_of_failures_disable_it_on_sqlite,
+        sixty_failed_attempts_in_an_hour_leave_an_endpoint_enabled_and_five_days_of_failures_disable_it_on_postgres;
+    a_disabled_endpoint_keeps_its_queue =>
+        events_of_a_disabled_endpoint_are_queued_and_go_out_once_in_order_after_re_enabling_on_sqlite,
+        events_of_a_disabled_endpoint_are_queued_and_go_out_once_in_order_after_re_enabling_on_postgres;
 }
 
 async fn subscribe(store: &dyn Store, tenant: TenantId, types: &[&str]) -> i64 {
@@ -641,8 +647,11 @@ async fn events_fan_out_to_matching_subscriptions(store: Arc<dyn Store>) {
     assert_eq!(count(all).await, 2);
     assert_eq!(count(only_updates).await, 1);
     assert_eq!(count(elsewhere).await, 0, "another tenant's subscription gets nothing");
-    assert_eq!(count(disabled).await, 0, "a disabled subscription gets nothing");
-    assert_eq!(store.count_open_deliveries().await.unwrap(), 3);
+    assert_eq!(count(disabled).await, 2, "a disabled subscription's deliveries are queued for when it is enabled again");
+    assert_eq!(store.count_open_deliveries().await.unwrap(), 5);
+    let claimed = store.claim_deliveries(T0 + 10, 60_000, 10).await.unwrap();
+    assert_eq!(claimed.len(), 2, "one per enabled subscription (the customer's first event)");
+    assert!(claimed.iter().all(|c| c.subscription.id != disabled), "nothing is sent to a disabled subscription");
     assert!(matches!(store.list_deliveries(other_tenant, all, None, None, 10).await, Err(StoreError::NotFound)));
 }
 
@@ -683,7 +692,7 @@ async fn concurrent_claims_are_disjoint_and_ordered(store: Arc<dyn Store>) {
     // After success, the next event of each customer becomes claimable.
     for c in &claimed {
         let outcome = custodian_store::webhooks::AttemptOutcome::Succeeded { status_code: 200, at_ms: T0 + 30 };
-        assert!(!store.record_attempt(c.delivery.id, outcome, 5, None).await.unwrap());
+        assert!(!store.record_attempt(c.delivery.id, outcome, T0 + 30, Default::default(), None).await.unwrap());
     }
     let next = store.claim_deliveries(T0 + 40, 60_000, 10).await.unwrap();
     assert_eq!(next.len(), 6);
@@ -692,6 +701,109 @@ async fn concurrent_claims_are_disjoint_and_ordered(store: Arc<dyn Store>) {
     let again = store.claim_deliveries(T0 + 40 + 60_001, 60_000, 10).await.unwrap();
     assert_eq!(again.len(), 6);
     assert!(again.iter().all(|c| c.delivery.seq == 2 && c.delivery.attempts == 2));
+}
+
+const HOUR: i64 = 3_600_000;
+
+/// Claims the one due delivery at `at` and records a failed attempt that asks to try again at once.
+async fn fail_once(store: &dyn Store, at: i64, disable: Option<String>) -> (i64, bool) {
+    use custodian_store::webhooks::{AttemptOutcome, DisablePolicy};
+    let claimed = store.claim_deliveries(at, 60_000, 10).await.unwrap();
+    assert_eq!(claimed.len(), 1, "one delivery due at {at}");
+    let id = claimed[0].delivery.id;
+    let outcome = AttemptOutcome::Retry { status_code: Some(503), error: "HTTP 503".into(), next_attempt_ms: at };
+    let policy = DisablePolicy { after_ms: 120 * HOUR, after_failures: 50 };
+    (id, store.record_attempt(id, outcome, at, policy, disable).await.unwrap())
+}
+
+async fn only_days_of_failures_disable(store: Arc<dyn Store>) {
+    use custodian_store::webhooks::{AttemptOutcome, DeliveryStatus, DisablePolicy};
+    let (tenant, customer) = tenant_with_customer(&*store, "Studio Outage").await;
+    let sub = subscribe(&*store, tenant, &[]).await;
+    store
+        .apply_change(tenant, customer, apply(&contact("a@example.com"), 0), records(customer, "customer.updated"))
+        .await
+        .unwrap();
+    // An outage: 60 failed attempts within an hour.
+    for i in 0..60 {
+        let (_, disabled) = fail_once(&*store, T0 + 10 + i * 60_000, None).await;
+        assert!(!disabled, "attempt {i} disabled the endpoint");
+    }
+    let s = store.get_subscription(tenant, sub).await.unwrap();
+    assert!(s.enabled && s.consecutive_failures == 60, "{s:?}");
+    // A success ends the run of failures: the clock starts again at the next failure.
+    let claimed = store.claim_deliveries(T0 + 2 * HOUR, 60_000, 10).await.unwrap();
+    let outcome = AttemptOutcome::Succeeded { status_code: 200, at_ms: T0 + 2 * HOUR };
+    assert!(!store.record_attempt(claimed[0].delivery.id, outcome, T0 + 2 * HOUR, DisablePolicy::default(), None).await.unwrap());
+    store
+        .apply_change(tenant, customer, apply(&contact("b@example.com"), 1), records(customer, "customer.updated"))
+        .await
+        .unwrap();
+    let start = T0 + 3 * HOUR;
+    for i in 0..50 {
+        assert!(!fail_once(&*store, start + i * HOUR / 50, None).await.1);
+    }
+    assert!(!fail_once(&*store, start + 120 * HOUR - 1, None).await.1, "not yet five days");
+    assert!(store.get_subscription(tenant, sub).await.unwrap().enabled);
+    let (delivery, disabled) = fail_once(&*store, start + 120 * HOUR, None).await;
+    assert!(disabled, "five days of failures disable the endpoint");
+    let s = store.get_subscription(tenant, sub).await.unwrap();
+    assert!(!s.enabled && s.disabled_reason.as_deref().unwrap_or_default().contains("120 hours"), "{s:?}");
+    let queued = store.list_deliveries(tenant, sub, Some(DeliveryStatus::Pending), None, 10).await.unwrap();
+    assert_eq!(queued.iter().map(|d| d.id).collect::<Vec<_>>(), [delivery], "its delivery stays queued");
+}
+
+async fn a_disabled_endpoint_keeps_its_queue(store: Arc<dyn Store>) {
+    use custodian_store::webhooks::{AttemptOutcome, DisablePolicy, SubscriptionChanges};
+    let (tenant, first) = tenant_with_customer(&*store, "Studio Gone").await;
+    let second = store.create_customer(tenant, Vec::new(), T0, Box::new(|_| Records::default())).await.unwrap();
+    let sub = subscribe(&*store, tenant, &[]).await;
+    let change = |c: CustomerId, v: i64| {
+        let store = store.clone();
+        async move {
+            let email = format!("v{v}@example.com");
+            store.apply_change(tenant, c, apply(&contact(&email), v), records(c, "customer.updated")).await.unwrap();
+        }
+    };
+    change(first, 0).await;
+    // The endpoint answers 410: disabled at once, its delivery stays queued.
+    let (gone, disabled) = fail_once(&*store, T0 + 10, Some("the endpoint answered 410 Gone".into())).await;
+    assert!(disabled);
+    // Events while it is disabled are queued and not sent.
+    change(first, 1).await;
+    change(second, 0).await;
+    change(second, 1).await;
+    assert!(store.claim_deliveries(T0 + HOUR, 60_000, 10).await.unwrap().is_empty(), "nothing goes to a disabled endpoint");
+    assert_eq!(store.count_open_deliveries().await.unwrap(), 4);
+    store
+        .update_subscription(
+            tenant,
+            sub,
+            SubscriptionChanges { enabled: Some(true), now_ms: T0 + 2 * HOUR, ..Default::default() },
+        )
+        .await
+        .unwrap();
+    // Re-enabled: everything goes out once, in order per customer.
+    let mut sent: Vec<(CustomerId, i64, i64)> = Vec::new();
+    for round in 0..10 {
+        let at = T0 + 2 * HOUR + round;
+        let claimed = store.claim_deliveries(at, 60_000, 10).await.unwrap();
+        if claimed.is_empty() {
+            break;
+        }
+        for c in claimed {
+            assert_eq!(c.delivery.attempts, 1, "re-enabling starts a full retry schedule");
+            sent.push((c.event.customer_id, c.event.seq, c.delivery.id));
+            let outcome = AttemptOutcome::Succeeded { status_code: 200, at_ms: at };
+            store.record_attempt(c.delivery.id, outcome, at, DisablePolicy::default(), None).await.unwrap();
+        }
+    }
+    assert_eq!(sent.len(), 4, "{sent:?}");
+    let of = |c: CustomerId| sent.iter().filter(|s| s.0 == c).map(|s| s.1).collect::<Vec<_>>();
+    assert_eq!(of(first), [1, 2]);
+    assert_eq!(of(second), [1, 2]);
+    assert_eq!(sent.iter().find(|s| s.0 == first).unwrap().2, gone, "the 410'd delivery goes first");
+    assert_eq!(store.count_open_deliveries().await.unwrap(), 0);
 }
 
 conformance! {

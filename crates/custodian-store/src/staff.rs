@@ -94,6 +94,16 @@ pub struct StaffSessionRecord {
     pub expires_ms: i64,
 }
 
+/// Whether a sign-in attempt may check its password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginReservation {
+    /// The attempt was counted as a failure before its password is checked (a success clears the
+    /// count); `locks_until` is set when it was the one that used up the account's attempts.
+    Granted { locks_until: Option<i64> },
+    /// The account is locked: no password is checked.
+    Locked { until_ms: i64 },
+}
+
 #[async_trait]
 pub trait StaffStore: Send + Sync {
     /// Creates an account. `Conflict` when the username is taken in the tenant, `NotFound` for an
@@ -115,6 +125,18 @@ pub trait StaffStore: Send + Sync {
         lock_after: i64,
         lock_ms: i64,
     ) -> StoreResult<Option<i64>>;
+    /// Reserves a sign-in attempt atomically, before its password is checked, so that parallel
+    /// guesses count: unless the account is locked, counts the attempt as a failure; the
+    /// `lock_after`-th in a row locks the account until `now_ms + lock_ms` (this attempt is still
+    /// checked) and starts the count again. A success then clears the count and the lock.
+    async fn reserve_staff_login_attempt(
+        &self,
+        tenant: TenantId,
+        user_id: i64,
+        now_ms: i64,
+        lock_after: i64,
+        lock_ms: i64,
+    ) -> StoreResult<LoginReservation>;
     /// Clears the failure count and any lock after a successful sign-in.
     async fn record_staff_login_success(&self, tenant: TenantId, user_id: i64) -> StoreResult<()>;
 

@@ -137,6 +137,22 @@ pub enum AttemptOutcome {
     },
 }
 
+/// When repeated failures disable an endpoint: only after it has failed continuously — no
+/// successful attempt — for `after_ms`, with at least `after_failures` failed attempts in a row.
+/// A burst of failures (an outage of seconds or hours) never disables it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DisablePolicy {
+    pub after_ms: i64,
+    pub after_failures: i64,
+}
+
+impl Default for DisablePolicy {
+    /// Five days of failures, and at least 50 failed attempts in a row.
+    fn default() -> Self {
+        DisablePolicy { after_ms: 5 * 24 * 3600 * 1000, after_failures: 50 }
+    }
+}
+
 /// A subscription to create.
 #[derive(Debug, Clone)]
 pub struct NewSubscription {
@@ -186,16 +202,20 @@ pub trait WebhookStore: Send + Sync {
 
     /// Claims up to `limit` due deliveries of enabled subscriptions for `lease_ms`, never one whose
     /// customer has an earlier unfinished delivery to the same subscription. Concurrent claimers
-    /// get disjoint sets.
+    /// get disjoint sets. Deliveries of a disabled subscription stay queued (pending) until it is
+    /// enabled again.
     async fn claim_deliveries(&self, now_ms: i64, lease_ms: i64, limit: i64) -> StoreResult<Vec<ClaimedDelivery>>;
-    /// Records an attempt. Failures count towards the subscription's run of failures; at
-    /// `disable_after` consecutive failures (or with `disable` set, e.g. on 410) the subscription is
-    /// disabled with `reason`. Returns true when this call disabled it.
+    /// Records an attempt made at `now_ms`. A failure starts (or continues) the subscription's run
+    /// of failures, a success ends it; the subscription is disabled when the run has lasted as
+    /// long as `policy` says, or at once with `disable` set (e.g. on 410, with the reason). The
+    /// delivery of an attempt that disables its endpoint stays pending, so that it goes out first
+    /// when the endpoint is enabled again. Returns true when this call disabled the subscription.
     async fn record_attempt(
         &self,
         delivery: i64,
         outcome: AttemptOutcome,
-        disable_after: i64,
+        now_ms: i64,
+        policy: DisablePolicy,
         disable: Option<String>,
     ) -> StoreResult<bool>;
     /// Deliveries waiting to be sent (pending or being delivered), for metrics.

@@ -1,11 +1,11 @@
 //! The dispatcher: claims due deliveries from the store, sends them outside any database
 //! transaction with a 5-second timeout, and records the outcome (success, retry with backoff,
-//! `Retry-After` on 429/503, give up, or disable the endpoint on 410 or a run of failures).
+//! `Retry-After` on 429/503, give up, or disable the endpoint on 410 or after days of failures).
 
 use crate::format::build;
 use crate::schedule::{next_delay_ms, retry_after_ms};
 use crate::target::{GuardedResolver, TargetPolicy};
-use custodian_store::webhooks::{AttemptOutcome, ClaimedDelivery, Subscription};
+use custodian_store::webhooks::{AttemptOutcome, ClaimedDelivery, DisablePolicy, Subscription};
 use custodian_store::{OutboxEvent, Store};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,7 +22,9 @@ pub struct DispatcherSettings {
     pub timeout: Duration,
     /// How long a claim lasts before another dispatcher may take the delivery over.
     pub lease: Duration,
-    /// Consecutive failed attempts after which an endpoint is disabled.
+    /// How long an endpoint must fail continuously (no successful attempt) before it is disabled.
+    pub disable_after: Duration,
+    /// Failed attempts in a row it must also have had by then.
     pub disable_after_failures: i64,
     pub batch: i64,
     /// Multiplies the retry schedule's delays (1.0 in production; tests shrink it).
@@ -36,6 +38,7 @@ impl Default for DispatcherSettings {
             poll_interval: Duration::from_millis(500),
             timeout: Duration::from_secs(5),
             lease: Duration::from_secs(60),
+            disable_after: Duration::from_secs(5 * 24 * 3600),
             disable_after_failures: 50,
             batch: 32,
             retry_delay_scale: 1.0,
@@ -234,7 +237,11 @@ async fn deliver(sender: &Sender, store: &dyn Store, settings: &DispatcherSettin
         }
     }
     tracing::debug!(delivery.id = c.delivery.id, subscription.id = sub.id, attempts, "webhook attempt: {outcome:?}");
-    match store.record_attempt(c.delivery.id, outcome, settings.disable_after_failures, disable).await {
+    let policy = DisablePolicy {
+        after_ms: i64::try_from(settings.disable_after.as_millis()).unwrap_or(i64::MAX),
+        after_failures: settings.disable_after_failures,
+    };
+    match store.record_attempt(c.delivery.id, outcome, now_ms(), policy, disable).await {
         Ok(true) => {
             stats.endpoints_disabled.fetch_add(1, Ordering::Relaxed);
             tracing::warn!(subscription.id = sub.id, tenant.id = %sub.tenant_id, "webhook endpoint disabled");

@@ -105,6 +105,27 @@ pub async fn form(
 /// `POST /console/login`: checks the credentials and opens a session.
 pub async fn submit(State(state): State<AppState>, req: Request) -> Result<Response, ConsoleError> {
     let expected = cookie(req.headers(), LOGIN_COOKIE).unwrap_or_default().to_owned();
+    // A budget of sign-in attempts per client address, before any work (each attempt costs an
+    // argon2 hash).
+    let limit = state.settings.console.sign_ins_per_minute;
+    let over = crate::rate_limit::client_ip(req.extensions())
+        .filter(|_| limit > 0)
+        .and_then(|ip| state.rate_limiter.hit_recent(&format!("sign-in {ip}"), limit, 60_000, crate::rate_limit::now_ms()));
+    if let Some(wait) = over {
+        tracing::warn!("console sign-in refused: too many attempts from one address");
+        let page = LoginPage {
+            tenant: String::new(),
+            username: String::new(),
+            next: "/console/queue".into(),
+            csrf: String::new(),
+            error: Some(format!("Too many sign-in attempts from your address. Try again in {wait} seconds.")),
+            notice: None,
+        };
+        let csrf = if expected.len() == 64 { expected } else { random_token() };
+        let mut res = login_page(StatusCode::TOO_MANY_REQUESTS, &state, csrf, page);
+        res.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(wait));
+        return Ok(res);
+    }
     let form: LoginForm = parse_form(&form_body(req).await?)?;
     if !tokens_match(&form.csrf, &expected) {
         tracing::warn!("console sign-in refused: CSRF token missing or wrong");

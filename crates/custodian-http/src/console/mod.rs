@@ -36,11 +36,14 @@ pub struct ConsoleSettings {
     pub cookie_secure: bool,
     /// How long a sign-in lasts.
     pub session_ttl_ms: i64,
+    /// Sign-in attempts per client address per sliding minute; past it, 429 with `Retry-After`.
+    /// 0 turns the limit off.
+    pub sign_ins_per_minute: u32,
 }
 
 impl Default for ConsoleSettings {
     fn default() -> Self {
-        ConsoleSettings { cookie_secure: true, session_ttl_ms: 12 * 3600 * 1000 }
+        ConsoleSettings { cookie_secure: true, session_ttl_ms: 12 * 3600 * 1000, sign_ins_per_minute: 10 }
     }
 }
 

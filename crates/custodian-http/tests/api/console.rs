@@ -219,6 +219,59 @@ async fn five_wrong_passwords_lock_the_account_even_for_the_right_one(app: TestA
     assert_eq!(b.sign_in(&t, "alice", "a brand new password").await.status, StatusCode::SEE_OTHER);
 }
 
+async fn forty_parallel_guesses_get_five_password_checks_and_the_right_password_comes_too_late(app: TestApp) {
+    use custodian_app::SignIn;
+    let t = studio(&app).await;
+    let ttl = 3_600_000;
+    // 39 wrong passwords at once …
+    let mut guesses = Vec::new();
+    for i in 0..39 {
+        let staff = app.services.staff.clone();
+        let tenant = t.id;
+        guesses
+            .push(tokio::spawn(async move { staff.sign_in(tenant, "alice", &format!("wrong guess {i}"), ttl).await.unwrap() }));
+    }
+    // … and the right one once the account is locked.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while app.services.staff.find(t.id, "alice").await.unwrap().unwrap().locked_until_ms.is_none() {
+        assert!(std::time::Instant::now() < deadline, "the account was never locked");
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    let right = app.services.staff.sign_in(t.id, "alice", PASSWORD, ttl).await.unwrap();
+    let mut outcomes = Vec::new();
+    for g in guesses {
+        outcomes.push(g.await.unwrap());
+    }
+    let refused = outcomes.iter().filter(|o| matches!(o, SignIn::Refused)).count();
+    let locked = outcomes.iter().filter(|o| matches!(o, SignIn::Locked { .. })).count();
+    assert_eq!((refused, locked), (4, 35), "five guesses were checked (the fifth locked the account), 34 never were");
+    assert!(matches!(right, SignIn::Locked { .. }), "the right password does not get in after five wrong ones: {right:?}");
+}
+
+async fn the_eleventh_sign_in_attempt_from_one_address_within_a_minute_gets_429_with_retry_after(app: TestApp) {
+    use axum::extract::connect_info::MockConnectInfo;
+    let t = studio(&app).await;
+    let state = custodian_http::AppState::new(app.services.clone(), custodian_http::HttpSettings::default());
+    let from = |last: u8| {
+        let router = custodian_http::router(state.clone())
+            .layer(MockConnectInfo(std::net::SocketAddr::from(([198, 51, 100, last], 50_000))));
+        Browser { _app: std::marker::PhantomData, router, cookies: Vec::new() }
+    };
+    let mut attacker = from(1);
+    for i in 0..10 {
+        let r = attacker.sign_in(&t, &format!("nobody{i}"), "not the password").await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "attempt {}", i + 1);
+    }
+    let r = attacker.sign_in(&t, "bob", PASSWORD).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text());
+    let wait: u64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    assert!(r.text().contains("Too many sign-in attempts"), "{}", r.text());
+    assert!(attacker.session().is_none());
+    // Another address is not affected.
+    assert_eq!(from(2).sign_in(&t, "bob", PASSWORD).await.status, StatusCode::SEE_OTHER);
+}
+
 async fn a_console_post_without_the_csrf_token_is_refused_and_changes_nothing(app: TestApp) {
     let t = studio(&app).await;
     let customer = app.customer(&t).await;
@@ -349,7 +402,7 @@ async fn signing_out_ends_the_session_and_an_expired_session_sends_back_to_sign_
     assert_eq!(htmx.headers["hx-redirect"], "/console/login?next=%2Fconsole%2Fqueue%2Fcount");
 
     // A session ends by itself after its lifetime; without Secure the cookie also works over http.
-    let short = custodian_http::console::ConsoleSettings { cookie_secure: false, session_ttl_ms: 300 };
+    let short = custodian_http::console::ConsoleSettings { cookie_secure: false, session_ttl_ms: 300, ..Default::default() };
     let mut b = Browser::with_settings(&app, short);
     let r = b.sign_in(&t, "alice", PASSWORD).await;
     let cookie = set_cookies(&r).into_iter().find(|c| c.starts_with("custodian_console=")).unwrap();
@@ -670,6 +723,8 @@ async fn console_assets_are_embedded_and_unknown_pages_are_html_404s(app: TestAp
 both_backends!(
     signing_in_with_a_wrong_password_is_refused_and_the_right_one_opens_the_queue,
     five_wrong_passwords_lock_the_account_even_for_the_right_one,
+    forty_parallel_guesses_get_five_password_checks_and_the_right_password_comes_too_late,
+    the_eleventh_sign_in_attempt_from_one_address_within_a_minute_gets_429_with_retry_after,
     a_console_post_without_the_csrf_token_is_refused_and_changes_nothing,
     a_cross_site_post_is_refused_even_with_a_valid_token,
     a_reviewer_cannot_open_or_change_settings_but_an_admin_can,

@@ -353,7 +353,42 @@ async fn a_key_over_the_per_minute_limit_of_an_endpoint_gets_429_in_the_vendor_s
     panic!("three attempts straddled minute boundaries");
 }
 
+async fn a_forged_key_prefix_cannot_use_up_the_real_keys_budget_and_failures_have_their_own(app: TestApp) {
+    use axum::extract::connect_info::MockConnectInfo;
+    let t = app.tenant(&[(DataDomain::Contact, DIRECT, false)]).await;
+    let c = app.customer(&t).await;
+    let settings = custodian_http::HttpSettings { rate_limit_per_minute: 5, ..Default::default() };
+    let addr = std::net::SocketAddr::from(([203, 0, 113, 7], 40_000));
+    let router =
+        custodian_http::router(custodian_http::AppState::new(app.services.clone(), settings)).layer(MockConnectInfo(addr));
+    let forged = format!("cus_{}_{}", crate::helpers::key_prefix(&t.partner), "x".repeat(32));
+    let send = |key: String| {
+        let router = router.clone();
+        async move {
+            let req =
+                axum::http::Request::get(ss(c, "contact-data")).header("X-API-KEY", key).body(axum::body::Body::empty()).unwrap();
+            tower::ServiceExt::oneshot(router, req).await.unwrap()
+        }
+    };
+    let mut statuses = std::collections::BTreeMap::new();
+    let mut retry_after = None;
+    for _ in 0..1001 {
+        let r = send(forged.clone()).await;
+        *statuses.entry(r.status().as_u16()).or_insert(0) += 1;
+        if r.status() == StatusCode::TOO_MANY_REQUESTS {
+            retry_after = r.headers().get("retry-after").map(|v| v.to_str().unwrap().parse::<u64>().unwrap());
+        }
+    }
+    assert_eq!(statuses, [(401, 5), (429, 996)].into(), "five failures per address and minute, then 429");
+    assert!(retry_after.is_some_and(|w| (1..=60).contains(&w)), "{retry_after:?}");
+    // The real key, from the same address, still has its whole budget.
+    for i in 0..5 {
+        assert_eq!(send(t.partner.clone()).await.status(), StatusCode::OK, "request {i} of the real key");
+    }
+}
+
 both_backends!(
+    a_forged_key_prefix_cannot_use_up_the_real_keys_budget_and_failures_have_their_own,
     the_documented_email_change_applies_at_once_under_changes_without_verification,
     the_documented_address_change_is_queued_and_can_be_withdrawn,
     the_documented_payment_change_with_signature_is_accepted,
