@@ -6,6 +6,7 @@ mod helpers;
 mod billing;
 mod console;
 mod cross_dialect;
+mod hostile_input;
 mod native;
 mod openwealth;
 mod ops;
