@@ -42,7 +42,6 @@ pub struct Write {
     pub path: String,
     pub key: Key,
     /// An authenticated key that lacks the route's scope.
-    #[allow(dead_code)]
     pub unauthorised: Key,
     pub body: Value,
 }
@@ -50,6 +49,11 @@ pub struct Write {
 impl Write {
     fn name(&self) -> String {
         format!("{} {}", self.method, self.path)
+    }
+
+    /// The same route with another key.
+    fn with_key(&self, key: Key) -> Write {
+        Write { key, ..self.clone() }
     }
 }
 
@@ -502,7 +506,26 @@ async fn duplicate_keys_in_the_native_domain_put_and_the_partner_patch_are_refus
     assert!(body["errorMessage"].as_str().unwrap().contains("invoiceConfiguration.invoiceText"), "{body}");
 }
 
+/// Authenticate, authorise, then validate: without a key any body is 401, with a key that lacks the
+/// route's scope any body — valid, malformed or hostile — is 403, in every dialect.
+async fn the_scope_is_checked_before_the_body_in_every_dialect(app: TestApp) {
+    let world = world(&app).await;
+    let before = footprint(&app, &world).await;
+    for w in &world.writes {
+        let bodies =
+            [w.body.to_string(), "{\"broken\": ".into(), "[]".into(), format!("{} xyz", w.body), "{\"x\":\"\\u0000\"}".into()];
+        for body in bodies {
+            let r = send_raw(&app, &w.with_key(w.unauthorised.clone()), body.clone()).await;
+            assert_shaped(&r, StatusCode::FORBIDDEN, w);
+            let r = send_raw(&app, &w.with_key(Key::None), body).await;
+            assert_shaped(&r, StatusCode::UNAUTHORIZED, w);
+        }
+    }
+    assert_eq!(footprint(&app, &world).await, before);
+}
+
 both_backends!(
+    the_scope_is_checked_before_the_body_in_every_dialect,
     a_nul_character_in_any_string_of_any_write_body_is_refused_and_stores_nothing,
     bytes_after_the_json_value_are_refused_in_every_dialect,
     a_key_given_twice_at_any_depth_is_refused_in_every_dialect,

@@ -7,7 +7,7 @@ pub mod errors;
 
 pub use errors::Vendor;
 
-use crate::auth::Caller;
+use crate::auth::{Authorized, Caller, require};
 use crate::body::JsonBody;
 use crate::error::{ApiError, Failure};
 use crate::state::AppState;
@@ -24,6 +24,8 @@ use utoipa::ToSchema;
 
 type Result<T> = std::result::Result<T, Failure<Vendor>>;
 type VendorCaller = Caller<Vendor>;
+/// A caller with CUSTOMER_SELF_SERVICE_WRITE, checked before the body is read.
+type VendorWriter = Authorized<Vendor, require::SelfServiceWrite>;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -61,15 +63,15 @@ async fn load(state: &AppState, caller: &VendorCaller, raw_id: &str, domain: Dat
 
 async fn submit(
     state: &AppState,
-    caller: &VendorCaller,
+    caller: &VendorWriter,
     raw_id: &str,
     data: std::result::Result<DomainData, custodian_domain::FieldError>,
     signature: Option<String>,
 ) -> Result<custodian_app::SubmissionOutcome> {
-    let ctx = caller.require(Scope::SelfServiceWrite)?;
+    let ctx = &caller.ctx;
     let customer = CustomerId(parse_id(raw_id, "customerId")?);
     let data = data.map_err(custodian_app::AppError::from)?;
-    Ok(state.services.amendments.submit(&ctx, Submission { customer, data, signature_base64: signature }).await?)
+    Ok(state.services.amendments.submit(ctx, Submission { customer, data, signature_base64: signature }).await?)
 }
 
 fn status(p: &PolicySet, d: DataDomain) -> AmendmentConfigurationStatus {
@@ -144,7 +146,7 @@ pub struct ContactAmendmentResponse {
         (status = 403, body = errors::ErrorResponse), (status = 404, body = errors::ErrorResponse), (status = 429, description = "Access denied - rate limit is exceeded.", body = errors::ErrorResponse), (status = 409, body = errors::ErrorResponse)))]
 pub async fn post_contact_data(
     State(state): State<AppState>,
-    caller: VendorCaller,
+    caller: VendorWriter,
     Path(id): Path<String>,
     JsonBody(body, ..): JsonBody<CustomerContactData, Vendor>,
 ) -> Result<Json<ContactAmendmentResponse>> {
@@ -219,7 +221,7 @@ pub struct AddressAmendmentResponse {
         (status = 403, body = errors::ErrorResponse), (status = 404, body = errors::ErrorResponse), (status = 429, description = "Access denied - rate limit is exceeded.", body = errors::ErrorResponse), (status = 409, body = errors::ErrorResponse)))]
 pub async fn post_address_data(
     State(state): State<AppState>,
-    caller: VendorCaller,
+    caller: VendorWriter,
     Path(id): Path<String>,
     JsonBody(body, ..): JsonBody<CustomerAddressData, Vendor>,
 ) -> Result<Json<AddressAmendmentResponse>> {
@@ -293,7 +295,7 @@ pub struct MasterAmendmentResponse {
         (status = 403, body = errors::ErrorResponse), (status = 404, body = errors::ErrorResponse), (status = 429, description = "Access denied - rate limit is exceeded.", body = errors::ErrorResponse), (status = 409, body = errors::ErrorResponse)))]
 pub async fn post_master_data(
     State(state): State<AppState>,
-    caller: VendorCaller,
+    caller: VendorWriter,
     Path(id): Path<String>,
     JsonBody(body, ..): JsonBody<CustomerMasterData, Vendor>,
 ) -> Result<Json<MasterAmendmentResponse>> {
@@ -379,7 +381,7 @@ pub struct PaymentAmendmentResponse {
         (status = 403, body = errors::ErrorResponse), (status = 404, body = errors::ErrorResponse), (status = 429, description = "Access denied - rate limit is exceeded.", body = errors::ErrorResponse), (status = 409, body = errors::ErrorResponse)))]
 pub async fn post_payment_data(
     State(state): State<AppState>,
-    caller: VendorCaller,
+    caller: VendorWriter,
     Path(id): Path<String>,
     JsonBody(body, ..): JsonBody<OpenApiV1CustomerPaymentAmendment, Vendor>,
 ) -> Result<Json<PaymentAmendmentResponse>> {
