@@ -531,3 +531,28 @@ both_backends!(
     a_key_given_twice_at_any_depth_is_refused_in_every_dialect,
     duplicate_keys_in_the_native_domain_put_and_the_partner_patch_are_refused,
 );
+
+/// A method a self-service route does not have is a 405 in the vendor's `ErrorResponse`, with `Allow`.
+async fn a_wrong_method_under_v1_answers_the_vendor_error_response(app: TestApp) {
+    let t = app.tenant(&[]).await;
+    let c = app.customer(&t).await;
+    for (method, path, allowed) in [
+        (Method::PUT, ss(c, "contact-data"), "GET,POST"),
+        (Method::DELETE, ss(c, "address-data"), "GET,POST"),
+        (Method::PATCH, ss(c, "payment-data"), "GET,POST"),
+        (Method::GET, format!("/v1/customers/{c}/self-service/amendment/1"), "DELETE"),
+    ] {
+        let r = app.send(method.clone(), &path, Some(&t.partner), Some(json!({}))).await;
+        assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+        let body = r.json();
+        assert_eq!(body["errorCode"], "route.method_not_allowed", "{body}");
+        assert_eq!(body["errorMessage"], format!("{method} is not allowed on {path}"), "{body}");
+        assert!(body.get("traceId").is_some(), "{body}");
+        let allow = r.headers.get("allow").and_then(|v| v.to_str().ok()).unwrap_or_default().replace(' ', "");
+        let mut allow: Vec<&str> = allow.split(',').filter(|m| *m != "HEAD").collect();
+        allow.sort();
+        assert_eq!(allow.join(","), allowed, "{method} {path}");
+    }
+}
+
+both_backends!(a_wrong_method_under_v1_answers_the_vendor_error_response);

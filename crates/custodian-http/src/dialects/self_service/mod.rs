@@ -14,7 +14,7 @@ use crate::state::AppState;
 use axum::Json;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode, Uri};
 use axum::routing::{delete, get};
 use custodian_app::{Context, Submission};
 use custodian_domain::{AmendmentId, CustomerId, DataDomain, DomainData, PolicySet, Scope};
@@ -34,6 +34,17 @@ pub fn router() -> Router<AppState> {
         .route("/v1/customers/{customerId}/self-service/master-data", get(get_master_data).post(post_master_data))
         .route("/v1/customers/{customerId}/self-service/payment-data", get(get_payment_data).post(post_payment_data))
         .route("/v1/customers/{customerId}/self-service/amendment/{amendmentId}", delete(withdraw_amendment))
+        .method_not_allowed_fallback(method_not_allowed)
+}
+
+/// 405 in the vendor's `ErrorResponse` (axum keeps the `Allow` header of the route).
+async fn method_not_allowed(method: Method, uri: Uri) -> Failure<Vendor> {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "route.method_not_allowed",
+        format!("{method} is not allowed on {}", uri.path()),
+    )
+    .into()
 }
 
 /// Parses a path id; the vendor's ids are positive int64 values.
