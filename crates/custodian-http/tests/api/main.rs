@@ -10,5 +10,6 @@ mod hostile_input;
 mod native;
 mod openwealth;
 mod ops;
+mod partial_bodies;
 mod partner;
 mod self_service;

@@ -16,8 +16,8 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{Method, StatusCode, Uri};
 use axum::routing::{delete, get};
-use custodian_app::{Context, Submission};
-use custodian_domain::{AmendmentId, CustomerId, DataDomain, DomainData, PolicySet, Scope};
+use custodian_app::{Context, Proposal, Submission};
+use custodian_domain::{AmendmentId, CustomerId, DataDomain, DomainChange, DomainData, PolicySet, Scope};
 use dto::*;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -72,17 +72,23 @@ async fn load(state: &AppState, caller: &VendorCaller, raw_id: &str, domain: Dat
     Ok((ctx, DomainView { customer, policies, pending }))
 }
 
+/// Submits the fields a POST sent; the amendment service applies them to the customer's data.
 async fn submit(
     state: &AppState,
     caller: &VendorWriter,
     raw_id: &str,
-    data: std::result::Result<DomainData, custodian_domain::FieldError>,
+    change: DomainChange,
     signature: Option<String>,
 ) -> Result<custodian_app::SubmissionOutcome> {
     let ctx = &caller.ctx;
     let customer = CustomerId(parse_id(raw_id, "customerId")?);
-    let data = data.map_err(custodian_app::AppError::from)?;
-    Ok(state.services.amendments.submit(ctx, Submission { customer, data, signature_base64: signature }).await?)
+    let submission = Submission { customer, proposal: Proposal::Change(change), signature_base64: signature };
+    Ok(state.services.amendments.submit(ctx, submission).await?)
+}
+
+/// The proposed data of a stored amendment, in the domain's shape (always the POSTed domain).
+fn proposed<T>(shaped: Option<T>) -> Result<T> {
+    shaped.ok_or_else(|| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "unexpected system error").into())
 }
 
 fn status(p: &PolicySet, d: DataDomain) -> AmendmentConfigurationStatus {
@@ -159,9 +165,9 @@ pub async fn post_contact_data(
     State(state): State<AppState>,
     caller: VendorWriter,
     Path(id): Path<String>,
-    JsonBody(body, ..): JsonBody<CustomerContactData, Vendor>,
+    JsonBody(body, ..): JsonBody<ContactChange, Vendor>,
 ) -> Result<Json<ContactAmendmentResponse>> {
-    let out = submit(&state, &caller, &id, body.parse().map(DomainData::Contact), None).await?;
+    let out = submit(&state, &caller, &id, body.change(), None).await?;
     Ok(Json(ContactAmendmentResponse { id: out.amendment.id.0, data: contact_of(&out.amendment.proposed) }))
 }
 
@@ -234,10 +240,10 @@ pub async fn post_address_data(
     State(state): State<AppState>,
     caller: VendorWriter,
     Path(id): Path<String>,
-    JsonBody(body, ..): JsonBody<CustomerAddressData, Vendor>,
+    JsonBody(body, ..): JsonBody<AddressChange, Vendor>,
 ) -> Result<Json<AddressAmendmentResponse>> {
-    let out = submit(&state, &caller, &id, body.parse().map(|a| DomainData::Address(Box::new(a))), None).await?;
-    let data = address_of(&out.amendment.proposed).unwrap_or(body);
+    let out = submit(&state, &caller, &id, body.change(), None).await?;
+    let data = proposed(address_of(&out.amendment.proposed))?;
     Ok(Json(AddressAmendmentResponse { id: out.amendment.id.0, data }))
 }
 
@@ -308,11 +314,10 @@ pub async fn post_master_data(
     State(state): State<AppState>,
     caller: VendorWriter,
     Path(id): Path<String>,
-    JsonBody(body, ..): JsonBody<CustomerMasterData, Vendor>,
+    JsonBody(body, ..): JsonBody<MasterChange, Vendor>,
 ) -> Result<Json<MasterAmendmentResponse>> {
-    let today = state.services.clock.today();
-    let out = submit(&state, &caller, &id, body.parse(today).map(DomainData::Master), None).await?;
-    let data = master_of(&out.amendment.proposed).unwrap_or(body);
+    let out = submit(&state, &caller, &id, body.change(), None).await?;
+    let data = proposed(master_of(&out.amendment.proposed))?;
     Ok(Json(MasterAmendmentResponse { id: out.amendment.id.0, data }))
 }
 
@@ -394,11 +399,11 @@ pub async fn post_payment_data(
     State(state): State<AppState>,
     caller: VendorWriter,
     Path(id): Path<String>,
-    JsonBody(body, ..): JsonBody<OpenApiV1CustomerPaymentAmendment, Vendor>,
+    JsonBody(body, ..): JsonBody<PaymentAmendmentRequest, Vendor>,
 ) -> Result<Json<PaymentAmendmentResponse>> {
     let signature = body.signature.map(|s| s.base64_svg_signature);
-    let out = submit(&state, &caller, &id, body.payment.parse().map(DomainData::Payment), signature).await?;
-    let data = payment_of(&out.amendment.proposed).unwrap_or(body.payment);
+    let out = submit(&state, &caller, &id, body.payment.change(), signature).await?;
+    let data = proposed(payment_of(&out.amendment.proposed))?;
     Ok(Json(PaymentAmendmentResponse { id: out.amendment.id.0, data, require_signature: out.require_signature }))
 }
 
