@@ -713,3 +713,20 @@ async fn invisible_characters_are_shown_as_markers_in_the_amendment_comparison(a
 }
 
 both_backends!(invisible_characters_are_shown_as_markers_in_the_amendment_comparison);
+
+/// A NUL character in a console form (sign-in name, rejection reason) is a 400, never a 500, and
+/// changes nothing.
+async fn a_nul_character_in_a_console_form_is_refused(app: TestApp) {
+    let t = studio(&app).await;
+    let r = Browser::new(&app).sign_in(&t, "ali\u{0}ce", PASSWORD).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    let customer = app.customer(&t).await;
+    let id = app.submit(&t, customer, "address-data", address_example()).await;
+    let mut b = Browser::signed_in(&app, &t, "alice").await;
+    let csrf = b.csrf(&format!("/console/amendments/{id}")).await;
+    let r = b.post(&format!("/console/amendments/{id}/reject"), &[("csrf", &csrf), ("reason", "No such\u{0} street")]).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    assert_eq!(app.get(&format!("/api/v1/amendments/{id}"), &t.staff).await.json()["amendment"]["state"], "pending");
+}
+
+both_backends!(a_nul_character_in_a_console_form_is_refused);
