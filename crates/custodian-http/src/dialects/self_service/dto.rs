@@ -47,8 +47,8 @@ fn s<T: ToString>(v: &Option<T>) -> Option<String> {
     v.as_ref().map(ToString::to_string)
 }
 
-/// Contact data; every field is optional. In a POST, a field left out keeps the customer's current
-/// value; a field sent as `null` or as an empty string is cleared.
+/// Contact data; every field is optional. In a self-service POST, a field left out keeps the
+/// customer's current value; a field sent as `null` or as an empty string is cleared.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomerContactData {
@@ -93,9 +93,10 @@ impl From<&ContactData> for CustomerContactData {
     }
 }
 
-/// A postal address; `street`, `zipCode`, `city` and `countryCode` always have a value. In a POST, a
-/// field left out keeps the customer's current value, so the required ones may be left out when the
-/// customer has an address; an optional field sent as `null` or as an empty string is cleared.
+/// A postal address; `street`, `zipCode`, `city` and `countryCode` always have a value. In a
+/// self-service POST, a field left out keeps the customer's current value (so the required ones may be
+/// left out when the customer has an address); an optional field sent as `null` or as an empty string
+/// is cleared.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomerAddressData {
@@ -191,9 +192,9 @@ impl From<&AddressData> for CustomerAddressData {
     }
 }
 
-/// Personal master data; all fields but `countryOfBirth` always have a value. In a POST, a field left
-/// out keeps the customer's current value, so the required ones may be left out when the customer
-/// has master data; `countryOfBirth` sent as `null` or as an empty string is cleared.
+/// Personal master data; all fields but `countryOfBirth` always have a value. In a self-service POST,
+/// a field left out keeps the customer's current value (so the required ones may be left out when the
+/// customer has master data); `countryOfBirth` sent as `null` or as an empty string is cleared.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomerMasterData {
@@ -250,8 +251,8 @@ impl From<&MasterData> for CustomerMasterData {
 }
 
 /// Bank details as shown by GET and in responses (IBAN in print form). All four always have a value;
-/// in a POST, a field left out keeps the customer's current value (so only the changed ones need to
-/// be sent when the customer has bank details).
+/// in a self-service POST, a field left out keeps the customer's current value (so only the changed
+/// ones need to be sent when the customer has bank details).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomerPaymentData {
