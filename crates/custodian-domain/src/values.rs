@@ -8,6 +8,9 @@ use time::macros::format_description;
 
 macro_rules! string_value {
     ($name:ident) => {
+        string_value!($name, parse);
+    };
+    ($name:ident, $read:ident) => {
         impl $name {
             pub fn as_str(&self) -> &str {
                 &self.0
@@ -26,7 +29,7 @@ macro_rules! string_value {
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let s = String::deserialize(d)?;
-                $name::parse(&s).map_err(serde::de::Error::custom)
+                $name::$read(&s).map_err(serde::de::Error::custom)
             }
         }
     };
@@ -53,7 +56,7 @@ pub fn check_plain_text(t: &str) -> Result<(), String> {
 /// Free text of 1..=255 characters, trimmed, that reads as it is stored (see [`check_plain_text`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Text(String);
-string_value!(Text);
+string_value!(Text, read_stored);
 
 impl Text {
     pub const MAX_CHARS: usize = 255;
@@ -67,6 +70,18 @@ impl Text {
             return Err(format!("must be at most {} characters", Self::MAX_CHARS));
         }
         check_plain_text(t)?;
+        Ok(Text(t.to_owned()))
+    }
+
+    /// Reads a stored value (the stored JSON forms are read with serde; every input is read with
+    /// [`Text::parse`]). It checks only what every version checked at input — not empty, at most
+    /// 255 characters, no control characters — so values stored before bidirectional controls and
+    /// line separators were refused stay readable; they are refused when they are sent again.
+    pub fn read_stored(raw: &str) -> Result<Text, String> {
+        let t = raw.trim();
+        if t.is_empty() || t.chars().count() > Self::MAX_CHARS || t.chars().any(char::is_control) {
+            return Text::parse(raw);
+        }
         Ok(Text(t.to_owned()))
     }
 }
@@ -340,6 +355,10 @@ mod tests {
             let e = Text::parse(raw).unwrap_err();
             assert!(e.contains(named), "{raw:?}: {e}");
         }
+        // A value stored before the rule still reads back (it is refused when sent again).
+        let stored: Text = serde_json::from_value(serde_json::json!("Am \u{202E}fohnhaB")).unwrap();
+        assert_eq!(stored.as_str(), "Am \u{202E}fohnhaB");
+        assert!(serde_json::from_value::<Text>(serde_json::json!("a\u{0}b")).is_err());
     }
 
     #[test]
