@@ -6,8 +6,8 @@ use crate::error::{AppError, AppResult};
 use crate::events::{audit, event, previous_values};
 use crate::{Context, MAX_ATTEMPTS};
 use custodian_domain::{
-    Amendment, AmendmentId, AmendmentState, CustomerId, DataDomain, DomainData, DomainError, FieldChange, FieldError,
-    SanitizedSvg, SubmissionRoute, decide_submission, diff,
+    Amendment, AmendmentId, AmendmentState, CustomerId, DataDomain, DomainChange, DomainData, DomainError, FieldChange,
+    FieldError, SanitizedSvg, SubmissionRoute, decide_submission, diff,
 };
 use custodian_store::{AmendmentQuery, Apply, NewAmendment, Records, Store, StoreError};
 use serde_json::json;
@@ -17,9 +17,36 @@ use std::sync::Arc;
 #[derive(Debug, Clone)]
 pub struct Submission {
     pub customer: CustomerId,
-    pub data: DomainData,
+    pub proposal: Proposal,
     /// `signature.base64SvgSignature` as sent (payment only).
     pub signature_base64: Option<String>,
+}
+
+/// What a customer proposes for one domain.
+#[derive(Debug, Clone)]
+pub enum Proposal {
+    /// The domain's complete new data.
+    Complete(DomainData),
+    /// Some fields: applied to the customer's data as read for this submission (the snapshot whose
+    /// version the amendment records), so fields left out keep their value.
+    Change(DomainChange),
+}
+
+impl Proposal {
+    pub fn domain(&self) -> DataDomain {
+        match self {
+            Proposal::Complete(d) => d.domain(),
+            Proposal::Change(c) => c.domain(),
+        }
+    }
+
+    /// The proposed data of the domain, given its `current` data.
+    fn resolve(&self, current: Option<&DomainData>, today: time::Date) -> Result<DomainData, FieldError> {
+        match self {
+            Proposal::Complete(d) => Ok(d.clone()),
+            Proposal::Change(c) => c.apply(current, today),
+        }
+    }
 }
 
 /// The stored amendment and whether it already took effect.
@@ -54,11 +81,12 @@ impl AmendmentService {
 
     /// Submits an amendment under the tenant's policy for its domain.
     pub async fn submit(&self, ctx: &Context, s: Submission) -> AppResult<SubmissionOutcome> {
-        let domain = s.data.domain();
+        let domain = s.proposal.domain();
         // Sanitised once, on the first attempt that gets that far (after the policy decision).
         let mut sanitized: Option<SanitizedSvg> = None;
         for _ in 0..MAX_ATTEMPTS {
             let customer = self.store.get_customer(ctx.tenant, s.customer).await.map_err(AppError::store("customer"))?;
+            let data = s.proposal.resolve(customer.data(domain), self.clock.today())?;
             let policies = self.store.policies(ctx.tenant).await.map_err(AppError::Store)?;
             let pending = self.store.pending_amendment(ctx.tenant, s.customer, domain).await.map_err(AppError::Store)?;
             let has_signature = s.signature_base64.as_deref().is_some_and(|b| !b.trim().is_empty());
@@ -78,10 +106,10 @@ impl AmendmentService {
             };
             let now = self.clock.now_ms();
             let base_version = customer.version(domain);
-            let changes = diff(customer.data(domain), &s.data);
+            let changes = diff(customer.data(domain), &data);
             let (state, apply) = match route {
                 SubmissionRoute::ApplyNow => {
-                    (AmendmentState::Applied, Some(Apply { data: s.data.clone(), expected_version: base_version, at_ms: now }))
+                    (AmendmentState::Applied, Some(Apply { data: data.clone(), expected_version: base_version, at_ms: now }))
                 }
                 SubmissionRoute::QueueForReview => (AmendmentState::Pending, None),
             };
@@ -89,7 +117,7 @@ impl AmendmentService {
                 tenant_id: ctx.tenant,
                 customer_id: s.customer,
                 state,
-                proposed: s.data.clone(),
+                proposed: data.clone(),
                 signature: signature.clone(),
                 base_version,
                 submitted_by: ctx.actor.clone(),
@@ -123,7 +151,7 @@ impl AmendmentService {
                         customer_id: s.customer,
                         domain,
                         state,
-                        proposed: s.data,
+                        proposed: data,
                         signature,
                         base_version,
                         submitted_by: ctx.actor.clone(),

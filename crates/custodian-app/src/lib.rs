@@ -16,7 +16,7 @@ pub mod staff;
 pub mod wealth;
 pub mod webhooks;
 
-pub use amendments::{AmendmentService, ReviewView, Submission, SubmissionOutcome};
+pub use amendments::{AmendmentService, Proposal, ReviewView, Submission, SubmissionOutcome};
 pub use auth::{ApiKeyService, IssuedKey, Principal};
 pub use billing::BillingService;
 pub use clock::{Clock, FixedClock, SystemClock};

@@ -114,6 +114,9 @@ impl Amendment {
         if reason.chars().count() > 1000 {
             return Err(FieldError::new("reason", "must be at most 1000 characters").into());
         }
+        if reason.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+            return Err(FieldError::new("reason", "must not contain control characters other than line breaks and tabs").into());
+        }
         self.transition(AmendmentState::Rejected, by, at_ms, Some(reason.to_owned()))
     }
 
@@ -174,6 +177,17 @@ mod tests {
     fn a_rejection_without_a_reason_is_refused() {
         let e = pending().reject(&Actor::new(ActorKind::Staff, "s"), 1, "   ").unwrap_err();
         assert_eq!(e.code(), "validation.invalid_field");
+    }
+
+    #[test]
+    fn a_rejection_reason_with_a_nul_or_other_control_character_is_refused_but_line_breaks_are_kept() {
+        let staff = Actor::new(ActorKind::Staff, "s");
+        for reason in ["wrong\u{0}street", "wrong\u{1b}[2Jstreet", "wrong\u{7f}"] {
+            let e = pending().reject(&staff, 1, reason).unwrap_err();
+            assert_eq!(e.code(), "validation.invalid_field", "{reason:?}");
+        }
+        let t = pending().reject(&staff, 1, "The street does not exist.\r\n\tPlease check it.").unwrap();
+        assert_eq!(t.reason.as_deref(), Some("The street does not exist.\r\n\tPlease check it."));
     }
 
     #[test]

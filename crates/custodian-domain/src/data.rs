@@ -2,8 +2,10 @@
 //! fields, required flags and enums of the vendor schema. Each is built from loose input by `parse`.
 
 use crate::error::FieldError;
+use crate::hierarchy::Patch;
 use crate::values::{Bic, CountryCode, Email, Iban, Phone, Text, format_date, parse_date};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 use time::Date;
@@ -367,6 +369,97 @@ impl DomainData {
     }
 }
 
+/// A customer's change of some fields of one domain, as sent: each named field is set to a value,
+/// cleared (sent as `null`), or kept (not sent: not in the list). Applied to the customer's current
+/// data it gives the proposed data, so leaving a field out never erases it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DomainChange {
+    domain: DataDomain,
+    /// Field name (as in the stored form, e.g. `phonePrivate`) → what to do with it.
+    fields: Vec<(&'static str, Patch<String>)>,
+}
+
+impl DomainChange {
+    pub fn new(domain: DataDomain, fields: Vec<(&'static str, Patch<String>)>) -> DomainChange {
+        DomainChange { domain, fields }
+    }
+
+    pub fn domain(&self) -> DataDomain {
+        self.domain
+    }
+
+    /// The proposed data: `current` (the customer's data of this domain, if any) with this change
+    /// applied. Kept fields keep their current value; a cleared or blank optional field is unset; a
+    /// required field must end up with a valid value, so it may be left out only when the customer
+    /// has one. Every resulting value is validated as in a complete submission.
+    pub fn apply(&self, current: Option<&DomainData>, today: Date) -> Result<DomainData, FieldError> {
+        let mut values: BTreeMap<String, String> = match current.filter(|c| c.domain() == self.domain).map(DomainData::to_json) {
+            Some(serde_json::Value::Object(map)) => {
+                map.into_iter().filter_map(|(k, v)| v.as_str().map(|s| (k, s.to_owned()))).collect()
+            }
+            _ => BTreeMap::new(),
+        };
+        for (field, patch) in &self.fields {
+            match patch {
+                Patch::Keep => {}
+                Patch::Clear => {
+                    values.remove(*field);
+                }
+                Patch::Set(v) => {
+                    values.insert((*field).to_owned(), v.clone());
+                }
+            }
+        }
+        let v = |name: &str| values.get(name).map(String::as_str);
+        Ok(match self.domain {
+            DataDomain::Contact => DomainData::Contact(ContactData::parse(ContactInput {
+                email: v("email"),
+                phone_private: v("phonePrivate"),
+                phone_private_mobile: v("phonePrivateMobile"),
+                phone_business: v("phoneBusiness"),
+                phone_business_mobile: v("phoneBusinessMobile"),
+            })?),
+            DataDomain::Address => DomainData::Address(Box::new(AddressData::parse(AddressInput {
+                street: v("street"),
+                house_number: v("houseNumber"),
+                zip_code: v("zipCode"),
+                city: v("city"),
+                country_code: v("countryCode"),
+                province: v("province"),
+                province_code: v("provinceCode"),
+                second_street: v("secondStreet"),
+                city_part: v("cityPart"),
+                district: v("district"),
+                street_type: v("streetType"),
+                street_block: v("streetBlock"),
+                portal: v("portal"),
+                stairway: v("stairway"),
+                door: v("door"),
+                additional_address_information: v("additionalAddressInformation"),
+                floor: v("floor"),
+                building_name: v("buildingName"),
+            })?)),
+            DataDomain::Master => DomainData::Master(MasterData::parse(
+                MasterInput {
+                    first_name: v("firstName"),
+                    last_name: v("lastName"),
+                    gender: v("gender"),
+                    date_of_birth: v("dateOfBirth"),
+                    customer_title: v("customerTitle"),
+                    country_of_birth: v("countryOfBirth"),
+                },
+                today,
+            )?),
+            DataDomain::Payment => DomainData::Payment(PaymentData::parse(PaymentInput {
+                account_holder: v("accountHolder"),
+                bank_name: v("bankName"),
+                iban: v("iban"),
+                bic: v("bic"),
+            })?),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -455,5 +548,91 @@ mod tests {
         assert_eq!("payment-data".parse::<DataDomain>().unwrap(), DataDomain::Payment);
         assert_eq!("contact".parse::<DataDomain>().unwrap(), DataDomain::Contact);
         assert!("kyc".parse::<DataDomain>().is_err());
+    }
+
+    fn fixture_contact() -> DomainData {
+        DomainData::Contact(
+            ContactData::parse(ContactInput {
+                email: Some("old@example.com"),
+                phone_private: Some("+49 30 1234567"),
+                phone_private_mobile: Some("+49 171 1234567"),
+                ..Default::default()
+            })
+            .unwrap(),
+        )
+    }
+
+    #[test]
+    fn a_change_keeps_the_fields_it_leaves_out() {
+        let change = DomainChange::new(DataDomain::Contact, vec![("email", Patch::Set("new@example.com".into()))]);
+        let DomainData::Contact(c) = change.apply(Some(&fixture_contact()), date!(2026 - 11 - 26)).unwrap() else { panic!() };
+        assert_eq!(c.email.unwrap().as_str(), "new@example.com");
+        assert_eq!(c.phone_private.unwrap().as_str(), "+49 30 1234567");
+        assert_eq!(c.phone_private_mobile.unwrap().as_str(), "+49 171 1234567");
+    }
+
+    #[test]
+    fn a_change_clears_an_optional_field_sent_as_null_or_empty() {
+        let change = DomainChange::new(
+            DataDomain::Contact,
+            vec![("phonePrivate", Patch::Clear), ("phonePrivateMobile", Patch::Set(" ".into())), ("email", Patch::Keep)],
+        );
+        let DomainData::Contact(c) = change.apply(Some(&fixture_contact()), date!(2026 - 11 - 26)).unwrap() else { panic!() };
+        assert_eq!((c.phone_private, c.phone_private_mobile), (None, None));
+        assert_eq!(c.email.unwrap().as_str(), "old@example.com");
+    }
+
+    #[test]
+    fn a_required_field_may_be_left_out_only_when_the_customer_has_a_value() {
+        let today = date!(2026 - 11 - 26);
+        let change = DomainChange::new(DataDomain::Address, vec![("city", Patch::Set("Munich".into()))]);
+        assert_eq!(change.apply(None, today).unwrap_err().reference, "street");
+        let current = DomainData::Address(Box::new(
+            AddressData::parse(AddressInput {
+                street: Some("Hauptstraße"),
+                house_number: Some("1"),
+                zip_code: Some("10115"),
+                city: Some("Berlin"),
+                country_code: Some("DE"),
+                ..Default::default()
+            })
+            .unwrap(),
+        ));
+        let DomainData::Address(a) = change.apply(Some(&current), today).unwrap() else { panic!() };
+        assert_eq!((a.street.as_str(), a.city.as_str(), a.house_number.unwrap().as_str()), ("Hauptstraße", "Munich", "1"));
+        let cleared = DomainChange::new(DataDomain::Address, vec![("street", Patch::Clear)]);
+        assert_eq!(cleared.apply(Some(&current), today).unwrap_err().reference, "street");
+        let blank = DomainChange::new(DataDomain::Address, vec![("zipCode", Patch::Set("".into()))]);
+        assert_eq!(blank.apply(Some(&current), today).unwrap_err().reference, "zipCode");
+    }
+
+    #[test]
+    fn a_change_of_nothing_reproduces_the_current_data_exactly() {
+        let today = date!(2026 - 11 - 26);
+        let payment = DomainData::Payment(
+            PaymentData::parse(PaymentInput {
+                account_holder: Some("Sven Hannawald"),
+                bank_name: Some("Sparkasse"),
+                iban: Some("DE89 3704 0044 0532 0130 00"),
+                bic: Some("cobadeffxxx"),
+            })
+            .unwrap(),
+        );
+        assert_eq!(DomainChange::new(DataDomain::Payment, vec![]).apply(Some(&payment), today).unwrap(), payment);
+        let master = DomainData::Master(
+            MasterData::parse(
+                MasterInput {
+                    first_name: Some("Sven"),
+                    last_name: Some("Hannawald"),
+                    gender: Some("MALE"),
+                    date_of_birth: Some("1974-11-09"),
+                    customer_title: Some("DR"),
+                    country_of_birth: Some("DE"),
+                },
+                today,
+            )
+            .unwrap(),
+        );
+        assert_eq!(DomainChange::new(DataDomain::Master, vec![]).apply(Some(&master), today).unwrap(), master);
     }
 }

@@ -20,7 +20,7 @@ pub mod wealth;
 
 pub use actor::{Actor, ActorKind, Scope};
 pub use amendment::{Amendment, AmendmentState, Transition};
-pub use data::{AddressData, ContactData, DataDomain, DomainData, MasterData, PaymentData};
+pub use data::{AddressData, ContactData, DataDomain, DomainChange, DomainData, MasterData, PaymentData};
 pub use diff::{FieldChange, diff};
 pub use error::{DomainError, FieldError};
 pub use ids::{AmendmentId, CustomerId, TenantId};

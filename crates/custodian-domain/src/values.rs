@@ -8,6 +8,9 @@ use time::macros::format_description;
 
 macro_rules! string_value {
     ($name:ident) => {
+        string_value!($name, parse);
+    };
+    ($name:ident, $read:ident) => {
         impl $name {
             pub fn as_str(&self) -> &str {
                 &self.0
@@ -26,16 +29,34 @@ macro_rules! string_value {
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let s = String::deserialize(d)?;
-                $name::parse(&s).map_err(serde::de::Error::custom)
+                $name::$read(&s).map_err(serde::de::Error::custom)
             }
         }
     };
 }
 
-/// Free text of 1..=255 characters without control characters, trimmed.
+/// Refuses characters that make text read differently than it is stored: control characters
+/// (Unicode category Cc, e.g. NUL, line breaks, escape), line and paragraph separators
+/// (U+2028, U+2029), and bidirectional embeddings, overrides and isolates (U+202A–U+202E,
+/// U+2066–U+2069), which can reorder what a reviewer sees. Zero-width joiners and non-joiners
+/// (U+200D, U+200C) and the left-to-right and right-to-left marks are kept: some scripts need them.
+pub fn check_plain_text(t: &str) -> Result<(), String> {
+    for c in t.chars() {
+        let what = match c {
+            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => "the bidirectional control character",
+            '\u{2028}' | '\u{2029}' => "the line or paragraph separator",
+            c if c.is_control() => "the control character",
+            _ => continue,
+        };
+        return Err(format!("must not contain {what} U+{:04X}", c as u32));
+    }
+    Ok(())
+}
+
+/// Free text of 1..=255 characters, trimmed, that reads as it is stored (see [`check_plain_text`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Text(String);
-string_value!(Text);
+string_value!(Text, read_stored);
 
 impl Text {
     pub const MAX_CHARS: usize = 255;
@@ -48,8 +69,18 @@ impl Text {
         if t.chars().count() > Self::MAX_CHARS {
             return Err(format!("must be at most {} characters", Self::MAX_CHARS));
         }
-        if t.chars().any(char::is_control) {
-            return Err("must not contain control characters".into());
+        check_plain_text(t)?;
+        Ok(Text(t.to_owned()))
+    }
+
+    /// Reads a stored value (the stored JSON forms are read with serde; every input is read with
+    /// [`Text::parse`]). It checks only what every version checked at input — not empty, at most
+    /// 255 characters, no control characters — so values stored before bidirectional controls and
+    /// line separators were refused stay readable; they are refused when they are sent again.
+    pub fn read_stored(raw: &str) -> Result<Text, String> {
+        let t = raw.trim();
+        if t.is_empty() || t.chars().count() > Self::MAX_CHARS || t.chars().any(char::is_control) {
+            return Text::parse(raw);
         }
         Ok(Text(t.to_owned()))
     }
@@ -305,6 +336,39 @@ mod tests {
         assert_eq!(format_date(parse_date("1990-02-28").unwrap()), "1990-02-28");
         for d in ["1990-02-30", "28.02.1990", "1990-2-3", ""] {
             assert!(parse_date(d).is_err(), "{d} should be rejected");
+        }
+    }
+
+    #[test]
+    fn text_refuses_bidirectional_controls_and_separators_and_names_the_character() {
+        for (raw, named) in [
+            ("Am \u{202E}fohnhaB", "bidirectional control character U+202E"),
+            ("Max \u{202D}Muster", "bidirectional control character U+202D"),
+            ("Ber\u{2066}lin\u{2069}", "bidirectional control character U+2066"),
+            ("Berlin\u{2068}", "bidirectional control character U+2068"),
+            ("Haupt\u{2028}straße", "line or paragraph separator U+2028"),
+            ("Haupt\u{2029}straße", "line or paragraph separator U+2029"),
+            ("Haupt\nstraße", "control character U+000A"),
+            ("Haupt\u{1b}straße", "control character U+001B"),
+            ("Haupt\u{85}straße", "control character U+0085"),
+        ] {
+            let e = Text::parse(raw).unwrap_err();
+            assert!(e.contains(named), "{raw:?}: {e}");
+        }
+        // A value stored before the rule still reads back (it is refused when sent again).
+        let stored: Text = serde_json::from_value(serde_json::json!("Am \u{202E}fohnhaB")).unwrap();
+        assert_eq!(stored.as_str(), "Am \u{202E}fohnhaB");
+        assert!(serde_json::from_value::<Text>(serde_json::json!("a\u{0}b")).is_err());
+    }
+
+    #[test]
+    fn text_keeps_zero_width_joiners_and_direction_marks_that_scripts_need() {
+        for raw in [
+            "\u{0915}\u{094D}\u{200D}\u{0937}",
+            "\u{0645}\u{06CC}\u{200C}\u{062E}\u{0648}\u{0627}\u{0647}\u{0645}",
+            "\u{05E9}\u{05DC}\u{05D5}\u{05DD}\u{200F} 5",
+        ] {
+            assert_eq!(Text::parse(raw).unwrap().as_str(), raw);
         }
     }
 

@@ -66,6 +66,58 @@ impl<D: Dialect> Caller<D> {
     }
 }
 
+/// The scopes a route requires (any one of them), checked by [`Authorized`].
+pub trait Requirement: Send + Sync + 'static {
+    const SCOPES: &'static [Scope];
+}
+
+/// Scope requirements of the routes that read a body.
+pub mod require {
+    use super::{Requirement, Scope};
+
+    macro_rules! requirement {
+        ($($(#[$doc:meta])* $name:ident = [$($scope:ident),+];)*) => {
+            $(
+                $(#[$doc])*
+                pub struct $name;
+                impl Requirement for $name {
+                    const SCOPES: &'static [Scope] = &[$(Scope::$scope),+];
+                }
+            )*
+        };
+    }
+
+    requirement! {
+        /// `ADMIN`.
+        Admin = [Admin];
+        /// `STAFF_REVIEW`.
+        StaffReview = [StaffReview];
+        /// `CUSTOMER_SELF_SERVICE_WRITE`.
+        SelfServiceWrite = [SelfServiceWrite];
+    }
+}
+
+/// An authenticated caller holding one of `R`'s scopes, rendered in dialect `D` (401, then 403).
+///
+/// It is an extractor of the request head, so a handler that takes it before its body extractor
+/// authenticates and authorises before the body is read: a caller without the scope gets 403 for
+/// any body, valid or not.
+pub struct Authorized<D: Dialect, R: Requirement> {
+    pub ctx: Context,
+    pub principal: Principal,
+    _marker: PhantomData<(D, R)>,
+}
+
+impl<D: Dialect, R: Requirement> FromRequestParts<AppState> for Authorized<D, R> {
+    type Rejection = Failure<D>;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let caller = Caller::<D>::from_request_parts(parts, state).await?;
+        let ctx = caller.require_any(R::SCOPES)?;
+        Ok(Authorized { ctx, principal: caller.principal, _marker: PhantomData })
+    }
+}
+
 impl<D: Dialect> FromRequestParts<AppState> for Caller<D> {
     type Rejection = Failure<D>;
 

@@ -179,9 +179,7 @@ impl InvoiceText {
         if t.len() > Self::MAX_BYTES {
             return Err(format!("must be at most {} bytes, not {}", Self::MAX_BYTES, t.len()));
         }
-        if t.chars().any(char::is_control) {
-            return Err("must not contain control characters".into());
-        }
+        crate::values::check_plain_text(t)?;
         Ok(InvoiceText(t.to_owned()))
     }
 

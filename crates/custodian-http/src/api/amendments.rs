@@ -1,7 +1,7 @@
 //! The staff review queue: list, show with a field-by-field comparison, approve, reject, and the
 //! sanitised signature image.
 
-use super::{FieldChangeView, NativeCaller, Result, cut_page, page_limit, parse_cursor, timestamp};
+use super::{FieldChangeView, NativeCaller, NativeReviewer, Result, cut_page, page_limit, parse_cursor, timestamp};
 use crate::body::JsonBody;
 use crate::dialects::self_service::parse_id;
 use crate::error::{ApiError, Native};
@@ -217,11 +217,11 @@ pub struct RejectRequest {
     responses((status = 200, body = AmendmentView), (status = 400, description = "No reason"), (status = 404, description = "No such amendment"), (status = 409, description = "Not pending")))]
 pub async fn reject_amendment(
     State(state): State<AppState>,
-    caller: NativeCaller,
+    caller: NativeReviewer,
     Path(id): Path<String>,
     JsonBody(body, ..): JsonBody<RejectRequest, Native>,
 ) -> Result<Json<AmendmentView>> {
-    let ctx = caller.require(Scope::StaffReview)?;
+    let ctx = caller.ctx;
     let id = AmendmentId(parse_id(&id, "id")?);
     let a = state.services.amendments.reject(&ctx, id, &body.reason).await?;
     Ok(Json(AmendmentView::new(&a, caller.principal.has(Scope::Admin))))

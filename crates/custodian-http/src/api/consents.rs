@@ -2,7 +2,7 @@
 //! (scope ADMIN; STAFF_REVIEW may read). A service user sees a customer through the OpenWealth
 //! dialect only while it holds a live consent for it.
 
-use super::{NativeCaller, Result, cut_page, page_limit, parse_cursor, timestamp};
+use super::{NativeAdmin, NativeCaller, Result, cut_page, page_limit, parse_cursor, timestamp};
 use crate::body::JsonBody;
 use crate::dialects::self_service::parse_id;
 use crate::error::{ApiError, Failure, Native};
@@ -80,10 +80,10 @@ fn conflict(code: &'static str) -> impl Fn(AppError) -> Failure<Native> {
         (status = 409, description = "The service user holds a live consent for the customer already")))]
 pub async fn grant_consent(
     State(state): State<AppState>,
-    caller: NativeCaller,
+    caller: NativeAdmin,
     JsonBody(body, ..): JsonBody<NewConsentBody, Native>,
 ) -> Result<(StatusCode, Json<ConsentView>)> {
-    let ctx = caller.require(Scope::Admin)?;
+    let ctx = caller.ctx;
     let service_user = ServiceUser::parse(&body.service_user).map_err(|m| AppError::from(FieldError::new("serviceUser", m)))?;
     let customer = CustomerId(parse_id(&body.customer_id.to_string(), "customerId")?);
     let c = state.services.wealth.grant_consent(&ctx, customer, service_user).await.map_err(conflict("consent.exists"))?;

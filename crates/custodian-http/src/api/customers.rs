@@ -1,7 +1,7 @@
 //! Customers in the native API: create with initial data, read (IBAN masked unless admin), list,
 //! edit one domain directly, and read the audit trail.
 
-use super::{FieldChangeView, NativeCaller, Result, cut_page, page_limit, parse_cursor, timestamp};
+use super::{FieldChangeView, NativeAdmin, NativeCaller, Result, cut_page, page_limit, parse_cursor, timestamp};
 use crate::body::JsonBody;
 use crate::dialects::self_service::dto::{CustomerAddressData, CustomerContactData, CustomerMasterData, CustomerPaymentData};
 use crate::dialects::self_service::parse_id;
@@ -94,10 +94,10 @@ fn view(c: &Customer, unmask: bool) -> CustomerView {
     responses((status = 201, body = CustomerView), (status = 400, description = "Invalid data; `reference` names the field")))]
 pub async fn create_customer(
     State(state): State<AppState>,
-    caller: NativeCaller,
+    caller: NativeAdmin,
     JsonBody(body, ..): JsonBody<CustomerData, Native>,
 ) -> Result<(StatusCode, Json<CustomerView>)> {
-    let ctx = caller.require(Scope::Admin)?;
+    let ctx = caller.ctx;
     let data = body.parse(state.services.clock.today())?;
     let c = state.services.customers.create(&ctx, data).await?;
     Ok((StatusCode::CREATED, Json(view(&c, true))))
@@ -186,11 +186,11 @@ pub async fn list_customers(
     responses((status = 200, body = CustomerView), (status = 400, description = "Invalid data"), (status = 404, description = "No such customer or domain")))]
 pub async fn update_customer_domain(
     State(state): State<AppState>,
-    caller: NativeCaller,
+    caller: NativeAdmin,
     Path((id, domain)): Path<(String, String)>,
     JsonBody(body, ..): JsonBody<serde_json::Value, Native>,
 ) -> Result<Json<CustomerView>> {
-    let ctx = caller.require(Scope::Admin)?;
+    let ctx = caller.ctx;
     let id = CustomerId(parse_id(&id, "id")?);
     let domain: DataDomain = domain.parse().map_err(|m: String| ApiError::new(StatusCode::NOT_FOUND, "domain.not_found", m))?;
     let mut wrapped = serde_json::Map::new();

@@ -8,7 +8,7 @@ pub mod policies;
 pub mod wealth;
 pub mod webhooks;
 
-use crate::auth::Caller;
+use crate::auth::{Authorized, Caller, require};
 use crate::error::{ApiError, Failure, Native};
 use crate::state::AppState;
 use axum::Router;
@@ -17,6 +17,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 pub(crate) type NativeCaller = Caller<Native>;
+/// A caller with ADMIN, checked before the body is read.
+pub(crate) type NativeAdmin = Authorized<Native, require::Admin>;
+/// A caller with STAFF_REVIEW, checked before the body is read.
+pub(crate) type NativeReviewer = Authorized<Native, require::StaffReview>;
 pub(crate) type Result<T> = std::result::Result<T, Failure<Native>>;
 
 pub fn router() -> Router<AppState> {

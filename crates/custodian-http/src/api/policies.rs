@@ -1,6 +1,6 @@
 //! Per-domain amendment policies of the caller's tenant.
 
-use super::{NativeCaller, Result};
+use super::{NativeAdmin, NativeCaller, Result};
 use crate::body::JsonBody;
 use crate::dialects::self_service::dto::AmendmentConfigurationStatus;
 use crate::error::{ApiError, Native};
@@ -53,11 +53,11 @@ pub async fn get_policies(State(state): State<AppState>, caller: NativeCaller) -
     responses((status = 200, body = BTreeMap<String, PolicyView>), (status = 400, description = "Invalid policy"), (status = 404, description = "No such domain")))]
 pub async fn put_policy(
     State(state): State<AppState>,
-    caller: NativeCaller,
+    caller: NativeAdmin,
     Path(domain): Path<String>,
     JsonBody(body, ..): JsonBody<PolicyView, Native>,
 ) -> Result<Json<BTreeMap<String, PolicyView>>> {
-    let ctx = caller.require(Scope::Admin)?;
+    let ctx = caller.ctx;
     let domain: DataDomain = domain.parse().map_err(|m: String| ApiError::new(StatusCode::NOT_FOUND, "domain.not_found", m))?;
     let policy = DomainPolicy { status: body.status.into(), require_signature: body.require_signature };
     Ok(Json(views(&state.services.policies.set(&ctx, domain, policy).await?)))

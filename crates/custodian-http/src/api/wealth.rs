@@ -2,7 +2,7 @@
 //! primary person) and the persons related to it, in the OpenWealth shapes. Scope ADMIN to
 //! change, STAFF_REVIEW or ADMIN to read.
 
-use super::{NativeCaller, Result};
+use super::{NativeAdmin, NativeCaller, Result};
 use crate::body::JsonBody;
 use crate::dialects::openwealth::dto::{self, parse_wire};
 use crate::dialects::openwealth::person_dto;
@@ -93,11 +93,11 @@ fn no_profile(e: AppError, id: i64) -> crate::error::Failure<Native> {
     responses((status = 200, body = WealthProfileView), (status = 400, description = "Invalid data; `reference` names the field"), (status = 404, description = "No such customer")))]
 pub async fn save_wealth_profile(
     State(state): State<AppState>,
-    caller: NativeCaller,
+    caller: NativeAdmin,
     Path(id): Path<String>,
     JsonBody(body, ..): JsonBody<WealthProfileBody, Native>,
 ) -> Result<Json<WealthProfileView>> {
-    let ctx = caller.require(Scope::Admin)?;
+    let ctx = caller.ctx;
     let id = CustomerId(parse_id(&id, "id")?);
     let profile: WealthProfile = parse_wire(&body, "").map_err(AppError::from)?;
     let primary = parse_wire::<PersonInput>(&body.primary_person, "primaryPerson")
@@ -151,11 +151,11 @@ pub struct PersonIdentificationResponse {
         (status = 404, description = "No such customer or person, or no wealth profile"), (status = 409, description = "Related that way already")))]
 pub async fn relate_person(
     State(state): State<AppState>,
-    caller: NativeCaller,
+    caller: NativeAdmin,
     Path(id): Path<String>,
     JsonBody(body, ..): JsonBody<RelatePersonBody, Native>,
 ) -> Result<(StatusCode, Json<PersonIdentificationResponse>)> {
-    let ctx = caller.require(Scope::Admin)?;
+    let ctx = caller.ctx;
     let customer = parse_id(&id, "id")?;
     let person = match (&body.person, &body.person_identification) {
         (Some(p), None) => RelatedPerson::New(Box::new(

@@ -1,7 +1,7 @@
 //! Webhook subscriptions of the caller's tenant (scope ADMIN): create, list, change (including
 //! secret rotation and re-enabling), delete, deliveries, replay and test-send.
 
-use super::{NativeCaller, Result, cut_page, page_limit, parse_cursor, timestamp};
+use super::{NativeAdmin, NativeCaller, Result, cut_page, page_limit, parse_cursor, timestamp};
 use crate::body::JsonBody;
 use crate::dialects::self_service::parse_id;
 use crate::error::{ApiError, Native};
@@ -109,10 +109,10 @@ impl From<SubscriptionRequest> for SubscriptionInput {
     responses((status = 201, body = SubscriptionView), (status = 400, description = "Invalid or forbidden URL, unknown event type")))]
 pub async fn create_subscription(
     State(state): State<AppState>,
-    caller: NativeCaller,
+    caller: NativeAdmin,
     JsonBody(body, ..): JsonBody<SubscriptionRequest, Native>,
 ) -> Result<(StatusCode, Json<SubscriptionView>)> {
-    let ctx = caller.require(Scope::Admin)?;
+    let ctx = caller.ctx;
     let s = state.services.webhooks.create(&ctx, body.into()).await?;
     Ok((StatusCode::CREATED, Json(view(&s, true))))
 }
@@ -142,11 +142,11 @@ pub async fn get_subscription(
     responses((status = 200, body = SubscriptionView), (status = 400, description = "Invalid change"), (status = 404, description = "No such subscription")))]
 pub async fn update_subscription(
     State(state): State<AppState>,
-    caller: NativeCaller,
+    caller: NativeAdmin,
     Path(id): Path<String>,
     JsonBody(body, ..): JsonBody<SubscriptionRequest, Native>,
 ) -> Result<Json<SubscriptionView>> {
-    let ctx = caller.require(Scope::Admin)?;
+    let ctx = caller.ctx;
     let rotated = body.rotate_secret;
     let s = state.services.webhooks.update(&ctx, parse_id(&id, "id")?, body.into()).await?;
     Ok(Json(view(&s, rotated)))

@@ -52,9 +52,71 @@ pub struct AmendmentPage {
 pub struct DiffRow {
     pub field: String,
     pub label: String,
-    pub current: Option<String>,
-    pub proposed: Option<String>,
+    pub current: Option<Vec<Piece>>,
+    pub proposed: Option<Vec<Piece>>,
     pub changed: bool,
+}
+
+/// A run of a shown value: text as it is, or one invisible character spelled out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Piece {
+    Text(String),
+    /// `U+200D` and the character's name, shown as a visible marker.
+    Invisible {
+        code: String,
+        name: &'static str,
+    },
+}
+
+/// The name of a character that renders as nothing (or as a plain space), if `c` is one: zero-width
+/// characters, joiners, direction marks and controls, invisible separators and operators, the soft
+/// hyphen, the byte-order mark, Hangul fillers, tag characters. Reviewers see these spelled out, so
+/// two values that look alike but differ show the difference.
+fn invisible_name(c: char) -> Option<&'static str> {
+    Some(match c {
+        '\u{00AD}' => "soft hyphen",
+        '\u{034F}' => "combining grapheme joiner",
+        '\u{061C}' => "Arabic letter mark",
+        '\u{115F}' | '\u{1160}' | '\u{3164}' | '\u{FFA0}' => "Hangul filler",
+        '\u{17B4}' | '\u{17B5}' => "Khmer inherent vowel",
+        '\u{180E}' => "Mongolian vowel separator",
+        '\u{200B}' => "zero width space",
+        '\u{200C}' => "zero width non-joiner",
+        '\u{200D}' => "zero width joiner",
+        '\u{200E}' => "left-to-right mark",
+        '\u{200F}' => "right-to-left mark",
+        '\u{202A}'..='\u{202E}' => "bidirectional embedding or override",
+        '\u{2060}' => "word joiner",
+        '\u{2061}'..='\u{2064}' => "invisible operator",
+        '\u{2066}'..='\u{2069}' => "bidirectional isolate",
+        '\u{206A}'..='\u{206F}' => "deprecated format character",
+        '\u{FEFF}' => "zero width no-break space",
+        '\u{FFF9}'..='\u{FFFB}' => "interlinear annotation",
+        '\u{E0000}'..='\u{E007F}' => "tag character",
+        c if c.is_control() => "control character",
+        _ => return None,
+    })
+}
+
+/// `value` cut into pieces, every invisible character its own piece.
+pub fn pieces(value: &str) -> Vec<Piece> {
+    let mut out = Vec::new();
+    let mut run = String::new();
+    for c in value.chars() {
+        match invisible_name(c) {
+            Some(name) => {
+                if !run.is_empty() {
+                    out.push(Piece::Text(std::mem::take(&mut run)));
+                }
+                out.push(Piece::Invisible { code: format!("U+{:04X}", c as u32), name });
+            }
+            None => run.push(c),
+        }
+    }
+    if !run.is_empty() || out.is_empty() {
+        out.push(Piece::Text(run));
+    }
+    out
 }
 
 pub struct DecisionView {
@@ -111,8 +173,8 @@ async fn load(state: &AppState, staff: &Staff, id: AmendmentId, extras: Extras) 
             label: view::field_label(f),
             // The current IBAN is masked for reviewers; the proposed one is what they must check,
             // so it shows in full until the amendment is decided.
-            current: view::value_text(f, cur.get(f), admin),
-            proposed: view::value_text(f, prop.get(f), admin || a.state == AmendmentState::Pending),
+            current: view::value_text(f, cur.get(f), admin).map(|v| pieces(&v)),
+            proposed: view::value_text(f, prop.get(f), admin || a.state == AmendmentState::Pending).map(|v| pieces(&v)),
             changed: changed.contains(f.as_str()),
         })
         .collect();
@@ -253,4 +315,28 @@ pub async fn signature(State(state): State<AppState>, staff: Staff, Path(id): Pa
     let svg = a.signature.ok_or_else(|| ConsoleError::NotFound("This amendment has no signature.".into()))?;
     Ok(([(header::CONTENT_TYPE, "image/svg+xml"), (header::CONTENT_SECURITY_POLICY, SIGNATURE_CSP)], svg.as_str().to_owned())
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invisible_characters_become_pieces_of_their_own_and_the_rest_stays_text() {
+        let t = |s: &str| Piece::Text(s.into());
+        let inv = |code: &str, name| Piece::Invisible { code: code.into(), name };
+        assert_eq!(pieces("Hauptstraße"), vec![t("Hauptstraße")]);
+        assert_eq!(pieces(""), vec![t("")]);
+        assert_eq!(
+            pieces("a\u{200D}b\u{00AD}\u{FEFF}"),
+            vec![
+                t("a"),
+                inv("U+200D", "zero width joiner"),
+                t("b"),
+                inv("U+00AD", "soft hyphen"),
+                inv("U+FEFF", "zero width no-break space")
+            ]
+        );
+        assert_eq!(pieces("\u{200B}x"), vec![inv("U+200B", "zero width space"), t("x")]);
+    }
 }

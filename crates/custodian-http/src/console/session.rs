@@ -111,8 +111,14 @@ pub async fn form_body(req: Request) -> Result<Vec<u8>, ConsoleError> {
     Ok(body.to_vec())
 }
 
-/// Parses a form body into `T`; a malformed form is a 400.
+/// Parses a form body into `T`; a malformed form, or a NUL character (U+0000) in any name or
+/// value, is a 400.
 pub fn parse_form<T: DeserializeOwned>(body: &[u8]) -> Result<T, ConsoleError> {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_bytes(body).map_err(|e| ConsoleError::BadRequest(format!("The form could not be read: {e}.")))?;
+    if pairs.iter().any(|(k, v)| k.contains('\0') || v.contains('\0')) {
+        return Err(ConsoleError::BadRequest("The form must not contain the NUL character (U+0000).".into()));
+    }
     serde_urlencoded::from_bytes(body).map_err(|e| ConsoleError::BadRequest(format!("The form could not be read: {e}.")))
 }
 

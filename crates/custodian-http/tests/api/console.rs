@@ -740,3 +740,48 @@ both_backends!(
     admins_see_webhook_deliveries_and_send_them_again,
     console_assets_are_embedded_and_unknown_pages_are_html_404s,
 );
+
+/// Invisible characters (kept because some scripts need them) are spelled out in the comparison,
+/// as escaped markers, so a reviewer sees that two values that look alike differ.
+async fn invisible_characters_are_shown_as_markers_in_the_amendment_comparison(app: TestApp) {
+    let t = studio(&app).await;
+    let customer = app.customer(&t).await;
+    let sneaky = json!({ "street": "Haupt\u{200D}straße", "houseNumber": "1\u{00AD}", "zipCode": "10115",
+        "city": "<b>Ber\u{200B}lin</b>\u{FEFF}", "countryCode": "DE" });
+    let id = app.submit(&t, customer, "address-data", sneaky).await;
+    let mut b = Browser::signed_in(&app, &t, "alice").await;
+    let html = b.get(&format!("/console/amendments/{id}")).await.text();
+    let marker = |code: &str, name: &str| format!(r#"<span class="invisible" title="{name}">⟨U+{code}⟩</span>"#);
+    let street = format!(r#"<td data-label="Proposed">Haupt{}straße</td>"#, marker("200D", "zero width joiner"));
+    assert!(html.contains(&street), "{html}");
+    assert!(html.contains(&format!(r#"<td data-label="Proposed">1{}</td>"#, marker("00AD", "soft hyphen"))), "{html}");
+    let city = format!(
+        r#"<td data-label="Proposed">&#60;b&#62;Ber{}lin&#60;/b&#62;{}</td>"#,
+        marker("200B", "zero width space"),
+        marker("FEFF", "zero width no-break space")
+    );
+    assert!(html.contains(&city), "{html}");
+    assert!(html.contains(r#"<td data-label="Current">Hauptstraße</td>"#), "plain values stay as they are: {html}");
+    for c in ['\u{200D}', '\u{00AD}', '\u{200B}', '\u{FEFF}'] {
+        assert!(!html.contains(c), "U+{:04X} is never sent as it is", c as u32);
+    }
+}
+
+both_backends!(invisible_characters_are_shown_as_markers_in_the_amendment_comparison);
+
+/// A NUL character in a console form (sign-in name, rejection reason) is a 400, never a 500, and
+/// changes nothing.
+async fn a_nul_character_in_a_console_form_is_refused(app: TestApp) {
+    let t = studio(&app).await;
+    let r = Browser::new(&app).sign_in(&t, "ali\u{0}ce", PASSWORD).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    let customer = app.customer(&t).await;
+    let id = app.submit(&t, customer, "address-data", address_example()).await;
+    let mut b = Browser::signed_in(&app, &t, "alice").await;
+    let csrf = b.csrf(&format!("/console/amendments/{id}")).await;
+    let r = b.post(&format!("/console/amendments/{id}/reject"), &[("csrf", &csrf), ("reason", "No such\u{0} street")]).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    assert_eq!(app.get(&format!("/api/v1/amendments/{id}"), &t.staff).await.json()["amendment"]["state"], "pending");
+}
+
+both_backends!(a_nul_character_in_a_console_form_is_refused);

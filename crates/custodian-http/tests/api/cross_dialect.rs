@@ -302,11 +302,12 @@ async fn a_partner_customer_changed_through_each_dialect_reads_the_same_through_
         five("St James's Square", "12", "SW1Y 4JH", "London", "GB")
     );
 
-    // 2. Through the self-service API (applied at once): whole contact and address data.
+    // 2. Through the self-service API (applied at once): fields left out keep their value, `null`
+    //    clears one.
     let contact_data = json!({ "email": "ada@analytical-engine.example", "phonePrivate": "+44 20 7946 0002", "phonePrivateMobile": "+44 7700 900123" });
     change(&app, Method::POST, &ss(p.id, "contact-data"), Auth::ApiKey(&p.t.partner), "xd-ss-1", contact_data, StatusCode::OK)
         .await;
-    let address_data = json!({ "street": "Marylebone Road", "houseNumber": "221", "zipCode": "NW1 6XE", "city": "London", "countryCode": "GB", "floor": "1" });
+    let address_data = json!({ "street": "Marylebone Road", "houseNumber": "221", "zipCode": "NW1 6XE", "city": "London", "countryCode": "GB", "floor": "1", "door": null });
     change(&app, Method::POST, &ss(p.id, "address-data"), Auth::ApiKey(&p.t.partner), "xd-ss-2", address_data, StatusCode::OK)
         .await;
 

@@ -478,8 +478,11 @@ async fn an_address_changed_here_is_read_through_the_self_service_api(app: TestA
     let events = app.services.store.list_events(w.t.id, custodian_domain::CustomerId(w.customer)).await.unwrap();
     assert!(events.iter().any(|e| e.event_type == "customer.updated" && e.payload["domain"] == "address"));
 
-    // Through self-service (reviewed, then approved), and back here.
-    let id = app.submit(&w.t, w.customer, "address-data", address_example()).await;
+    // Through self-service (reviewed, then approved; `null` clears the region), and back here.
+    let mut moved = address_example();
+    moved["province"] = Value::Null;
+    moved["provinceCode"] = Value::Null;
+    let id = app.submit(&w.t, w.customer, "address-data", moved).await;
     assert_eq!(app.approve(&w.t, id).await.status, StatusCode::OK);
     let back = ow_get(&app, &path, &w.token).await.json();
     let phys = &back["postalAddress"]["physicalAddress"];

@@ -721,8 +721,11 @@ async fn the_primary_address_is_the_address_of_every_dialect(app: TestApp) {
         (Some("3"), Some("B"), Some("Munich"))
     );
 
-    // A self-service amendment, approved by staff, is the new primary address here.
-    let amendment = app.submit(&tree.t, id, "address-data", address_example()).await;
+    // A self-service amendment, approved by staff, is the new primary address here (`null` clears
+    // the door; what it leaves out stays).
+    let mut moved = address_example();
+    moved["door"] = Value::Null;
+    let amendment = app.submit(&tree.t, id, "address-data", moved).await;
     assert_eq!(app.details(&tree.root_key, &tree.child).await["address"][0]["street"], "Ringstraße", "not before the review");
     assert_eq!(app.approve(&tree.t, amendment).await.status, StatusCode::OK);
     let d = app.details(&tree.root_key, &tree.child).await;
@@ -733,6 +736,7 @@ async fn the_primary_address_is_the_address_of_every_dialect(app: TestApp) {
         (Some("12133"), Some("Munich"), Some("Germany"))
     );
     assert_eq!(primary["apartmentNumber"], Value::Null);
+    assert_eq!(primary["entrance"], "B", "the portal was left out and stays");
     assert_eq!(primary["type"], "MAILING", "the partner-only fields stay");
 }
 

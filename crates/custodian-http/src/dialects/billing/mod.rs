@@ -92,6 +92,21 @@ impl FromRequestParts<AppState> for SubscriptionCaller {
     }
 }
 
+/// A caller authenticated by `X-Subscription-Key` that holds ADMIN, checked before the body is
+/// read: without the scope any body gets 403.
+pub struct SubscriptionAdmin {
+    ctx: Context,
+}
+
+impl FromRequestParts<AppState> for SubscriptionAdmin {
+    type Rejection = Failure<Billing>;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        let caller = SubscriptionCaller::from_request_parts(parts, state).await?;
+        Ok(SubscriptionAdmin { ctx: caller.require_any(&[Scope::Admin])? })
+    }
+}
+
 /// Adds the `X-Subscription-Key` security scheme to the OpenAPI document.
 pub struct SubscriptionKeyScheme;
 
@@ -136,12 +151,12 @@ pub async fn get_customer(
         (status = 404, body = errors::SubscriptionProblem), (status = 409, body = errors::SubscriptionProblem)))]
 pub async fn create_or_update_customer(
     State(state): State<AppState>,
-    caller: SubscriptionCaller,
+    caller: SubscriptionAdmin,
     Path(version): Path<String>,
     JsonBody(body, ..): JsonBody<SubscriptionCustomerRequest, Billing>,
 ) -> Result<Json<SubscriptionSignUpResponse>> {
     check_version(&version)?;
-    let ctx = caller.require_any(&[Scope::Admin])?;
+    let ctx = caller.ctx;
     let customer = body.parse(state.services.clock.today()).map_err(AppError::from)?;
     let outcome = state.services.billing.upsert(&ctx, customer).await?;
     Ok(Json((&outcome.receipt).into()))
@@ -158,12 +173,12 @@ pub async fn create_or_update_customer(
         (status = 404, body = errors::SubscriptionProblem), (status = 409, body = errors::SubscriptionProblem)))]
 pub async fn update_customer(
     State(state): State<AppState>,
-    caller: SubscriptionCaller,
+    caller: SubscriptionAdmin,
     Path((version, number)): Path<(String, String)>,
     JsonBody(mut body, ..): JsonBody<SubscriptionCustomerRequest, Billing>,
 ) -> Result<Json<SubscriptionSignUpResponse>> {
     check_version(&version)?;
-    let ctx = caller.require_any(&[Scope::Admin])?;
+    let ctx = caller.ctx;
     if CustomerNumber::parse(&number).is_err() {
         return Err(AppError::NotFound("customer").into());
     }

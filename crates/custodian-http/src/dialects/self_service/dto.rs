@@ -2,8 +2,9 @@
 //! and their mapping to and from domain types.
 
 use custodian_domain::data::{AddressInput, ContactInput, MasterInput, PaymentInput};
+use custodian_domain::hierarchy::Patch;
 use custodian_domain::values::format_date;
-use custodian_domain::{AddressData, ContactData, FieldError, MasterData, PaymentData};
+use custodian_domain::{AddressData, ContactData, DataDomain, DomainChange, FieldError, MasterData, PaymentData};
 use serde::{Deserialize, Serialize};
 use time::Date;
 use utoipa::ToSchema;
@@ -46,7 +47,8 @@ fn s<T: ToString>(v: &Option<T>) -> Option<String> {
     v.as_ref().map(ToString::to_string)
 }
 
-/// Contact data; every field is optional.
+/// Contact data; every field is optional. In a self-service POST, a field left out keeps the
+/// customer's current value; a field sent as `null` or as an empty string is cleared.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[schema(as = ContactData)]
 #[serde(rename_all = "camelCase")]
@@ -92,7 +94,10 @@ impl From<&ContactData> for CustomerContactData {
     }
 }
 
-/// A postal address; `street`, `zipCode`, `city` and `countryCode` are required.
+/// A postal address; `street`, `zipCode`, `city` and `countryCode` always have a value. In a
+/// self-service POST, a field left out keeps the customer's current value (so the required ones may be
+/// left out when the customer has an address); an optional field sent as `null` or as an empty string
+/// is cleared.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[schema(as = AddressData)]
 #[serde(rename_all = "camelCase")]
@@ -189,7 +194,9 @@ impl From<&AddressData> for CustomerAddressData {
     }
 }
 
-/// Personal master data; all fields but `countryOfBirth` are required.
+/// Personal master data; all fields but `countryOfBirth` always have a value. In a self-service POST,
+/// a field left out keeps the customer's current value (so the required ones may be left out when the
+/// customer has master data); `countryOfBirth` sent as `null` or as an empty string is cleared.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[schema(as = MasterData)]
 #[serde(rename_all = "camelCase")]
@@ -246,7 +253,9 @@ impl From<&MasterData> for CustomerMasterData {
     }
 }
 
-/// Bank details as shown by GET and in responses (IBAN in print form).
+/// Bank details as shown by GET and in responses (IBAN in print form). All four always have a value;
+/// in a self-service POST, a field left out keeps the customer's current value (so only the changed
+/// ones need to be sent when the customer has bank details).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[schema(as = PaymentData)]
 #[serde(rename_all = "camelCase")]
@@ -291,13 +300,102 @@ pub struct Signature {
     pub base64_svg_signature: String,
 }
 
-/// A payment-data amendment: bank details and, when required, the customer's signature.
+/// A payment-data amendment: bank details (fields left out keep their current value) and, when
+/// required, the customer's signature.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[schema(as = PaymentAmendmentRequest)]
 #[serde(rename_all = "camelCase")]
 pub struct OpenApiV1CustomerPaymentAmendment {
     #[serde(flatten)]
     pub payment: CustomerPaymentData,
+    #[serde(default)]
+    pub signature: Option<Signature>,
+}
+
+/// The request body of a self-service POST as it was sent: each field left out (kept), `null`
+/// (cleared) or a value. It becomes a [`DomainChange`], which the amendment service applies to the
+/// customer's current data. (The documented shapes above describe the same fields.)
+macro_rules! change {
+    ($(#[$doc:meta])* $name:ident => $domain:ident { $($field:ident = $wire:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Default, Deserialize)]
+        pub struct $name {
+            $(
+                #[serde(default, rename = $wire)]
+                pub $field: Patch<String>,
+            )+
+        }
+
+        impl $name {
+            pub fn change(self) -> DomainChange {
+                DomainChange::new(DataDomain::$domain, vec![$(($wire, self.$field)),+])
+            }
+        }
+    };
+}
+
+change!(
+    /// A contact-data POST.
+    ContactChange => Contact {
+        email = "email",
+        phone_private = "phonePrivate",
+        phone_private_mobile = "phonePrivateMobile",
+        phone_business = "phoneBusiness",
+        phone_business_mobile = "phoneBusinessMobile",
+    }
+);
+
+change!(
+    /// An address-data POST.
+    AddressChange => Address {
+        street = "street",
+        house_number = "houseNumber",
+        zip_code = "zipCode",
+        city = "city",
+        country_code = "countryCode",
+        province = "province",
+        province_code = "provinceCode",
+        second_street = "secondStreet",
+        city_part = "cityPart",
+        district = "district",
+        street_type = "streetType",
+        street_block = "streetBlock",
+        portal = "portal",
+        stairway = "stairway",
+        door = "door",
+        additional_address_information = "additionalAddressInformation",
+        floor = "floor",
+        building_name = "buildingName",
+    }
+);
+
+change!(
+    /// A master-data POST.
+    MasterChange => Master {
+        first_name = "firstName",
+        last_name = "lastName",
+        gender = "gender",
+        date_of_birth = "dateOfBirth",
+        customer_title = "customerTitle",
+        country_of_birth = "countryOfBirth",
+    }
+);
+
+change!(
+    /// The bank details of a payment-data POST.
+    PaymentChange => Payment {
+        account_holder = "accountHolder",
+        bank_name = "bankName",
+        iban = "iban",
+        bic = "bic",
+    }
+);
+
+/// A payment-data POST: the changed bank details and the signature.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PaymentAmendmentRequest {
+    #[serde(flatten)]
+    pub payment: PaymentChange,
     #[serde(default)]
     pub signature: Option<Signature>,
 }

@@ -7,23 +7,25 @@ pub mod errors;
 
 pub use errors::Vendor;
 
-use crate::auth::Caller;
+use crate::auth::{Authorized, Caller, require};
 use crate::body::JsonBody;
 use crate::error::{ApiError, Failure};
 use crate::state::AppState;
 use axum::Json;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode, Uri};
 use axum::routing::{delete, get};
-use custodian_app::{Context, Submission};
-use custodian_domain::{AmendmentId, CustomerId, DataDomain, DomainData, PolicySet, Scope};
+use custodian_app::{Context, Proposal, Submission};
+use custodian_domain::{AmendmentId, CustomerId, DataDomain, DomainChange, DomainData, PolicySet, Scope};
 use dto::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 type Result<T> = std::result::Result<T, Failure<Vendor>>;
 type VendorCaller = Caller<Vendor>;
+/// A caller with CUSTOMER_SELF_SERVICE_WRITE, checked before the body is read.
+type VendorWriter = Authorized<Vendor, require::SelfServiceWrite>;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -32,6 +34,17 @@ pub fn router() -> Router<AppState> {
         .route("/v1/customers/{customerId}/self-service/master-data", get(get_master_data).post(post_master_data))
         .route("/v1/customers/{customerId}/self-service/payment-data", get(get_payment_data).post(post_payment_data))
         .route("/v1/customers/{customerId}/self-service/amendment/{amendmentId}", delete(withdraw_amendment))
+        .method_not_allowed_fallback(method_not_allowed)
+}
+
+/// 405 in the vendor's `ErrorResponse` (axum keeps the `Allow` header of the route).
+async fn method_not_allowed(method: Method, uri: Uri) -> Failure<Vendor> {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "route.method_not_allowed",
+        format!("{method} is not allowed on {}", uri.path()),
+    )
+    .into()
 }
 
 /// Parses a path id; the vendor's ids are positive int64 values.
@@ -59,17 +72,23 @@ async fn load(state: &AppState, caller: &VendorCaller, raw_id: &str, domain: Dat
     Ok((ctx, DomainView { customer, policies, pending }))
 }
 
+/// Submits the fields a POST sent; the amendment service applies them to the customer's data.
 async fn submit(
     state: &AppState,
-    caller: &VendorCaller,
+    caller: &VendorWriter,
     raw_id: &str,
-    data: std::result::Result<DomainData, custodian_domain::FieldError>,
+    change: DomainChange,
     signature: Option<String>,
 ) -> Result<custodian_app::SubmissionOutcome> {
-    let ctx = caller.require(Scope::SelfServiceWrite)?;
+    let ctx = &caller.ctx;
     let customer = CustomerId(parse_id(raw_id, "customerId")?);
-    let data = data.map_err(custodian_app::AppError::from)?;
-    Ok(state.services.amendments.submit(&ctx, Submission { customer, data, signature_base64: signature }).await?)
+    let submission = Submission { customer, proposal: Proposal::Change(change), signature_base64: signature };
+    Ok(state.services.amendments.submit(ctx, submission).await?)
+}
+
+/// The proposed data of a stored amendment, in the domain's shape (always the POSTed domain).
+fn proposed<T>(shaped: Option<T>) -> Result<T> {
+    shaped.ok_or_else(|| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "unexpected system error").into())
 }
 
 fn status(p: &PolicySet, d: DataDomain) -> AmendmentConfigurationStatus {
@@ -142,11 +161,11 @@ pub struct ContactAmendmentResponse {
         (status = 403, body = errors::ErrorResponse), (status = 404, body = errors::ErrorResponse), (status = 429, description = "Access denied - rate limit is exceeded.", body = errors::ErrorResponse), (status = 409, body = errors::ErrorResponse)))]
 pub async fn post_contact_data(
     State(state): State<AppState>,
-    caller: VendorCaller,
+    caller: VendorWriter,
     Path(id): Path<String>,
-    JsonBody(body, ..): JsonBody<CustomerContactData, Vendor>,
+    JsonBody(body, ..): JsonBody<ContactChange, Vendor>,
 ) -> Result<Json<ContactAmendmentResponse>> {
-    let out = submit(&state, &caller, &id, body.parse().map(DomainData::Contact), None).await?;
+    let out = submit(&state, &caller, &id, body.change(), None).await?;
     Ok(Json(ContactAmendmentResponse { id: out.amendment.id.0, data: contact_of(&out.amendment.proposed) }))
 }
 
@@ -215,12 +234,12 @@ pub struct AddressAmendmentResponse {
         (status = 403, body = errors::ErrorResponse), (status = 404, body = errors::ErrorResponse), (status = 429, description = "Access denied - rate limit is exceeded.", body = errors::ErrorResponse), (status = 409, body = errors::ErrorResponse)))]
 pub async fn post_address_data(
     State(state): State<AppState>,
-    caller: VendorCaller,
+    caller: VendorWriter,
     Path(id): Path<String>,
-    JsonBody(body, ..): JsonBody<CustomerAddressData, Vendor>,
+    JsonBody(body, ..): JsonBody<AddressChange, Vendor>,
 ) -> Result<Json<AddressAmendmentResponse>> {
-    let out = submit(&state, &caller, &id, body.parse().map(|a| DomainData::Address(Box::new(a))), None).await?;
-    let data = address_of(&out.amendment.proposed).unwrap_or(body);
+    let out = submit(&state, &caller, &id, body.change(), None).await?;
+    let data = proposed(address_of(&out.amendment.proposed))?;
     Ok(Json(AddressAmendmentResponse { id: out.amendment.id.0, data }))
 }
 
@@ -287,13 +306,12 @@ pub struct MasterAmendmentResponse {
         (status = 403, body = errors::ErrorResponse), (status = 404, body = errors::ErrorResponse), (status = 429, description = "Access denied - rate limit is exceeded.", body = errors::ErrorResponse), (status = 409, body = errors::ErrorResponse)))]
 pub async fn post_master_data(
     State(state): State<AppState>,
-    caller: VendorCaller,
+    caller: VendorWriter,
     Path(id): Path<String>,
-    JsonBody(body, ..): JsonBody<CustomerMasterData, Vendor>,
+    JsonBody(body, ..): JsonBody<MasterChange, Vendor>,
 ) -> Result<Json<MasterAmendmentResponse>> {
-    let today = state.services.clock.today();
-    let out = submit(&state, &caller, &id, body.parse(today).map(DomainData::Master), None).await?;
-    let data = master_of(&out.amendment.proposed).unwrap_or(body);
+    let out = submit(&state, &caller, &id, body.change(), None).await?;
+    let data = proposed(master_of(&out.amendment.proposed))?;
     Ok(Json(MasterAmendmentResponse { id: out.amendment.id.0, data }))
 }
 
@@ -371,13 +389,13 @@ pub struct PaymentAmendmentResponse {
         (status = 403, body = errors::ErrorResponse), (status = 404, body = errors::ErrorResponse), (status = 429, description = "Access denied - rate limit is exceeded.", body = errors::ErrorResponse), (status = 409, body = errors::ErrorResponse)))]
 pub async fn post_payment_data(
     State(state): State<AppState>,
-    caller: VendorCaller,
+    caller: VendorWriter,
     Path(id): Path<String>,
-    JsonBody(body, ..): JsonBody<OpenApiV1CustomerPaymentAmendment, Vendor>,
+    JsonBody(body, ..): JsonBody<PaymentAmendmentRequest, Vendor>,
 ) -> Result<Json<PaymentAmendmentResponse>> {
     let signature = body.signature.map(|s| s.base64_svg_signature);
-    let out = submit(&state, &caller, &id, body.payment.parse().map(DomainData::Payment), signature).await?;
-    let data = payment_of(&out.amendment.proposed).unwrap_or(body.payment);
+    let out = submit(&state, &caller, &id, body.payment.change(), signature).await?;
+    let data = proposed(payment_of(&out.amendment.proposed))?;
     Ok(Json(PaymentAmendmentResponse { id: out.amendment.id.0, data, require_signature: out.require_signature }))
 }
 
