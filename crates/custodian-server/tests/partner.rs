@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 async fn a_partner_key_from_the_cli_acts_as_its_customer_and_request_outcomes_survive_a_kill() {
     let dir = tempfile::tempdir().unwrap();
     let (url, _) = sqlite_url(&dir);
+    run(&url, &["migrate"]);
     let tenant = run(&url, &["tenants", "create", "--name", "Connectivity Operator"]).trim().to_owned();
     let root =
         run(&url, &["partners", "create", "--tenant", &tenant, "--name", "Acme IoT", "--currency", "EUR"]).trim().to_owned();

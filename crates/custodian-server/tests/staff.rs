@@ -54,6 +54,7 @@ async fn console_sign_in(base: &str, tenant: i64, username: &str, password: &str
 async fn the_cli_creates_staff_accounts_from_standard_input_and_only_their_hash_is_stored() {
     let dir = tempfile::tempdir().unwrap();
     let (url, path) = sqlite_url(&dir);
+    run(&url, &["migrate"]);
     assert_eq!(run(&url, &["tenants", "create", "--name", "Console Studio"]).trim(), "1");
 
     let create = ["staff", "create", "--tenant", "1", "--username", "Alice", "--role", "reviewer", "--password-stdin"];
@@ -70,7 +71,7 @@ async fn the_cli_creates_staff_accounts_from_standard_input_and_only_their_hash_
             "a long enough password\n",
             "unknown staff role",
         ),
-        (vec!["staff", "create", "--tenant", "7", "--username", "bob"], "a long enough password\n", "tenant not found"),
+        (vec!["staff", "create", "--tenant", "7", "--username", "bob"], "a long enough password\n", "tenant 7 does not exist"),
         (vec!["staff", "create", "--tenant", "1", "--username", "bob:x"], "a long enough password\n", "a username has 1 to 64"),
         (vec!["staff", "create", "--tenant", "1", "--username", "bob"], "", "no password given"),
     ] {

@@ -23,6 +23,8 @@ pub struct CustomersPage {
     pub rows: Vec<CustomerRow>,
     pub next_href: Option<String>,
     pub first_href: Option<String>,
+    /// The search the list shows the results of.
+    pub search: Option<String>,
 }
 
 pub struct CustomerRow {
@@ -94,6 +96,7 @@ fn action_label(action: &str) -> String {
 struct ListQuery {
     id: Option<String>,
     after: Option<String>,
+    q: Option<String>,
 }
 
 fn cursor(raw: Option<&str>) -> Result<Option<i64>, ConsoleError> {
@@ -126,7 +129,17 @@ pub async fn list(State(state): State<AppState>, staff: Staff, RawQuery(query): 
     }
     let after = cursor(q.after.as_deref())?;
     let ctx = staff.context();
-    let mut items = state.services.customers.list(&ctx, after.map(CustomerId), LIST_PAGE + 1).await?;
+    let search = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+    let customers = &state.services.customers;
+    let mut items = match &search {
+        Some(text) => match customers.search(&ctx, text, after.map(CustomerId), LIST_PAGE + 1).await {
+            Err(custodian_app::AppError::Domain(custodian_domain::DomainError::Invalid(f))) => {
+                return Err(ConsoleError::BadRequest(format!("The search {}.", f.message)));
+            }
+            other => other?,
+        },
+        None => customers.list(&ctx, after.map(CustomerId), LIST_PAGE + 1).await?,
+    };
     let more = items.len() as i64 > LIST_PAGE;
     items.truncate(LIST_PAGE as usize);
     let rows = items
@@ -147,8 +160,22 @@ pub async fn list(State(state): State<AppState>, staff: Staff, RawQuery(query): 
     Ok(CustomersPage {
         chrome: Chrome::load(&state, &staff, "customers").await?,
         rows,
-        next_href: if more { items.last().map(|c| format!("/console/customers?after={}", c.id)) } else { None },
-        first_href: after.map(|_| "/console/customers".to_owned()),
+        next_href: if more {
+            items.last().map(|c| match &search {
+                Some(text) => format!(
+                    "/console/customers?{}",
+                    serde_urlencoded::to_string([("q", text.as_str()), ("after", &c.id.to_string())]).unwrap_or_default()
+                ),
+                None => format!("/console/customers?after={}", c.id),
+            })
+        } else {
+            None
+        },
+        first_href: after.map(|_| match &search {
+            Some(text) => format!("/console/customers?{}", serde_urlencoded::to_string([("q", text)]).unwrap_or_default()),
+            None => "/console/customers".to_owned(),
+        }),
+        search,
     }
     .into_response())
 }

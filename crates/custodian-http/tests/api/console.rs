@@ -565,6 +565,13 @@ async fn the_customer_page_masks_the_iban_for_reviewers_and_shows_it_to_admins(a
     assert!(list.contains(&format!(r#"<a class="row-link" href="/console/customers/{customer}">Sven Hannawald</a>"#)), "{list}");
     let open = reviewer.get(&format!("/console/customers?id={customer}")).await;
     assert_eq!(location(&open), path);
+    // The search box finds by name and e-mail; a too short search is a clear 400.
+    let found = reviewer.get("/console/customers?q=hannaw").await.text();
+    assert!(found.contains(&format!(r#"href="/console/customers/{customer}">Sven Hannawald</a>"#)), "{found}");
+    assert!(found.contains(r#"name="q" type="search""#) && found.contains(r#"value="hannaw""#), "{found}");
+    let none = reviewer.get("/console/customers?q=nobody%40example.com").await.text();
+    assert!(none.contains("No customer matches this search.") && !none.contains("Sven Hannawald"), "{none}");
+    assert_eq!(reviewer.get("/console/customers?q=x").await.status, StatusCode::BAD_REQUEST);
     assert_eq!(reviewer.get("/console/customers/999999").await.status, StatusCode::NOT_FOUND);
     assert_eq!(reviewer.get("/console/customers/abc").await.status, StatusCode::NOT_FOUND);
 }
