@@ -17,7 +17,7 @@ use custodian_domain::wealth::{
     ContactDetail, ContactSlot, DOMICILE_ADDRESS, Kyc, Person, PersonId, PersonRelation, ServiceUser, WealthAddress,
     WealthProfile, check_domicile_flag, contact_domain_details,
 };
-use custodian_domain::{CustomerId, DataDomain, DomainData, FieldChange, diff};
+use custodian_domain::{CustomerId, DataDomain, DomainData, FieldChange, Scope, diff};
 use custodian_store::wealth::{Consent, NewConsent, PersonLink, ProfileWrite, WealthProfileRecord, WealthWrite};
 use custodian_store::{Apply, Customer, NewAudit, Records, Store, StoreError};
 use serde_json::{Value, json};
@@ -533,6 +533,12 @@ impl WealthService {
 
     /// Records that the customer granted `service_user` access to its wealth data (audited).
     pub async fn grant_consent(&self, ctx: &Context, customer: CustomerId, service_user: ServiceUser) -> AppResult<Consent> {
+        // A consent names a live service-user key of the tenant: one for a mistyped or unknown
+        // prefix would be accepted and then show that user nothing.
+        let keys = self.store.list_api_keys(ctx.tenant).await.map_err(AppError::Store)?;
+        if !keys.iter().any(|k| k.prefix == service_user.as_str() && k.scopes.contains(&Scope::WealthServiceUser)) {
+            return Err(AppError::NotFound("service_user"));
+        }
         let now = self.clock.now_ms();
         let change = FieldChange { field: "serviceUser".into(), before: None, after: Some(service_user.as_str().into()) };
         let records =

@@ -761,6 +761,14 @@ async fn consents_are_granted_listed_and_revoked_by_administrators_with_an_audit
     assert_eq!(e["reference"], "serviceUser");
     let unknown = app.post("/api/v1/consents", &t.admin, json!({ "customerId": 9999, "serviceUser": prefix })).await;
     assert_problem(&unknown, StatusCode::NOT_FOUND, "customer.not_found");
+    // Only a live service-user key of the tenant can be given consent: not a made-up prefix, not
+    // another kind of key, not another tenant's service user.
+    let other = app.tenant(&[]).await;
+    let foreign = service_user(&app, &other).await;
+    for who in ["zz", "AbCd1234", key_prefix(&t.staff), key_prefix(&foreign)] {
+        let r = app.post("/api/v1/consents", &t.admin, json!({ "customerId": c, "serviceUser": who })).await;
+        assert_problem(&r, StatusCode::NOT_FOUND, "service_user.not_found");
+    }
     let staff = app.post("/api/v1/consents", &t.staff, json!({ "customerId": c, "serviceUser": prefix })).await;
     assert_problem(&staff, StatusCode::FORBIDDEN, "auth.missing_scope");
 
