@@ -268,7 +268,7 @@ macro_rules! impl_store {
                 rows.iter().map(tenant_row).collect()
             }
 
-            async fn insert_api_key(&self, key: NewApiKey) -> StoreResult<ApiKeyRecord> {
+            async fn insert_api_key(&self, key: NewApiKey, records: Records) -> StoreResult<ApiKeyRecord> {
                 let scopes = key.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ");
                 let mut tx = self.begin_write().await?;
                 let id: i64 = sqlx::query_scalar(
@@ -290,13 +290,21 @@ macro_rules! impl_store {
                         crate::backend_error(e)
                     }
                 })?;
+                write_records(&mut tx, key.tenant_id, None, &records).await?;
                 commit(tx).await?;
-                Ok(ApiKeyRecord { id, tenant_id: key.tenant_id, prefix: key.prefix, scopes: key.scopes, label: key.label })
+                Ok(ApiKeyRecord {
+                    id,
+                    tenant_id: key.tenant_id,
+                    prefix: key.prefix,
+                    scopes: key.scopes,
+                    label: key.label,
+                    created_ms: key.created_ms,
+                })
             }
 
             async fn find_api_key(&self, key_hash: &str) -> StoreResult<Option<ApiKeyRecord>> {
                 let row = sqlx::query(
-                    "SELECT id, tenant_id, prefix, scopes, label FROM api_keys WHERE key_hash = $1 AND revoked_ms IS NULL",
+                    "SELECT id, tenant_id, prefix, scopes, label, created_ms FROM api_keys WHERE key_hash = $1 AND revoked_ms IS NULL",
                 )
                 .bind(key_hash)
                 .fetch_optional(self.reader())
@@ -309,6 +317,7 @@ macro_rules! impl_store {
                         prefix: get(&r, "prefix")?,
                         scopes: scopes_col(&get::<String>(&r, "scopes")?)?,
                         label: get(&r, "label")?,
+                        created_ms: get(&r, "created_ms")?,
                     })
                 })
                 .transpose()
@@ -316,7 +325,7 @@ macro_rules! impl_store {
 
             async fn list_api_keys(&self, tenant: TenantId) -> StoreResult<Vec<ApiKeyRecord>> {
                 let rows = sqlx::query(
-                    "SELECT id, tenant_id, prefix, scopes, label FROM api_keys WHERE tenant_id = $1 AND revoked_ms IS NULL ORDER BY id",
+                    "SELECT id, tenant_id, prefix, scopes, label, created_ms FROM api_keys WHERE tenant_id = $1 AND revoked_ms IS NULL ORDER BY id",
                 )
                 .bind(tenant.0)
                 .fetch_all(self.reader())
@@ -330,12 +339,13 @@ macro_rules! impl_store {
                             prefix: get(r, "prefix")?,
                             scopes: scopes_col(&get::<String>(r, "scopes")?)?,
                             label: get(r, "label")?,
+                            created_ms: get(r, "created_ms")?,
                         })
                     })
                     .collect()
             }
 
-            async fn revoke_api_key(&self, tenant: TenantId, prefix: &str, now_ms: i64) -> StoreResult<()> {
+            async fn revoke_api_key(&self, tenant: TenantId, prefix: &str, now_ms: i64, records: Records) -> StoreResult<()> {
                 let mut tx = self.begin_write().await?;
                 let done = sqlx::query("UPDATE api_keys SET revoked_ms = $1 WHERE tenant_id = $2 AND prefix = $3 AND revoked_ms IS NULL")
                     .bind(now_ms)
@@ -347,6 +357,7 @@ macro_rules! impl_store {
                 if done.rows_affected() != 1 {
                     return Err(StoreError::NotFound);
                 }
+                write_records(&mut tx, tenant, None, &records).await?;
                 commit(tx).await
             }
 
