@@ -169,7 +169,7 @@ impl ApiKeyService {
     /// HTTP — create the new admin key first; the operator's CLI can still revoke it.
     pub async fn revoke_by(&self, ctx: &Context, prefix: &str) -> AppResult<()> {
         let keys = self.store.list_api_keys(ctx.tenant).await.map_err(AppError::Store)?;
-        let key = keys.iter().find(|k| k.prefix == prefix).cloned().ok_or(AppError::NotFound("API key"))?;
+        let key = keys.iter().find(|k| k.prefix == prefix).cloned().ok_or(AppError::NotFound("api_key"))?;
         if key.scopes.contains(&Scope::Admin) && keys.iter().filter(|k| k.scopes.contains(&Scope::Admin)).count() == 1 {
             return Err(AppError::conflict(
                 "prefix",

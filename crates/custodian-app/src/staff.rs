@@ -204,15 +204,15 @@ impl StaffService {
     /// Deletes a staff account on behalf of `ctx`'s actor: every session of it ends at once, it
     /// can no longer sign in, and the `staff.deleted` audit entry is written with the deletion.
     pub async fn delete_by(&self, ctx: &Context, username: &str) -> AppResult<StaffUser> {
-        let Ok(username) = parse_username(username) else { return Err(AppError::NotFound("staff account")) };
+        let Ok(username) = parse_username(username) else { return Err(AppError::NotFound("staff_account")) };
         let existing = self.store.find_staff_user(ctx.tenant, &username).await.map_err(AppError::Store)?;
-        let Some(existing) = existing else { return Err(AppError::NotFound("staff account")) };
+        let Some(existing) = existing else { return Err(AppError::NotFound("staff_account")) };
         let audit = staff_audit(ctx, "staff.deleted", &existing.username, existing.role, self.clock.now_ms());
         let user = self
             .store
             .delete_staff_user(ctx.tenant, &username, Records { audit: vec![audit], events: vec![] })
             .await
-            .map_err(AppError::store("staff account"))?;
+            .map_err(AppError::store("staff_account"))?;
         tracing::info!(tenant.id = %ctx.tenant, staff.id = user.id, "staff account {} deleted", user.id);
         Ok(user)
     }

@@ -139,7 +139,9 @@ pub struct CustomerPage {
     pub next_cursor: Option<String>,
 }
 
-fn page_query(q: std::result::Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>) -> Result<(Option<i64>, i64)> {
+pub(crate) fn page_query(
+    q: std::result::Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<(Option<i64>, i64)> {
     let Query(q) = q.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "validation.invalid_query", e.body_text()))?;
     Ok((parse_cursor(q.cursor.as_deref())?, page_limit(q.limit)?))
 }
