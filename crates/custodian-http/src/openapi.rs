@@ -109,7 +109,7 @@ impl utoipa::Modify for SecurityAddon {
             "ApiKeyAuth",
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
                 "X-API-KEY",
-                "API key created with `custodian keys create`; its scopes decide what it may do.",
+                "API key created with `custodian keys create` or `POST /api/v1/keys`; its scopes decide what it may do.",
             ))),
         );
         components.add_security_scheme(

@@ -254,7 +254,7 @@ pub async fn get_audit_trail(
 }
 
 #[utoipa::path(get, path = "/api/v1/audit", tag = "Customers", summary = "The tenant's audit trail",
-    description = "Every audited change of the tenant: customers, policies, webhook endpoints switched off. Scope ADMIN.",
+    description = "Every audited change of the tenant: customers, policies, webhook endpoints switched off, API keys and staff accounts created, revoked or deleted. Scope ADMIN.",
     params(PageQuery), security(("ApiKeyAuth" = [])),
     responses((status = 200, body = AuditPage)))]
 pub async fn get_tenant_audit_trail(
