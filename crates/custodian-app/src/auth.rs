@@ -160,37 +160,36 @@ impl ApiKeyService {
     /// line; it stops working at once. The operator may revoke any key, the last ADMIN key too.
     pub async fn revoke(&self, tenant: TenantId, prefix: &str) -> AppResult<()> {
         let ctx = Context::operator(tenant);
-        let key = self.live_key(tenant, prefix).await?;
-        self.revoke_key(&ctx, &key).await
+        let key = self.live_key(tenant, prefix).await.map_err(|_| AppError::NotFound("API key"))?;
+        self.revoke_key(&ctx, &key, false).await.map_err(|e| match e {
+            AppError::NotFound(_) => AppError::NotFound("API key"),
+            other => other,
+        })
     }
 
     /// Revokes a key on behalf of a tenant admin (API or console); it stops working at once. The
     /// tenant's last live ADMIN key is refused (409): a tenant is never left without one over
     /// HTTP — create the new admin key first; the operator's CLI can still revoke it.
     pub async fn revoke_by(&self, ctx: &Context, prefix: &str) -> AppResult<()> {
-        let keys = self.store.list_api_keys(ctx.tenant).await.map_err(AppError::Store)?;
-        let key = keys.iter().find(|k| k.prefix == prefix).cloned().ok_or(AppError::NotFound("api_key"))?;
-        if key.scopes.contains(&Scope::Admin) && keys.iter().filter(|k| k.scopes.contains(&Scope::Admin)).count() == 1 {
-            return Err(AppError::conflict(
-                "prefix",
-                "this is the tenant's last ADMIN key: create another ADMIN key before revoking it",
-            ));
-        }
-        self.revoke_key(ctx, &key).await
+        let key = self.live_key(ctx.tenant, prefix).await?;
+        self.revoke_key(ctx, &key, true).await
     }
 
     async fn live_key(&self, tenant: TenantId, prefix: &str) -> AppResult<ApiKeyRecord> {
         let keys = self.store.list_api_keys(tenant).await.map_err(AppError::Store)?;
-        keys.into_iter().find(|k| k.prefix == prefix).ok_or(AppError::NotFound("API key"))
+        keys.into_iter().find(|k| k.prefix == prefix).ok_or(AppError::NotFound("api_key"))
     }
 
-    async fn revoke_key(&self, ctx: &Context, key: &ApiKeyRecord) -> AppResult<()> {
+    async fn revoke_key(&self, ctx: &Context, key: &ApiKeyRecord, keep_an_admin: bool) -> AppResult<()> {
         let now = self.clock.now_ms();
         let audit = key_audit(ctx, "key.revoked", &key.prefix, &key.scopes, &key.label, None, now);
-        self.store
-            .revoke_api_key(ctx.tenant, &key.prefix, now, Records { audit: vec![audit], events: vec![] })
-            .await
-            .map_err(AppError::store("API key"))
+        let records = Records { audit: vec![audit], events: vec![] };
+        self.store.revoke_api_key(ctx.tenant, &key.prefix, now, keep_an_admin, records).await.map_err(|e| match e {
+            StoreError::Conflict(_) => {
+                AppError::conflict("prefix", "this is the tenant's last ADMIN key: create another ADMIN key before revoking it")
+            }
+            other => AppError::store("api_key")(other),
+        })
     }
 
     /// Finds the caller of a presented key; `None` for an unknown or revoked key.

@@ -345,8 +345,47 @@ macro_rules! impl_store {
                     .collect()
             }
 
-            async fn revoke_api_key(&self, tenant: TenantId, prefix: &str, now_ms: i64, records: Records) -> StoreResult<()> {
+            async fn revoke_api_key(
+                &self,
+                tenant: TenantId,
+                prefix: &str,
+                now_ms: i64,
+                keep_an_admin: bool,
+                records: Records,
+            ) -> StoreResult<()> {
                 let mut tx = self.begin_write().await?;
+                if keep_an_admin {
+                    // Serialises the tenant's guarded revocations (a row lock on PostgreSQL; SQLite
+                    // has one writer anyway), so that two of them cannot each leave the other's key
+                    // as the last ADMIN key and both go.
+                    sqlx::query("UPDATE tenants SET name = name WHERE id = $1")
+                        .bind(tenant.0)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(crate::backend_error)?;
+                }
+                let scopes: String =
+                    sqlx::query_scalar("SELECT scopes FROM api_keys WHERE tenant_id = $1 AND prefix = $2 AND revoked_ms IS NULL")
+                        .bind(tenant.0)
+                        .bind(prefix)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(crate::backend_error)?
+                        .ok_or(StoreError::NotFound)?;
+                if keep_an_admin && scopes_col(&scopes)?.contains(&Scope::Admin) {
+                    let others: i64 = sqlx::query_scalar(
+                        "SELECT COUNT(*) FROM api_keys WHERE tenant_id = $1 AND prefix <> $2 AND revoked_ms IS NULL \
+                         AND (' ' || scopes || ' ') LIKE '% ADMIN %'",
+                    )
+                    .bind(tenant.0)
+                    .bind(prefix)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(crate::backend_error)?;
+                    if others == 0 {
+                        return Err(StoreError::Conflict("the tenant's last ADMIN key".into()));
+                    }
+                }
                 let done = sqlx::query("UPDATE api_keys SET revoked_ms = $1 WHERE tenant_id = $2 AND prefix = $3 AND revoked_ms IS NULL")
                     .bind(now_ms)
                     .bind(tenant.0)

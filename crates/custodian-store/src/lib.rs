@@ -70,8 +70,17 @@ pub trait Store: WebhookStore + BillingStore + HierarchyStore + WealthStore + St
     /// The tenant's live (not revoked) keys, oldest first.
     async fn list_api_keys(&self, tenant: TenantId) -> StoreResult<Vec<ApiKeyRecord>>;
     /// Revokes the key with this public prefix and writes the audit entries of its revocation,
-    /// atomically; `NotFound` (and nothing written) when the tenant has no such live key.
-    async fn revoke_api_key(&self, tenant: TenantId, prefix: &str, now_ms: i64, records: Records) -> StoreResult<()>;
+    /// atomically; `NotFound` (and nothing written) when the tenant has no such live key. With
+    /// `keep_an_admin`, revoking the tenant's last live ADMIN key is a `Conflict` (also when two
+    /// revocations race: revocations of one tenant are serialised).
+    async fn revoke_api_key(
+        &self,
+        tenant: TenantId,
+        prefix: &str,
+        now_ms: i64,
+        keep_an_admin: bool,
+        records: Records,
+    ) -> StoreResult<()>;
 
     async fn policies(&self, tenant: TenantId) -> StoreResult<PolicySet>;
     /// Sets one domain's policy and writes its audit entry, atomically.
