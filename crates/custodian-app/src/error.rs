@@ -11,6 +11,10 @@ pub enum AppError {
     /// The named entity does not exist for this tenant.
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// The command clashes with what exists (a name taken, the last of something); the field
+    /// error names what clashes.
+    #[error("{}: {}", .0.reference, .0.message)]
+    Conflict(FieldError),
     /// The store failed; details are logged, never sent to clients.
     #[error("storage failure")]
     Store(#[source] StoreError),
@@ -26,6 +30,12 @@ impl AppError {
             StoreError::NotFound => AppError::NotFound(what),
             other => AppError::Store(other),
         }
+    }
+}
+
+impl AppError {
+    pub fn conflict(reference: &str, message: impl Into<String>) -> AppError {
+        AppError::Conflict(FieldError::new(reference, message))
     }
 }
 

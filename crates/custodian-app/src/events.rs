@@ -44,6 +44,33 @@ pub fn audit(
     }
 }
 
+/// A tenant-level audit entry (access management, settings): no customer, the fields it names
+/// set (`after`) or ended (`before`). Never give it a secret.
+pub fn tenant_audit(ctx: &Context, action: &str, changes: Vec<FieldChange>, at_ms: i64) -> NewAudit {
+    NewAudit {
+        customer_id: None,
+        actor: ctx.actor.clone(),
+        action: action.to_owned(),
+        domain: None,
+        amendment_id: None,
+        changes,
+        at_ms,
+        request_id: ctx.request_id.clone(),
+    }
+}
+
+/// The `changes` of a tenant-level audit entry: fields that came into being (`created`) or ended.
+pub fn described(fields: Vec<(&str, Value)>, created: bool) -> Vec<FieldChange> {
+    fields
+        .into_iter()
+        .map(|(field, v)| FieldChange {
+            field: field.to_owned(),
+            before: (!created).then(|| v.clone()),
+            after: created.then_some(v),
+        })
+        .collect()
+}
+
 /// A native event; `extra` fields are merged into the common envelope.
 pub fn event(ctx: &Context, event_type: &str, customer: CustomerId, at_ms: i64, extra: Value) -> NewEvent {
     let mut payload = json!({

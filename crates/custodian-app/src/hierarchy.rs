@@ -9,7 +9,7 @@
 //! the operation (`FAILURE`, `INTERNAL_ERROR`); an operation left open by a stopped process is
 //! reported and stored as `INTERNAL_ERROR` once its timeout has passed (nothing was changed).
 
-use crate::auth::{IssuedKey, Principal, hash_key, new_key};
+use crate::auth::{IssuedKey, Principal, hash_key, key_audit, new_key};
 use crate::clock::Clock;
 use crate::error::{AppError, AppResult};
 use crate::events::{audit, event, previous_values};
@@ -395,7 +395,8 @@ impl HierarchyService {
         Ok(record.customer)
     }
 
-    /// Creates an API key that acts as `customer` in the partner API; it needs the PARTNER scope.
+    /// Creates an API key that acts as `customer` in the partner API, for the operator at the
+    /// command line; it needs the PARTNER scope.
     pub async fn create_key(
         &self,
         tenant: TenantId,
@@ -403,21 +404,38 @@ impl HierarchyService {
         scopes: Vec<Scope>,
         label: &str,
     ) -> AppResult<IssuedKey> {
+        self.issue_key(&Context::operator(tenant), customer, scopes, label).await
+    }
+
+    /// Creates a partner key on behalf of `ctx`'s actor, with its `key.created` audit entry.
+    pub async fn issue_key(
+        &self,
+        ctx: &Context,
+        customer: CustomerUuid,
+        scopes: Vec<Scope>,
+        label: &str,
+    ) -> AppResult<IssuedKey> {
         if !scopes.contains(&Scope::Partner) {
             return Err(AppError::invalid("scope", "a key bound to a customer needs the PARTNER scope"));
         }
-        let record = self.store.get_partner_customer(tenant, customer).await.map_err(AppError::store("customer"))?;
+        let record = self.store.get_partner_customer(ctx.tenant, customer).await.map_err(AppError::store("customer"))?;
         let (prefix, secret) = new_key();
+        let now = self.clock.now_ms();
+        let audit = key_audit(ctx, "key.created", &prefix, &scopes, label, Some(customer.to_string()), now);
         let key = NewApiKey {
-            tenant_id: tenant,
+            tenant_id: ctx.tenant,
             prefix,
             key_hash: hash_key(&secret),
             scopes,
             label: label.to_owned(),
-            created_ms: self.clock.now_ms(),
+            created_ms: now,
         };
-        let stored = self.store.insert_customer_key(key, record.customer.id).await.map_err(AppError::store("customer"))?;
-        Ok(IssuedKey { secret, principal: stored.into() })
+        let stored = self
+            .store
+            .insert_customer_key(key, record.customer.id, Records { audit: vec![audit], events: vec![] })
+            .await
+            .map_err(AppError::store("customer"))?;
+        Ok(IssuedKey { secret, created_ms: stored.created_ms, principal: stored.into() })
     }
 
     /// The numeric id of a partner customer, for the other dialects' paths.

@@ -40,6 +40,13 @@ pub struct Context {
     pub request_id: Option<String>,
 }
 
+impl Context {
+    /// The operator at the command line: changes are recorded as made by `system:custodian`.
+    pub fn operator(tenant: TenantId) -> Context {
+        Context { tenant, actor: Actor::system(), request_id: None }
+    }
+}
+
 /// All services over one store and clock; cheap to clone.
 #[derive(Clone)]
 pub struct Services {

@@ -6,12 +6,14 @@ use crate::Context;
 use crate::auth::hash_key;
 use crate::clock::Clock;
 use crate::error::{AppError, AppResult};
+use crate::events::{described, tenant_audit};
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use custodian_domain::{Actor, ActorKind, TenantId};
 use custodian_store::staff::{LoginReservation, NewStaffSession, NewStaffUser, StaffRole, StaffSessionRecord, StaffUser};
-use custodian_store::{Store, StoreError};
+use custodian_store::{NewAudit, Records, Store, StoreError};
+use serde_json::Value;
 use std::sync::{Arc, OnceLock};
 
 /// Failed sign-ins in a row after which an account is locked.
@@ -168,6 +170,12 @@ fn decoy_hash() -> String {
         .clone()
 }
 
+/// The audit entry of an account's creation or deletion: username and role only.
+fn staff_audit(ctx: &Context, action: &str, username: &str, role: StaffRole, at_ms: i64) -> NewAudit {
+    let fields = vec![("username", Value::from(username)), ("role", Value::from(role.as_str()))];
+    tenant_audit(ctx, action, described(fields, action == "staff.created"), at_ms)
+}
+
 /// A session token has 32 random bytes in hex; anything else is never looked up.
 fn plausible_token(token: &str) -> bool {
     token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())
@@ -178,21 +186,50 @@ impl StaffService {
         StaffService { store, clock }
     }
 
-    /// Creates a staff account of a tenant.
+    /// Creates a staff account of a tenant for the operator at the command line (audited as
+    /// `system:custodian`).
     pub async fn create(&self, tenant: TenantId, username: &str, role: StaffRole, password: &str) -> AppResult<StaffUser> {
+        self.create_by(&Context::operator(tenant), username, role, password).await
+    }
+
+    /// Creates a staff account on behalf of `ctx`'s actor with its `staff.created` audit entry
+    /// (username and role; never the password). A taken username is a conflict.
+    pub async fn create_by(&self, ctx: &Context, username: &str, role: StaffRole, password: &str) -> AppResult<StaffUser> {
+        let tenant = ctx.tenant;
         let username = parse_username(username)?;
         check_password(password)?;
         self.store.get_tenant(tenant).await.map_err(AppError::store("tenant"))?;
         let password_hash = hash_password(password.to_owned()).await?;
+        let now = self.clock.now_ms();
+        let audit = staff_audit(ctx, "staff.created", &username, role, now);
         let user = self
             .store
-            .create_staff_user(NewStaffUser { tenant_id: tenant, username, role, password_hash, now_ms: self.clock.now_ms() })
+            .create_staff_user(
+                NewStaffUser { tenant_id: tenant, username, role, password_hash, now_ms: now },
+                Records { audit: vec![audit], events: vec![] },
+            )
             .await
             .map_err(|e| match e {
-                StoreError::Conflict(m) => AppError::invalid("username", m),
+                StoreError::Conflict(m) => AppError::conflict("username", m),
                 other => AppError::store("tenant")(other),
             })?;
         tracing::info!(tenant.id = %tenant, staff.id = user.id, role = %role, "staff account {} created", user.id);
+        Ok(user)
+    }
+
+    /// Deletes a staff account on behalf of `ctx`'s actor: every session of it ends at once, it
+    /// can no longer sign in, and the `staff.deleted` audit entry is written with the deletion.
+    pub async fn delete_by(&self, ctx: &Context, username: &str) -> AppResult<StaffUser> {
+        let Ok(username) = parse_username(username) else { return Err(AppError::NotFound("staff_account")) };
+        let existing = self.store.find_staff_user(ctx.tenant, &username).await.map_err(AppError::Store)?;
+        let Some(existing) = existing else { return Err(AppError::NotFound("staff_account")) };
+        let audit = staff_audit(ctx, "staff.deleted", &existing.username, existing.role, self.clock.now_ms());
+        let user = self
+            .store
+            .delete_staff_user(ctx.tenant, &username, Records { audit: vec![audit], events: vec![] })
+            .await
+            .map_err(AppError::store("staff_account"))?;
+        tracing::info!(tenant.id = %ctx.tenant, staff.id = user.id, "staff account {} deleted", user.id);
         Ok(user)
     }
 

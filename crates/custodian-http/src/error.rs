@@ -88,6 +88,10 @@ impl From<AppError> for ApiError {
             AppError::NotFound(what) => {
                 ApiError::new(StatusCode::NOT_FOUND, &format!("{what}.not_found"), format!("{what} does not exist"))
             }
+            AppError::Conflict(f) => {
+                ApiError::new(StatusCode::CONFLICT, "validation.conflict", format!("{} {}", f.reference, f.message))
+                    .with_reference(f.reference)
+            }
             AppError::Store(StoreError::Conflict(m)) => ApiError::new(StatusCode::CONFLICT, "concurrent_modification", m),
             AppError::Store(other) => {
                 tracing::error!(error = %other, "storage failure");

@@ -50,6 +50,12 @@ use utoipa_swagger_ui::SwaggerUi;
         crate::api::webhooks::replay_delivery,
         crate::api::webhooks::replay_failed,
         crate::api::webhooks::test_subscription,
+        crate::api::access::create_key,
+        crate::api::access::list_keys,
+        crate::api::access::revoke_key,
+        crate::api::access::create_staff,
+        crate::api::access::list_staff,
+        crate::api::access::delete_staff,
         crate::api::consents::grant_consent,
         crate::api::consents::list_consents,
         crate::api::consents::get_consent,
@@ -85,6 +91,7 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "Customers", description = "Customers, direct edits and the audit trail."),
         (name = "Policies", description = "Per-domain amendment policies (scope ADMIN to change)."),
         (name = "Webhooks", description = "Signed, retried, ordered event delivery (scope ADMIN)."),
+        (name = "Access", description = "API keys and staff-console accounts of the tenant (scope ADMIN); tenants themselves are created with the operator's CLI."),
         (name = "Consents", description = "Customers' consents to wealth-management service users (scope ADMIN)."),
         (name = "Wealth management (native)", description = "Wealth profiles, KYC records and related persons (scope ADMIN to change)."),
         (name = "Wealth management", description = "The OpenWealth customer-management API for service users (`Authorization: Bearer`, `X-Correlation-ID`), mounted at the configurable prefix `/openwealth`."),
@@ -102,7 +109,7 @@ impl utoipa::Modify for SecurityAddon {
             "ApiKeyAuth",
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
                 "X-API-KEY",
-                "API key created with `custodian keys create`; its scopes decide what it may do.",
+                "API key created with `custodian keys create` or `POST /api/v1/keys`; its scopes decide what it may do.",
             ))),
         );
         components.add_security_scheme(

@@ -386,7 +386,12 @@ macro_rules! impl_hierarchy_store {
                     Ok(done.rows_affected() == 1)
                 }
 
-                async fn insert_customer_key(&self, key: NewApiKey, customer: CustomerId) -> StoreResult<ApiKeyRecord> {
+                async fn insert_customer_key(
+                    &self,
+                    key: NewApiKey,
+                    customer: CustomerId,
+                    records: Records,
+                ) -> StoreResult<ApiKeyRecord> {
                     let scopes = key.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ");
                     let mut tx = self.begin_write().await?;
                     let partner: Option<i64> = sqlx::query_scalar("SELECT customer_id FROM partner_customers WHERE tenant_id = $1 AND customer_id = $2")
@@ -424,8 +429,16 @@ macro_rules! impl_hierarchy_store {
                         .execute(&mut *tx)
                         .await
                         .map_err(fk_is_not_found)?;
+                    write_records(&mut tx, key.tenant_id, None, &records).await?;
                     commit(tx).await?;
-                    Ok(ApiKeyRecord { id, tenant_id: key.tenant_id, prefix: key.prefix, scopes: key.scopes, label: key.label })
+                    Ok(ApiKeyRecord {
+                        id,
+                        tenant_id: key.tenant_id,
+                        prefix: key.prefix,
+                        scopes: key.scopes,
+                        label: key.label,
+                        created_ms: key.created_ms,
+                    })
                 }
 
                 async fn key_customer(&self, tenant: TenantId, key_prefix: &str) -> StoreResult<Option<CustomerId>> {

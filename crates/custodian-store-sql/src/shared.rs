@@ -347,7 +347,7 @@ macro_rules! impl_store {
                 rows.iter().map(tenant_row).collect()
             }
 
-            async fn insert_api_key(&self, key: NewApiKey) -> StoreResult<ApiKeyRecord> {
+            async fn insert_api_key(&self, key: NewApiKey, records: Records) -> StoreResult<ApiKeyRecord> {
                 let scopes = key.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ");
                 let mut tx = self.begin_write().await?;
                 let id: i64 = sqlx::query_scalar(
@@ -369,13 +369,21 @@ macro_rules! impl_store {
                         crate::backend_error(e)
                     }
                 })?;
+                write_records(&mut tx, key.tenant_id, None, &records).await?;
                 commit(tx).await?;
-                Ok(ApiKeyRecord { id, tenant_id: key.tenant_id, prefix: key.prefix, scopes: key.scopes, label: key.label })
+                Ok(ApiKeyRecord {
+                    id,
+                    tenant_id: key.tenant_id,
+                    prefix: key.prefix,
+                    scopes: key.scopes,
+                    label: key.label,
+                    created_ms: key.created_ms,
+                })
             }
 
             async fn find_api_key(&self, key_hash: &str) -> StoreResult<Option<ApiKeyRecord>> {
                 let row = sqlx::query(
-                    "SELECT id, tenant_id, prefix, scopes, label FROM api_keys WHERE key_hash = $1 AND revoked_ms IS NULL",
+                    "SELECT id, tenant_id, prefix, scopes, label, created_ms FROM api_keys WHERE key_hash = $1 AND revoked_ms IS NULL",
                 )
                 .bind(key_hash)
                 .fetch_optional(self.reader())
@@ -388,6 +396,7 @@ macro_rules! impl_store {
                         prefix: get(&r, "prefix")?,
                         scopes: scopes_col(&get::<String>(&r, "scopes")?)?,
                         label: get(&r, "label")?,
+                        created_ms: get(&r, "created_ms")?,
                     })
                 })
                 .transpose()
@@ -395,7 +404,7 @@ macro_rules! impl_store {
 
             async fn list_api_keys(&self, tenant: TenantId) -> StoreResult<Vec<ApiKeyRecord>> {
                 let rows = sqlx::query(
-                    "SELECT id, tenant_id, prefix, scopes, label FROM api_keys WHERE tenant_id = $1 AND revoked_ms IS NULL ORDER BY id",
+                    "SELECT id, tenant_id, prefix, scopes, label, created_ms FROM api_keys WHERE tenant_id = $1 AND revoked_ms IS NULL ORDER BY id",
                 )
                 .bind(tenant.0)
                 .fetch_all(self.reader())
@@ -409,13 +418,53 @@ macro_rules! impl_store {
                             prefix: get(r, "prefix")?,
                             scopes: scopes_col(&get::<String>(r, "scopes")?)?,
                             label: get(r, "label")?,
+                            created_ms: get(r, "created_ms")?,
                         })
                     })
                     .collect()
             }
 
-            async fn revoke_api_key(&self, tenant: TenantId, prefix: &str, now_ms: i64) -> StoreResult<()> {
+            async fn revoke_api_key(
+                &self,
+                tenant: TenantId,
+                prefix: &str,
+                now_ms: i64,
+                keep_an_admin: bool,
+                records: Records,
+            ) -> StoreResult<()> {
                 let mut tx = self.begin_write().await?;
+                if keep_an_admin {
+                    // Serialises the tenant's guarded revocations (a row lock on PostgreSQL; SQLite
+                    // has one writer anyway), so that two of them cannot each leave the other's key
+                    // as the last ADMIN key and both go.
+                    sqlx::query("UPDATE tenants SET name = name WHERE id = $1")
+                        .bind(tenant.0)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(crate::backend_error)?;
+                }
+                let scopes: String =
+                    sqlx::query_scalar("SELECT scopes FROM api_keys WHERE tenant_id = $1 AND prefix = $2 AND revoked_ms IS NULL")
+                        .bind(tenant.0)
+                        .bind(prefix)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(crate::backend_error)?
+                        .ok_or(StoreError::NotFound)?;
+                if keep_an_admin && scopes_col(&scopes)?.contains(&Scope::Admin) {
+                    let others: i64 = sqlx::query_scalar(
+                        "SELECT COUNT(*) FROM api_keys WHERE tenant_id = $1 AND prefix <> $2 AND revoked_ms IS NULL \
+                         AND (' ' || scopes || ' ') LIKE '% ADMIN %'",
+                    )
+                    .bind(tenant.0)
+                    .bind(prefix)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(crate::backend_error)?;
+                    if others == 0 {
+                        return Err(StoreError::Conflict("the tenant's last ADMIN key".into()));
+                    }
+                }
                 let done = sqlx::query("UPDATE api_keys SET revoked_ms = $1 WHERE tenant_id = $2 AND prefix = $3 AND revoked_ms IS NULL")
                     .bind(now_ms)
                     .bind(tenant.0)
@@ -426,6 +475,7 @@ macro_rules! impl_store {
                 if done.rows_affected() != 1 {
                     return Err(StoreError::NotFound);
                 }
+                write_records(&mut tx, tenant, None, &records).await?;
                 commit(tx).await
             }
 

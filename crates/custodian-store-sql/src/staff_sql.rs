@@ -5,13 +5,13 @@
 macro_rules! impl_staff_store {
     ($store:ident, $db:ty, $row:ty) => {
         mod staff_impl {
-            use super::$store;
+            use super::{$store, commit, write_records};
             use async_trait::async_trait;
             use custodian_domain::{AmendmentState, DataDomain, TenantId};
             use custodian_store::staff::{
                 LoginReservation, NewStaffSession, NewStaffUser, StaffRole, StaffSessionRecord, StaffStore, StaffUser,
             };
-            use custodian_store::{StoreError, StoreResult};
+            use custodian_store::{Records, StoreError, StoreResult};
             use sqlx::Row;
 
             fn get<'r, T>(r: &'r $row, col: &str) -> StoreResult<T>
@@ -39,7 +39,7 @@ macro_rules! impl_staff_store {
 
             #[async_trait]
             impl StaffStore for $store {
-                async fn create_staff_user(&self, u: NewStaffUser) -> StoreResult<StaffUser> {
+                async fn create_staff_user(&self, u: NewStaffUser, records: Records) -> StoreResult<StaffUser> {
                     let mut tx = self.begin_write().await?;
                     let id: i64 = sqlx::query_scalar(
                         "INSERT INTO staff_users (tenant_id, username, role, password_hash, failed_logins, created_ms, updated_ms) \
@@ -61,7 +61,8 @@ macro_rules! impl_staff_store {
                             crate::backend_error(e)
                         }
                     })?;
-                    tx.commit().await.map_err(crate::backend_error)?;
+                    write_records(&mut tx, u.tenant_id, None, &records).await?;
+                    commit(tx).await?;
                     Ok(StaffUser {
                         id,
                         tenant_id: u.tenant_id,
@@ -95,6 +96,39 @@ macro_rules! impl_staff_store {
                     .await
                     .map_err(crate::backend_error)?;
                     rows.iter().map(user_row).collect()
+                }
+
+                async fn delete_staff_user(&self, tenant: TenantId, username: &str, records: Records) -> StoreResult<StaffUser> {
+                    let mut tx = self.begin_write().await?;
+                    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "SELECT {USER_COLUMNS} FROM staff_users u WHERE u.tenant_id = $1 AND u.username = $2"
+                    )))
+                    .bind(tenant.0)
+                    .bind(username)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(crate::backend_error)?
+                    .ok_or(StoreError::NotFound)?;
+                    let user = user_row(&row)?;
+                    // Sessions first: the account's end signs it out everywhere at once.
+                    sqlx::query("DELETE FROM staff_sessions WHERE tenant_id = $1 AND staff_user_id = $2")
+                        .bind(tenant.0)
+                        .bind(user.id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(crate::backend_error)?;
+                    let done = sqlx::query("DELETE FROM staff_users WHERE tenant_id = $1 AND id = $2")
+                        .bind(tenant.0)
+                        .bind(user.id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(crate::backend_error)?;
+                    if done.rows_affected() != 1 {
+                        return Err(StoreError::NotFound);
+                    }
+                    write_records(&mut tx, tenant, None, &records).await?;
+                    commit(tx).await?;
+                    Ok(user)
                 }
 
                 async fn set_staff_password(&self, tenant: TenantId, username: &str, hash: &str, now_ms: i64) -> StoreResult<()> {

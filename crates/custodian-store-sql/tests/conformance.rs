@@ -5,7 +5,9 @@ use custodian_domain::{
     Actor, ActorKind, AddressData, AmendmentId, AmendmentState, ConfigurationStatus, ContactData, CustomerId, DataDomain,
     DomainData, DomainPolicy, PolicySet, Scope, TenantId, Transition,
 };
-use custodian_store::{AmendmentQuery, Apply, FollowUp, NewAmendment, NewApiKey, NewAudit, NewEvent, Records, Store, StoreError};
+use custodian_store::{
+    AmendmentQuery, ApiKeyRecord, Apply, FollowUp, NewAmendment, NewApiKey, NewAudit, NewEvent, Records, Store, StoreError,
+};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -503,7 +505,7 @@ async fn api_keys_are_found_by_hash(store: Arc<dyn Store>) {
         created_ms: T0,
     };
     let hash = "a".repeat(64);
-    let inserted = store.insert_api_key(key("ck_one", &hash)).await.unwrap();
+    let inserted = store.insert_api_key(key("ck_one", &hash), Records::default()).await.unwrap();
     assert_eq!(inserted.prefix, "ck_one");
 
     let found = store.find_api_key(&hash).await.unwrap().expect("key is found by its hash");
@@ -513,9 +515,9 @@ async fn api_keys_are_found_by_hash(store: Arc<dyn Store>) {
     assert_eq!(found.label, "booking app");
     assert_eq!(store.find_api_key(&"b".repeat(64)).await.unwrap(), None);
 
-    let r = store.insert_api_key(key("ck_one", &"c".repeat(64))).await;
+    let r = store.insert_api_key(key("ck_one", &"c".repeat(64)), Records::default()).await;
     assert!(matches!(r, Err(StoreError::Conflict(_))), "duplicate prefix: {r:?}");
-    let r = store.insert_api_key(key("ck_two", &hash)).await;
+    let r = store.insert_api_key(key("ck_two", &hash), Records::default()).await;
     assert!(matches!(r, Err(StoreError::Conflict(_))), "duplicate hash: {r:?}");
     assert_eq!(store.find_api_key(&"c".repeat(64)).await.unwrap(), None);
 }
@@ -810,6 +812,85 @@ conformance! {
     revoked_keys_stop_working =>
         a_revoked_key_is_no_longer_found_or_listed_and_other_tenants_cannot_revoke_it_on_sqlite,
         a_revoked_key_is_no_longer_found_or_listed_and_other_tenants_cannot_revoke_it_on_postgres;
+    key_changes_are_audited =>
+        creating_and_revoking_a_key_writes_its_audit_entries_with_it_and_a_refused_revocation_writes_none_on_sqlite,
+        creating_and_revoking_a_key_writes_its_audit_entries_with_it_and_a_refused_revocation_writes_none_on_postgres;
+    the_last_admin_key_is_kept =>
+        a_guarded_revocation_keeps_the_last_admin_key_even_when_two_race_on_sqlite,
+        a_guarded_revocation_keeps_the_last_admin_key_even_when_two_race_on_postgres;
+}
+
+async fn the_last_admin_key_is_kept(store: Arc<dyn Store>) {
+    let tenant = store.create_tenant("Studio Admins", T0).await.unwrap().id;
+    let other = store.create_tenant("Other", T0).await.unwrap().id;
+    let key = |tenant: TenantId, prefix: &str, scopes: Vec<Scope>| NewApiKey {
+        tenant_id: tenant,
+        prefix: prefix.into(),
+        key_hash: format!("hash-{prefix}"),
+        scopes,
+        label: prefix.into(),
+        created_ms: T0,
+    };
+    store.insert_api_key(key(other, "otheradm", vec![Scope::Admin]), Records::default()).await.unwrap();
+    store.insert_api_key(key(tenant, "adminone", vec![Scope::Admin, Scope::StaffReview]), Records::default()).await.unwrap();
+    store.insert_api_key(key(tenant, "reviewer", vec![Scope::StaffReview]), Records::default()).await.unwrap();
+    let audited = || Records { audit: vec![audit(None, "key.revoked", None)], events: vec![] };
+
+    // Another tenant's admin key does not count; a refused revocation writes nothing.
+    let refused = store.revoke_api_key(tenant, "adminone", T0 + 1, true, audited()).await;
+    assert!(matches!(refused, Err(StoreError::Conflict(_))), "{refused:?}");
+    assert!(store.find_api_key("hash-adminone").await.unwrap().is_some());
+    assert!(store.list_tenant_audit(tenant, None, 100).await.unwrap().is_empty());
+    // Keys without ADMIN go as usual.
+    store.revoke_api_key(tenant, "reviewer", T0 + 1, true, audited()).await.unwrap();
+
+    // Two admin keys revoked at the same time: exactly one goes (a few rounds, to give a race room).
+    let mut survivor = "adminone".to_owned();
+    for round in 0..10 {
+        let new = format!("admin{round:03}");
+        store.insert_api_key(key(tenant, &new, vec![Scope::Admin]), Records::default()).await.unwrap();
+        let (a, b) = tokio::join!(
+            store.revoke_api_key(tenant, &survivor, T0 + 2, true, audited()),
+            store.revoke_api_key(tenant, &new, T0 + 2, true, audited()),
+        );
+        assert!(a.is_ok() != b.is_ok(), "round {round}: exactly one of {a:?} and {b:?}");
+        if a.is_ok() {
+            survivor = new;
+        }
+    }
+    let admins: Vec<ApiKeyRecord> =
+        store.list_api_keys(tenant).await.unwrap().into_iter().filter(|k| k.scopes.contains(&Scope::Admin)).collect();
+    assert_eq!(admins.len(), 1, "{admins:?}");
+    assert_eq!(admins[0].prefix, survivor);
+    assert_eq!(store.list_tenant_audit(tenant, None, 100).await.unwrap().len(), 11, "one entry per revocation that happened");
+
+    // Unguarded (the operator), the last one can go too.
+    store.revoke_api_key(tenant, &admins[0].prefix, T0 + 3, false, Records::default()).await.unwrap();
+    assert!(store.list_api_keys(tenant).await.unwrap().is_empty());
+}
+
+async fn key_changes_are_audited(store: Arc<dyn Store>) {
+    let tenant = store.create_tenant("Studio Keys", T0).await.unwrap().id;
+    let other = store.create_tenant("Other", T0).await.unwrap().id;
+    let key = NewApiKey {
+        tenant_id: tenant,
+        prefix: "keyccccc".into(),
+        key_hash: "hash-c".into(),
+        scopes: vec![Scope::Admin],
+        label: "ops".into(),
+        created_ms: T0 + 7,
+    };
+    let created = Records { audit: vec![audit(None, "key.created", None)], events: vec![] };
+    let stored = store.insert_api_key(key, created).await.unwrap();
+    assert_eq!(stored.created_ms, T0 + 7);
+    assert_eq!(store.list_api_keys(tenant).await.unwrap()[0].created_ms, T0 + 7, "listed with its creation time");
+    let revoked = || Records { audit: vec![audit(None, "key.revoked", None)], events: vec![] };
+    assert!(matches!(store.revoke_api_key(other, "keyccccc", T0 + 8, false, revoked()).await, Err(StoreError::NotFound)));
+    assert!(store.list_tenant_audit(other, None, 100).await.unwrap().is_empty(), "a refused revocation writes nothing");
+    store.revoke_api_key(tenant, "keyccccc", T0 + 9, false, revoked()).await.unwrap();
+    assert!(matches!(store.revoke_api_key(tenant, "keyccccc", T0 + 9, false, revoked()).await, Err(StoreError::NotFound)));
+    let actions: Vec<String> = store.list_tenant_audit(tenant, None, 100).await.unwrap().into_iter().map(|a| a.action).collect();
+    assert_eq!(actions, ["key.created", "key.revoked"]);
 }
 
 async fn revoked_keys_stop_working(store: Arc<dyn Store>) {
@@ -824,15 +905,21 @@ async fn revoked_keys_stop_working(store: Arc<dyn Store>) {
             label: "app".into(),
             created_ms: T0,
         };
-        store.insert_api_key(key).await.unwrap();
+        store.insert_api_key(key, Records::default()).await.unwrap();
     }
-    assert!(matches!(store.revoke_api_key(other, "keyaaaaa", T0 + 1).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        store.revoke_api_key(other, "keyaaaaa", T0 + 1, false, Records::default()).await,
+        Err(StoreError::NotFound)
+    ));
     assert!(store.find_api_key("hash-a").await.unwrap().is_some(), "another tenant cannot revoke it");
-    store.revoke_api_key(tenant, "keyaaaaa", T0 + 1).await.unwrap();
+    store.revoke_api_key(tenant, "keyaaaaa", T0 + 1, false, Records::default()).await.unwrap();
     assert!(store.find_api_key("hash-a").await.unwrap().is_none());
     assert!(store.find_api_key("hash-b").await.unwrap().is_some());
     let listed: Vec<String> = store.list_api_keys(tenant).await.unwrap().into_iter().map(|k| k.prefix).collect();
     assert_eq!(listed, ["keybbbbb"]);
     assert!(store.list_api_keys(other).await.unwrap().is_empty());
-    assert!(matches!(store.revoke_api_key(tenant, "keyaaaaa", T0 + 2).await, Err(StoreError::NotFound)), "twice");
+    assert!(
+        matches!(store.revoke_api_key(tenant, "keyaaaaa", T0 + 2, false, Records::default()).await, Err(StoreError::NotFound)),
+        "twice"
+    );
 }

@@ -364,18 +364,27 @@ async fn keys_are_bound_to_customers(store: Arc<dyn Store>) {
         label: "acme".into(),
         created_ms: T0,
     };
-    let record = store.insert_customer_key(key("bound001", tenant), root.customer.id).await.unwrap();
+    let record = store.insert_customer_key(key("bound001", tenant), root.customer.id, Records::default()).await.unwrap();
     assert_eq!(record.scopes, vec![Scope::Partner]);
     assert_eq!(store.find_api_key("hash-bound001").await.unwrap().unwrap().prefix, "bound001");
     assert_eq!(store.key_customer(tenant, "bound001").await.unwrap(), Some(root.customer.id));
     assert_eq!(store.key_customer(other, "bound001").await.unwrap(), None, "bindings are per tenant");
 
-    store.insert_api_key(key("plain001", tenant)).await.unwrap();
+    store.insert_api_key(key("plain001", tenant), Records::default()).await.unwrap();
     assert_eq!(store.key_customer(tenant, "plain001").await.unwrap(), None);
 
     let plain = store.create_customer(tenant, Vec::new(), T0, Box::new(|_| Records::default())).await.unwrap();
-    assert!(matches!(store.insert_customer_key(key("nopart01", tenant), plain).await, Err(StoreError::NotFound)));
-    assert!(matches!(store.insert_customer_key(key("foreign1", other), root.customer.id).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        store.insert_customer_key(key("nopart01", tenant), plain, Records::default()).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.insert_customer_key(key("foreign1", other), root.customer.id, Records::default()).await,
+        Err(StoreError::NotFound)
+    ));
     assert!(store.find_api_key("hash-nopart01").await.unwrap().is_none(), "no key without its binding");
-    assert!(matches!(store.insert_customer_key(key("bound001", tenant), root.customer.id).await, Err(StoreError::Conflict(_))));
+    assert!(matches!(
+        store.insert_customer_key(key("bound001", tenant), root.customer.id, Records::default()).await,
+        Err(StoreError::Conflict(_))
+    ));
 }

@@ -6,7 +6,7 @@ use custodian_domain::{
     Actor, ActorKind, AddressData, AmendmentState, ContactData, CustomerId, DataDomain, DomainData, TenantId,
 };
 use custodian_store::staff::{NewStaffSession, NewStaffUser, StaffRole};
-use custodian_store::{Apply, NewAmendment, Records, Store, StoreError};
+use custodian_store::{Apply, NewAmendment, NewAudit, Records, Store, StoreError};
 use std::sync::Arc;
 
 #[macro_use]
@@ -19,6 +19,9 @@ conformance! {
     sessions_live_until_they_expire =>
         a_session_is_found_by_its_token_hash_until_it_expires_or_is_deleted_on_sqlite,
         a_session_is_found_by_its_token_hash_until_it_expires_or_is_deleted_on_postgres;
+    deleting_an_account_ends_it =>
+        deleting_an_account_ends_its_sessions_frees_its_name_and_writes_its_audit_entry_on_sqlite,
+        deleting_an_account_ends_its_sessions_frees_its_name_and_writes_its_audit_entry_on_postgres;
     a_new_password_ends_every_session =>
         a_new_password_ends_every_session_of_the_account_and_lifts_its_lock_on_sqlite,
         a_new_password_ends_every_session_of_the_account_and_lifts_its_lock_on_postgres;
@@ -57,20 +60,20 @@ async fn staff_accounts_are_unique_per_tenant(store: Arc<dyn Store>) {
     let a = store.create_tenant("Studio A", T0).await.unwrap().id;
     let b = store.create_tenant("Studio B", T0).await.unwrap().id;
 
-    let alice = store.create_staff_user(user(a, "alice", StaffRole::Reviewer)).await.unwrap();
+    let alice = store.create_staff_user(user(a, "alice", StaffRole::Reviewer), Records::default()).await.unwrap();
     assert_eq!(alice.username, "alice");
     assert_eq!(alice.role, StaffRole::Reviewer);
     assert_eq!(alice.tenant_id, a);
     assert_eq!(alice.failed_logins, 0);
     assert_eq!(alice.locked_until_ms, None);
 
-    let again = store.create_staff_user(user(a, "alice", StaffRole::Admin)).await;
+    let again = store.create_staff_user(user(a, "alice", StaffRole::Admin), Records::default()).await;
     assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
-    let in_b = store.create_staff_user(user(b, "alice", StaffRole::Admin)).await.unwrap();
+    let in_b = store.create_staff_user(user(b, "alice", StaffRole::Admin), Records::default()).await.unwrap();
     assert_ne!(in_b.id, alice.id);
-    let nowhere = store.create_staff_user(user(TenantId(999_999), "zoe", StaffRole::Admin)).await;
+    let nowhere = store.create_staff_user(user(TenantId(999_999), "zoe", StaffRole::Admin), Records::default()).await;
     assert!(matches!(nowhere, Err(StoreError::NotFound)), "{nowhere:?}");
-    store.create_staff_user(user(a, "aaron", StaffRole::Admin)).await.unwrap();
+    store.create_staff_user(user(a, "aaron", StaffRole::Admin), Records::default()).await.unwrap();
 
     assert_eq!(store.find_staff_user(a, "alice").await.unwrap(), Some(alice.clone()));
     assert_eq!(store.find_staff_user(b, "alice").await.unwrap().map(|u| u.role), Some(StaffRole::Admin));
@@ -83,8 +86,8 @@ async fn staff_accounts_are_unique_per_tenant(store: Arc<dyn Store>) {
 async fn sessions_live_until_they_expire(store: Arc<dyn Store>) {
     let a = store.create_tenant("Studio A", T0).await.unwrap().id;
     let b = store.create_tenant("Studio B", T0).await.unwrap().id;
-    let alice = store.create_staff_user(user(a, "alice", StaffRole::Admin)).await.unwrap();
-    let bob = store.create_staff_user(user(b, "bob", StaffRole::Reviewer)).await.unwrap();
+    let alice = store.create_staff_user(user(a, "alice", StaffRole::Admin), Records::default()).await.unwrap();
+    let bob = store.create_staff_user(user(b, "bob", StaffRole::Reviewer), Records::default()).await.unwrap();
 
     store.create_staff_session(session(a, alice.id, "hash-1", T0 + 1000)).await.unwrap();
     store.create_staff_session(session(a, alice.id, "hash-2", T0 + 10)).await.unwrap();
@@ -111,10 +114,57 @@ async fn sessions_live_until_they_expire(store: Arc<dyn Store>) {
     store.delete_staff_session("hash-1").await.expect("deleting twice is fine");
 }
 
+fn tenant_audit(action: &str) -> Records {
+    Records {
+        audit: vec![NewAudit {
+            customer_id: None,
+            actor: Actor::new(ActorKind::Admin, "ops"),
+            action: action.into(),
+            domain: None,
+            amendment_id: None,
+            changes: Vec::new(),
+            at_ms: T0,
+            request_id: None,
+        }],
+        events: vec![],
+    }
+}
+
+async fn deleting_an_account_ends_it(store: Arc<dyn Store>) {
+    let a = store.create_tenant("Studio A", T0).await.unwrap().id;
+    let b = store.create_tenant("Studio B", T0).await.unwrap().id;
+    let alice = store.create_staff_user(user(a, "alice", StaffRole::Reviewer), tenant_audit("staff.created")).await.unwrap();
+    let carol = store.create_staff_user(user(a, "carol", StaffRole::Admin), Records::default()).await.unwrap();
+    store.create_staff_session(session(a, alice.id, "alice-1", T0 + 1000)).await.unwrap();
+    store.create_staff_session(session(a, alice.id, "alice-2", T0 + 1000)).await.unwrap();
+    store.create_staff_session(session(a, carol.id, "carol-1", T0 + 1000)).await.unwrap();
+
+    let refused = store.delete_staff_user(b, "alice", tenant_audit("staff.deleted")).await;
+    assert!(matches!(refused, Err(StoreError::NotFound)), "another tenant's account: {refused:?}");
+    assert!(store.find_staff_session("alice-1", T0).await.unwrap().is_some());
+    assert!(store.list_tenant_audit(b, None, 100).await.unwrap().is_empty(), "a refused deletion writes nothing");
+
+    let deleted = store.delete_staff_user(a, "alice", tenant_audit("staff.deleted")).await.unwrap();
+    assert_eq!(deleted, alice);
+    assert_eq!(store.find_staff_session("alice-1", T0).await.unwrap(), None);
+    assert_eq!(store.find_staff_session("alice-2", T0).await.unwrap(), None);
+    assert!(store.find_staff_session("carol-1", T0).await.unwrap().is_some(), "other accounts stay signed in");
+    assert_eq!(store.find_staff_user(a, "alice").await.unwrap(), None);
+    let names: Vec<String> = store.list_staff_users(a).await.unwrap().into_iter().map(|u| u.username).collect();
+    assert_eq!(names, ["carol"]);
+    let actions: Vec<String> = store.list_tenant_audit(a, None, 100).await.unwrap().into_iter().map(|e| e.action).collect();
+    assert_eq!(actions, ["staff.created", "staff.deleted"]);
+    let twice = store.delete_staff_user(a, "alice", tenant_audit("staff.deleted")).await;
+    assert!(matches!(twice, Err(StoreError::NotFound)), "{twice:?}");
+    // The name is free again, for a new account that has none of the old one's sessions.
+    let again = store.create_staff_user(user(a, "alice", StaffRole::Admin), Records::default()).await.unwrap();
+    assert_ne!(again.id, alice.id);
+}
+
 async fn a_new_password_ends_every_session(store: Arc<dyn Store>) {
     let a = store.create_tenant("Studio A", T0).await.unwrap().id;
-    let alice = store.create_staff_user(user(a, "alice", StaffRole::Reviewer)).await.unwrap();
-    let carol = store.create_staff_user(user(a, "carol", StaffRole::Reviewer)).await.unwrap();
+    let alice = store.create_staff_user(user(a, "alice", StaffRole::Reviewer), Records::default()).await.unwrap();
+    let carol = store.create_staff_user(user(a, "carol", StaffRole::Reviewer), Records::default()).await.unwrap();
     store.create_staff_session(session(a, alice.id, "alice-1", T0 + 1000)).await.unwrap();
     store.create_staff_session(session(a, alice.id, "alice-2", T0 + 1000)).await.unwrap();
     store.create_staff_session(session(a, carol.id, "carol-1", T0 + 1000)).await.unwrap();
@@ -134,7 +184,7 @@ async fn a_new_password_ends_every_session(store: Arc<dyn Store>) {
 
 async fn failed_sign_ins_lock_the_account(store: Arc<dyn Store>) {
     let a = store.create_tenant("Studio A", T0).await.unwrap().id;
-    let alice = store.create_staff_user(user(a, "alice", StaffRole::Reviewer)).await.unwrap();
+    let alice = store.create_staff_user(user(a, "alice", StaffRole::Reviewer), Records::default()).await.unwrap();
     let fail = |at| {
         let store = store.clone();
         async move { store.record_staff_login_failure(a, alice.id, at, 3, 60_000).await.unwrap() }

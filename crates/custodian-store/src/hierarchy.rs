@@ -129,7 +129,7 @@ pub trait HierarchyStore: Send + Sync {
     ) -> StoreResult<bool>;
 
     /// Inserts an API key bound to a partner customer, atomically with its binding.
-    async fn insert_customer_key(&self, key: NewApiKey, customer: CustomerId) -> StoreResult<ApiKeyRecord>;
+    async fn insert_customer_key(&self, key: NewApiKey, customer: CustomerId, records: Records) -> StoreResult<ApiKeyRecord>;
     /// The customer a live key (by its public prefix) is bound to, if any.
     async fn key_customer(&self, tenant: TenantId, key_prefix: &str) -> StoreResult<Option<CustomerId>>;
 }

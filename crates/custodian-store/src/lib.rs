@@ -63,13 +63,24 @@ pub trait Store: WebhookStore + BillingStore + HierarchyStore + WealthStore + St
     async fn get_tenant(&self, tenant: TenantId) -> StoreResult<Tenant>;
     async fn list_tenants(&self) -> StoreResult<Vec<Tenant>>;
 
-    async fn insert_api_key(&self, key: NewApiKey) -> StoreResult<ApiKeyRecord>;
+    /// Stores a key with the audit entries of its creation, atomically.
+    async fn insert_api_key(&self, key: NewApiKey, records: Records) -> StoreResult<ApiKeyRecord>;
     /// Finds a live (not revoked) key by the SHA-256 hash of its secret.
     async fn find_api_key(&self, key_hash: &str) -> StoreResult<Option<ApiKeyRecord>>;
     /// The tenant's live (not revoked) keys, oldest first.
     async fn list_api_keys(&self, tenant: TenantId) -> StoreResult<Vec<ApiKeyRecord>>;
-    /// Revokes the key with this public prefix; `NotFound` when the tenant has no such live key.
-    async fn revoke_api_key(&self, tenant: TenantId, prefix: &str, now_ms: i64) -> StoreResult<()>;
+    /// Revokes the key with this public prefix and writes the audit entries of its revocation,
+    /// atomically; `NotFound` (and nothing written) when the tenant has no such live key. With
+    /// `keep_an_admin`, revoking the tenant's last live ADMIN key is a `Conflict` (also when two
+    /// revocations race: revocations of one tenant are serialised).
+    async fn revoke_api_key(
+        &self,
+        tenant: TenantId,
+        prefix: &str,
+        now_ms: i64,
+        keep_an_admin: bool,
+        records: Records,
+    ) -> StoreResult<()>;
 
     async fn policies(&self, tenant: TenantId) -> StoreResult<PolicySet>;
     /// Sets one domain's policy and writes its audit entry, atomically.

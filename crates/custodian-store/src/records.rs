@@ -32,6 +32,7 @@ pub struct ApiKeyRecord {
     pub prefix: String,
     pub scopes: Vec<Scope>,
     pub label: String,
+    pub created_ms: i64,
 }
 
 /// One domain's current data and its version (incremented by every applied change).

@@ -2,7 +2,7 @@
 //! hashes and sign-in throttling), server-side console sessions (stored by the SHA-256 of their
 //! token), and the count behind the review queue's badge.
 
-use crate::StoreResult;
+use crate::{Records, StoreResult};
 use async_trait::async_trait;
 use custodian_domain::{AmendmentState, DataDomain, TenantId};
 use std::fmt;
@@ -106,9 +106,13 @@ pub enum LoginReservation {
 
 #[async_trait]
 pub trait StaffStore: Send + Sync {
-    /// Creates an account. `Conflict` when the username is taken in the tenant, `NotFound` for an
-    /// unknown tenant.
-    async fn create_staff_user(&self, user: NewStaffUser) -> StoreResult<StaffUser>;
+    /// Creates an account with the audit entries of its creation, atomically. `Conflict` when the
+    /// username is taken in the tenant, `NotFound` for an unknown tenant.
+    async fn create_staff_user(&self, user: NewStaffUser, records: Records) -> StoreResult<StaffUser>;
+    /// Deletes an account and every one of its sessions and writes the audit entries of its
+    /// deletion, atomically; returns the deleted account. `NotFound` (and nothing written) when the
+    /// tenant has no account of that name. The audit trail keeps naming it as `staff:<username>`.
+    async fn delete_staff_user(&self, tenant: TenantId, username: &str, records: Records) -> StoreResult<StaffUser>;
     async fn find_staff_user(&self, tenant: TenantId, username: &str) -> StoreResult<Option<StaffUser>>;
     /// The tenant's accounts by username.
     async fn list_staff_users(&self, tenant: TenantId) -> StoreResult<Vec<StaffUser>>;

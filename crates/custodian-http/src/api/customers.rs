@@ -139,7 +139,9 @@ pub struct CustomerPage {
     pub next_cursor: Option<String>,
 }
 
-fn page_query(q: std::result::Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>) -> Result<(Option<i64>, i64)> {
+pub(crate) fn page_query(
+    q: std::result::Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<(Option<i64>, i64)> {
     let Query(q) = q.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "validation.invalid_query", e.body_text()))?;
     Ok((parse_cursor(q.cursor.as_deref())?, page_limit(q.limit)?))
 }
@@ -272,7 +274,7 @@ pub async fn get_audit_trail(
 }
 
 #[utoipa::path(get, path = "/api/v1/audit", tag = "Customers", summary = "The tenant's audit trail",
-    description = "Every audited change of the tenant: customers, policies, webhook endpoints switched off. Scope ADMIN.",
+    description = "Every audited change of the tenant: customers, policies, webhook endpoints switched off, API keys and staff accounts created, revoked or deleted. Scope ADMIN.",
     params(PageQuery), security(("ApiKeyAuth" = [])),
     responses((status = 200, body = AuditPage)))]
 pub async fn get_tenant_audit_trail(

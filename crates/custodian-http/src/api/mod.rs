@@ -1,6 +1,7 @@
 //! Custodian's native API under `/api/v1/`: the staff review queue, customers and their audit
 //! trail, and per-domain policies. Errors are `application/problem+json`.
 
+pub mod access;
 pub mod amendments;
 pub mod consents;
 pub mod customers;
@@ -31,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .merge(webhooks::router())
         .merge(consents::router())
         .merge(wealth::router())
+        .merge(access::router())
 }
 
 /// Page size: 1..=200, default 50.

@@ -91,6 +91,7 @@ impl From<AppError> for ConsoleError {
             AppError::Domain(d @ DomainError::ReadOnly(_)) => ConsoleError::Forbidden(d.to_string()),
             AppError::Domain(d) => ConsoleError::Conflict(d.to_string()),
             AppError::NotFound(what) => ConsoleError::NotFound(format!("There is no such {what} in your studio.")),
+            AppError::Conflict(f) => ConsoleError::Conflict(f.message),
             AppError::Store(StoreError::Conflict(m)) => ConsoleError::Conflict(m),
             AppError::Store(other) => {
                 tracing::error!(error = %other, "console: storage failure");

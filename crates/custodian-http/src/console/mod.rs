@@ -8,6 +8,7 @@
 //! (see [`session`]); every form carries the session's CSRF token and every POST must come from
 //! the console's own origin.
 
+mod access;
 mod amendments;
 mod assets;
 mod customers;
@@ -65,6 +66,11 @@ pub fn router() -> Router<AppState> {
         .route("/console/customers/{id}", get(customers::page))
         .route("/console/settings", get(settings::page))
         .route("/console/settings/policies", post(settings::save_policies))
+        .route("/console/settings/access", get(access::page))
+        .route("/console/settings/access/keys", post(access::create_key))
+        .route("/console/settings/access/keys/{prefix}/revoke", post(access::revoke_key))
+        .route("/console/settings/access/staff", post(access::create_account))
+        .route("/console/settings/access/staff/{username}/delete", post(access::delete_account))
         .route("/console/settings/webhooks/{id}", get(settings::webhook))
         .route("/console/settings/webhooks/{id}/enabled", post(settings::set_enabled))
         .route("/console/settings/webhooks/{id}/replay-failed", post(settings::replay_failed))

@@ -727,7 +727,171 @@ async fn console_assets_are_embedded_and_unknown_pages_are_html_404s(app: TestAp
     assert_eq!(location(&b.get("/console").await), "/console/queue");
 }
 
+/// The secret shown on the page after a key was created in the console.
+fn shown_secret(page: &Response) -> String {
+    let html = page.text();
+    let tag = r#"<code class="secret">"#;
+    let start = html.find(tag).unwrap_or_else(|| panic!("no new key in {html}")) + tag.len();
+    html[start..].split('<').next().unwrap().to_owned()
+}
+
+async fn a_reviewer_cannot_open_or_change_access_and_forms_need_the_csrf_token(app: TestApp) {
+    let t = studio(&app).await;
+    let mut reviewer = Browser::signed_in(&app, &t, "alice").await;
+    let csrf = reviewer.csrf("/console/queue").await;
+    let r = reviewer.get("/console/settings/access").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let admin_prefix = crate::helpers::key_prefix(&t.admin).to_owned();
+    let posts = [
+        ("/console/settings/access/keys".to_owned(), vec![("csrf", csrf.as_str()), ("label", "x"), ("scope_ADMIN", "on")]),
+        (format!("/console/settings/access/keys/{admin_prefix}/revoke"), vec![("csrf", csrf.as_str())]),
+        (
+            "/console/settings/access/staff".to_owned(),
+            vec![("csrf", csrf.as_str()), ("username", "mallory"), ("role", "admin"), ("password", PASSWORD)],
+        ),
+        ("/console/settings/access/staff/bob/delete".to_owned(), vec![("csrf", csrf.as_str())]),
+    ];
+    for (path, fields) in &posts {
+        assert_eq!(reviewer.post(path, fields).await.status, StatusCode::FORBIDDEN, "{path}");
+    }
+    // An admin without the token (or from another site) is refused too.
+    let mut admin = Browser::signed_in(&app, &t, "bob").await;
+    let admin_csrf = admin.csrf("/console/settings/access").await;
+    for (path, fields) in &posts {
+        let without: Vec<(&str, &str)> = fields.iter().filter(|(k, _)| *k != "csrf").copied().collect();
+        assert_eq!(admin.post(path, &without).await.status, StatusCode::FORBIDDEN, "{path}");
+        let mut with: Vec<(&str, &str)> = without.clone();
+        with.push(("csrf", &admin_csrf));
+        let r = admin.post_with(path, &with, &[("sec-fetch-site", "cross-site")]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}");
+    }
+    assert_eq!(app.get("/api/v1/keys", &t.admin).await.json()["items"].as_array().unwrap().len(), 4, "no key made or revoked");
+    let staff = app.get("/api/v1/staff", &t.admin).await.json();
+    assert_eq!(staff["items"].as_array().unwrap().len(), 2, "no account made or deleted: {staff}");
+}
+
+async fn an_admin_creates_a_key_seen_once_and_revokes_it_in_the_console(app: TestApp) {
+    let t = studio(&app).await;
+    let mut admin = Browser::signed_in(&app, &t, "bob").await;
+    let settings = admin.get("/console/settings").await.text();
+    assert!(settings.contains(r#"href="/console/settings/access""#), "linked from the settings");
+    let page = admin.get("/console/settings/access").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    for label in ["partner", "reader", "reviewer", "admin"] {
+        assert!(html.contains(&format!("<td data-label=\"Label\">{label}</td>")), "{label} listed");
+    }
+    assert!(!html.contains(&t.admin), "no secrets listed");
+
+    let csrf = csrf_of(&page);
+    let fields = [("csrf", csrf.as_str()), ("label", "Front desk tablet"), ("scope_STAFF_REVIEW", "on")];
+    let r = admin.post("/console/settings/access/keys", &fields).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let secret = shown_secret(&r);
+    assert!(secret.starts_with("cus_"), "{secret}");
+    assert_eq!(app.get("/api/v1/amendments", &secret).await.status, StatusCode::OK, "works at once");
+    assert_eq!(app.get("/api/v1/webhooks", &secret).await.status, StatusCode::FORBIDDEN, "with its scopes only");
+    let again = admin.get("/console/settings/access").await.text();
+    assert!(again.contains("Front desk tablet") && !again.contains(&secret), "shown once only");
+
+    let empty = admin.post("/console/settings/access/keys", &[("csrf", &csrf), ("label", "no scopes")]).await;
+    assert_eq!(empty.status, StatusCode::BAD_REQUEST);
+    let blank = admin.post("/console/settings/access/keys", &[("csrf", &csrf), ("label", " "), ("scope_ADMIN", "on")]).await;
+    assert_eq!(blank.status, StatusCode::BAD_REQUEST);
+
+    let prefix = crate::helpers::key_prefix(&secret).to_owned();
+    let r = admin.post(&format!("/console/settings/access/keys/{prefix}/revoke"), &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert_eq!(location(&r), "/console/settings/access?done=key-revoked");
+    assert_eq!(app.get("/api/v1/amendments", &secret).await.status, StatusCode::UNAUTHORIZED, "stops at once");
+    assert!(admin.get(&location(&r)).await.text().contains("The key is revoked"));
+    let r = admin.post(&format!("/console/settings/access/keys/{prefix}/revoke"), &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    // The studio's last ADMIN key stays.
+    let last = crate::helpers::key_prefix(&t.admin).to_owned();
+    let r = admin.post(&format!("/console/settings/access/keys/{last}/revoke"), &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    assert_eq!(app.get("/api/v1/webhooks", &t.admin).await.status, StatusCode::OK);
+
+    let audit = app.get("/api/v1/audit?limit=200", &t.admin).await.json();
+    let actors: Vec<(&str, &str)> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"].as_str().unwrap().starts_with("key."))
+        .filter(|e| e["actor"] == "admin:bob")
+        .map(|e| {
+            (e["action"].as_str().unwrap(), e["changes"][2]["after"].as_str().or(e["changes"][2]["before"].as_str()).unwrap())
+        })
+        .collect();
+    assert_eq!(actors, [("key.created", "Front desk tablet"), ("key.revoked", "Front desk tablet")]);
+}
+
+async fn an_admin_creates_and_deletes_staff_accounts_in_the_console(app: TestApp) {
+    let t = studio(&app).await;
+    let mut admin = Browser::signed_in(&app, &t, "bob").await;
+    let csrf = admin.csrf("/console/settings/access").await;
+    let fields = [("csrf", csrf.as_str()), ("username", "carol"), ("role", "reviewer"), ("password", PASSWORD)];
+    let r = admin.post("/console/settings/access/staff", &fields).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert_eq!(location(&r), "/console/settings/access?done=staff-created");
+    let page = admin.get(&location(&r)).await.text();
+    assert!(page.contains(r#"<td data-label="Username">carol</td>"#), "listed");
+    assert!(!page.contains(PASSWORD));
+
+    let mut carol = Browser::signed_in(&app, &t, "carol").await;
+    assert_eq!(carol.get("/console/queue").await.status, StatusCode::OK);
+    let taken = admin.post("/console/settings/access/staff", &fields).await;
+    assert_eq!(taken.status, StatusCode::CONFLICT, "{}", taken.text());
+    assert!(!taken.text().contains(PASSWORD));
+    let short = [("csrf", csrf.as_str()), ("username", "dave"), ("role", "reviewer"), ("password", "short")];
+    assert_eq!(admin.post("/console/settings/access/staff", &short).await.status, StatusCode::BAD_REQUEST);
+    let role = [("csrf", csrf.as_str()), ("username", "dave"), ("role", "owner"), ("password", PASSWORD)];
+    assert_eq!(admin.post("/console/settings/access/staff", &role).await.status, StatusCode::BAD_REQUEST);
+
+    let r = admin.post("/console/settings/access/staff/carol/delete", &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert_eq!(location(&carol.get("/console/queue").await), "/console/login", "carol's session ended");
+    assert_eq!(Browser::new(&app).sign_in(&t, "carol", PASSWORD).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(admin.post("/console/settings/access/staff/carol/delete", &[("csrf", &csrf)]).await.status, StatusCode::NOT_FOUND);
+    // Admins do not delete themselves here.
+    let own = admin.post("/console/settings/access/staff/bob/delete", &[("csrf", &csrf)]).await;
+    assert_eq!(own.status, StatusCode::CONFLICT);
+    assert_eq!(admin.get("/console/queue").await.status, StatusCode::OK);
+
+    let audit = app.get("/api/v1/audit?limit=200", &t.admin).await.json();
+    let entries: Vec<(&str, &str)> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["actor"] == "admin:bob")
+        .map(|e| {
+            (e["action"].as_str().unwrap(), e["changes"][0]["after"].as_str().or(e["changes"][0]["before"].as_str()).unwrap())
+        })
+        .collect();
+    assert_eq!(entries, [("staff.created", "carol"), ("staff.deleted", "carol")]);
+}
+
+async fn an_account_created_over_the_api_signs_in_and_deleting_it_ends_its_session(app: TestApp) {
+    let t = studio(&app).await;
+    let body = json!({ "username": "erin", "role": "admin", "password": PASSWORD });
+    let r = app.post("/api/v1/staff", &t.admin, body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let mut erin = Browser::signed_in(&app, &t, "erin").await;
+    assert_eq!(erin.get("/console/settings/access").await.status, StatusCode::OK, "an admin");
+
+    assert_eq!(app.delete("/api/v1/staff/erin", &t.admin).await.status, StatusCode::NO_CONTENT);
+    let r = erin.get("/console/settings/access").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(location(&r).starts_with("/console/login"), "{}", location(&r));
+    assert_eq!(Browser::new(&app).sign_in(&t, "erin", PASSWORD).await.status, StatusCode::UNAUTHORIZED);
+}
+
 both_backends!(
+    a_reviewer_cannot_open_or_change_access_and_forms_need_the_csrf_token,
+    an_admin_creates_a_key_seen_once_and_revokes_it_in_the_console,
+    an_admin_creates_and_deletes_staff_accounts_in_the_console,
+    an_account_created_over_the_api_signs_in_and_deleting_it_ends_its_session,
     signing_in_with_a_wrong_password_is_refused_and_the_right_one_opens_the_queue,
     five_wrong_passwords_lock_the_account_even_for_the_right_one,
     forty_parallel_guesses_get_five_password_checks_and_the_right_password_comes_too_late,

@@ -3,6 +3,7 @@
 
 #[macro_use]
 mod helpers;
+mod access;
 mod billing;
 mod console;
 mod cross_dialect;
