@@ -113,16 +113,17 @@ macro_rules! impl_store {
                 .execute(&mut **tx)
                 .await
                 .map_err(crate::backend_error)?;
-            for term in terms {
-                sqlx::query("INSERT INTO customer_search_terms (tenant_id, customer_id, source, term) VALUES ($1, $2, $3, $4)")
-                    .bind(tenant.0)
-                    .bind(customer.0)
-                    .bind(source)
-                    .bind(term)
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(crate::backend_error)?;
+            if terms.is_empty() {
+                return Ok(());
             }
+            // One statement for all terms: ($1, $2, $3, $4), ($1, $2, $3, $5), …
+            let rows: Vec<String> = (0..terms.len()).map(|i| format!("($1, $2, $3, ${})", i + 4)).collect();
+            let sql = format!("INSERT INTO customer_search_terms (tenant_id, customer_id, source, term) VALUES {}", rows.join(", "));
+            let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(tenant.0).bind(customer.0).bind(source);
+            for term in terms {
+                insert = insert.bind(term);
+            }
+            insert.execute(&mut **tx).await.map_err(crate::backend_error)?;
             Ok(())
         }
 
