@@ -10,37 +10,10 @@ use serde_json::{Value, json};
 
 const SEED_NUMBER: &str = "c1631704458";
 
-/// The seed's create (and update) request body, verbatim.
+/// The seed's create (and update) request body, verbatim: the README's example file, so that the
+/// file the README posts is the one this suite replays.
 fn seed_request() -> Value {
-    json!({
-      "customer": {
-        "address": {
-          "careOf": "",
-          "countryCode": "DE",
-          "postalCode": "97687-7791",
-          "postalPlace": "Schadenville",
-          "street": "Bergnaum Mountains",
-          "streetNumber": "1",
-          "streetNumberAdditional": "a"
-        },
-        "birthDate": "1984-11-11",
-        "companyName": "",
-        "customerCategory": "PERSON",
-        "customerNumber": "c1631704458",
-        "email": "Ray_Ankunding43@gmail.com",
-        "firstName": "Ray",
-        "identificationNumber": "700XXX651",
-        "language": "de",
-        "lastName": "Ankunding",
-        "mobilePhone": "+37258774XXX",
-        "phone": "871.790.7578 x4882",
-        "salutation": "MR",
-        "taxIdentificationNumber": "12345678L"
-      },
-      "paymentRegistration": {
-        "id": "275122"
-      }
-    })
+    serde_json::from_str(include_str!("../../../../examples/billing-customer.json")).expect("examples/billing-customer.json")
 }
 
 /// The seed's sample GET response, verbatim.
