@@ -82,7 +82,7 @@ use utoipa_swagger_ui::SwaggerUi;
         crate::ops::metrics,
     ),
     components(schemas(crate::error::Problem)),
-    modifiers(&SecurityAddon, &SubscriptionKeyScheme, &ErrorResponses),
+    modifiers(&SecurityAddon, &SubscriptionKeyScheme, &ErrorResponses, &ParameterBounds),
     tags(
         (name = "Customers Self-service", description = "The vendor self-service collection: amendments per data domain."),
         (name = "Subscription billing", description = "Subscription-billing customers by the merchant's customer number (X-Subscription-Key); operator writes that apply directly."),
@@ -212,6 +212,52 @@ impl utoipa::Modify for ErrorResponses {
                         let content = ContentBuilder::new().schema(Some(Ref::from_schema_name(schema))).build();
                         response.content.clear();
                         response.content.insert(content_type.to_owned(), RefOr::T(content));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The bounds the handlers enforce on parameters, stated in the document so that a request the
+/// schema allows is one the server accepts: ids in paths are positive, native pages hold 1 to 200
+/// items, and the native filters take their documented words only.
+struct ParameterBounds;
+
+impl utoipa::Modify for ParameterBounds {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::RefOr;
+        use utoipa::openapi::path::ParameterIn;
+        use utoipa::openapi::schema::{Schema, SchemaType, Type};
+        let words = |name: &str| -> Option<&'static [&'static str]> {
+            match name {
+                "domain" => Some(&["contact", "address", "master", "payment"]),
+                "state" => Some(&["pending", "approved", "rejected", "withdrawn", "applied", "any"]),
+                "status" => Some(&["pending", "delivering", "succeeded", "failed"]),
+                _ => None,
+            }
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let native = path.starts_with("/api/v1/");
+            for op in [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch, &mut item.head]
+                .into_iter()
+                .flatten()
+            {
+                for p in op.parameters.iter_mut().flatten() {
+                    let RefOr::T(p) = p else { continue };
+                    let Some(RefOr::T(Schema::Object(schema))) = p.schema.as_mut() else { continue };
+                    let integer = match &schema.schema_type {
+                        SchemaType::Type(t) => *t == Type::Integer,
+                        SchemaType::Array(ts) => ts.contains(&Type::Integer),
+                        SchemaType::AnyValue => false,
+                    };
+                    if integer && p.parameter_in == ParameterIn::Path {
+                        schema.minimum = Some(1.into());
+                    } else if integer && native && p.name == "limit" && p.parameter_in == ParameterIn::Query {
+                        schema.minimum = Some(1.into());
+                        schema.maximum = Some(200.into());
+                    } else if let (false, true, Some(words)) = (integer, native, words(&p.name)) {
+                        schema.enum_values = Some(words.iter().map(|w| serde_json::Value::from(*w)).collect());
                     }
                 }
             }

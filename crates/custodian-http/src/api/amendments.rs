@@ -113,7 +113,7 @@ pub async fn list_amendments(
     let Query(q) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "validation.invalid_query", e.body_text()))?;
     let limit = page_limit(q.limit)?;
     let state_filter = match q.state.as_deref() {
-        None | Some("") => Some(AmendmentState::Pending),
+        None => Some(AmendmentState::Pending),
         Some("any") => None,
         Some(s) => Some(s.parse::<AmendmentState>().map_err(|m| ApiError::bad_request("state", m))?),
     };

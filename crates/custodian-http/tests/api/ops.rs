@@ -276,6 +276,12 @@ fn every_documented_response_has_a_description_and_every_error_its_dialects_body
                 let name = p["name"].as_str().unwrap();
                 if p["in"] == "path" {
                     assert!(templated.contains(&name), "{method} {path}: path parameter {name} is not in the path");
+                    if p["schema"]["type"] == "integer" {
+                        assert_eq!(p["schema"]["minimum"], 1, "{method} {path}: ids are positive");
+                    }
+                }
+                if p["in"] == "query" && name == "limit" && path.starts_with("/api/v1/") {
+                    assert_eq!((&p["schema"]["minimum"], &p["schema"]["maximum"]), (&json!(1), &json!(200)), "{method} {path}");
                 }
             }
             for (status, response) in op["responses"].as_object().unwrap() {
