@@ -117,11 +117,33 @@ pub async fn create_subscription(
     Ok((StatusCode::CREATED, Json(view(&s, true))))
 }
 
+/// A page of webhook subscriptions, by id.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SubscriptionPage {
+    pub items: Vec<SubscriptionView>,
+    /// Pass as `cursor` to get the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
 #[utoipa::path(get, path = "/api/v1/webhooks", tag = "Webhooks", summary = "List subscriptions",
-    description = "Scope ADMIN.", security(("ApiKeyAuth" = [])), responses((status = 200, body = Vec<SubscriptionView>)))]
-pub async fn list_subscriptions(State(state): State<AppState>, caller: NativeCaller) -> Result<Json<Vec<SubscriptionView>>> {
+    description = "By id, paged like every native list. Scope ADMIN.", params(super::customers::PageQuery),
+    security(("ApiKeyAuth" = [])), responses((status = 200, body = SubscriptionPage)))]
+pub async fn list_subscriptions(
+    State(state): State<AppState>,
+    caller: NativeCaller,
+    query: std::result::Result<Query<super::customers::PageQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<SubscriptionPage>> {
     let ctx = caller.require(Scope::Admin)?;
-    Ok(Json(state.services.webhooks.list(&ctx).await?.iter().map(|s| view(s, false)).collect()))
+    let Query(q) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "validation.invalid_query", e.body_text()))?;
+    let (after, limit) = (parse_cursor(q.cursor.as_deref())?.unwrap_or(0), page_limit(q.limit)?);
+    // A tenant has a handful of subscriptions: they are read whole and cut here.
+    let mut all = state.services.webhooks.list(&ctx).await?;
+    all.retain(|s| s.id > after);
+    all.sort_by_key(|s| s.id);
+    all.truncate(limit as usize + 1);
+    let (items, next_cursor) = cut_page(all, limit, |s| s.id);
+    Ok(Json(SubscriptionPage { items: items.iter().map(|s| view(s, false)).collect(), next_cursor }))
 }
 
 #[utoipa::path(get, path = "/api/v1/webhooks/{id}", tag = "Webhooks", summary = "Show a subscription",

@@ -529,6 +529,42 @@ async fn staff_find_customers_by_name_email_phone_digits_and_number_and_unknown_
     assert_problem(&app.get("/api/v1/customers?search=sven", &t.partner).await, StatusCode::FORBIDDEN, "auth.missing_scope");
 }
 
+async fn webhook_subscriptions_are_listed_in_pages_like_every_native_list(app: TestApp) {
+    use custodian_store::webhooks::{NewSubscription, WebhookFormat};
+    let t = app.tenant(&[]).await;
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let sub = app
+            .services
+            .store
+            .create_subscription(NewSubscription {
+                tenant_id: t.id,
+                url: format!("https://hooks.example/{n}"),
+                event_types: vec!["customer.updated".into()],
+                format: WebhookFormat::Standard,
+                secret: "whsec_test".into(),
+                vendor_key: None,
+                now_ms: app.services.clock.now_ms(),
+            })
+            .await
+            .unwrap();
+        ids.push(sub.id);
+    }
+    let first = app.get("/api/v1/webhooks?limit=2", &t.admin).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text());
+    let first = first.json();
+    assert_eq!(item_ids(&first), ids[..2]);
+    assert!(first["items"][0].get("secret").is_none(), "secrets are shown at creation only");
+    let cursor = first["nextCursor"].as_str().unwrap();
+    let second = app.get(&format!("/api/v1/webhooks?limit=2&cursor={cursor}"), &t.admin).await.json();
+    assert_eq!(item_ids(&second), ids[2..]);
+    assert_eq!(second["nextCursor"], Value::Null);
+    assert_eq!(item_ids(&app.get("/api/v1/webhooks", &t.admin).await.json()), ids);
+    assert_problem(&app.get("/api/v1/webhooks?limit=0", &t.admin).await, StatusCode::BAD_REQUEST, "validation.invalid_field");
+    let other = app.tenant(&[]).await;
+    assert_eq!(item_ids(&app.get("/api/v1/webhooks", &other.admin).await.json()), Vec::<i64>::new());
+}
+
 async fn only_admins_create_or_edit_customers_and_an_unknown_domain_is_404(app: TestApp) {
     let t = app.tenant(&[]).await;
     let c = app.customer(&t).await;
@@ -657,6 +693,7 @@ both_backends!(
     staff_see_a_masked_iban_and_admins_the_full_one,
     a_staff_key_never_sees_a_current_iban_in_full_on_any_route,
     staff_find_customers_by_name_email_phone_digits_and_number_and_unknown_parameters_are_refused,
+    webhook_subscriptions_are_listed_in_pages_like_every_native_list,
     only_admins_create_or_edit_customers_and_an_unknown_domain_is_404,
     policies_default_to_verification_and_an_admin_change_takes_effect_at_once,
     native_errors_are_problem_details_carrying_the_request_id,
