@@ -107,7 +107,7 @@ test('a reviewer approves an amendment with the keyboard and the customer has th
     await tabTo(page, 'form.approve button');
     await Promise.all([page.waitForURL(/done=approved/), page.keyboard.press('Enter')]);
     assert.match(await page.locator('#flash').innerText(), /Approved/);
-    assert.match(await page.locator('#decided').innerText(), new RegExp(`Approved by staff:${REVIEWER}`));
+    assert.match(await page.locator('#decided').innerText(), new RegExp(`Approved by ${REVIEWER} \\(staff\\)`));
     assert.equal(await page.locator('form.approve').count(), 0, 'no decision forms once decided');
     await bothWidths(page, 'amendment-approved');
 
@@ -150,7 +150,7 @@ test('a reviewer rejects a signed bank change, but only with a reason', async ()
 
     await reason.fill('The account holder does not match the customer.');
     await Promise.all([page.waitForURL(/done=rejected/), page.getByRole('button', { name: 'Reject' }).click()]);
-    assert.match(await page.locator('#decided').innerText(), new RegExp(`Rejected by staff:${REVIEWER}`));
+    assert.match(await page.locator('#decided').innerText(), new RegExp(`Rejected by ${REVIEWER} \\(staff\\)`));
     assert.equal((await page.locator('blockquote.reason').textContent()).trim(), 'Reason: The account holder does not match the customer.');
 
     const amendment = await api('GET', `/api/v1/amendments/${ids.payment}`, DEMO.staffKey);
@@ -177,7 +177,7 @@ test("the customer page shows the four domains, the pending change and the histo
       await page.getByRole('heading', { level: 2, name: heading }).waitFor();
     }
     assert.match(await page.locator('#domain-payment').innerText(), /DE\*{16}3000/);
-    assert.match(await page.locator('#history').innerText(), new RegExp(`Amendment rejected · Bank details · amendment #${ids.payment}\\s+by staff:${REVIEWER}`));
+    assert.match(await page.locator('#history').innerText(), new RegExp(`Amendment rejected · Bank details · amendment #${ids.payment}\\s+by ${REVIEWER} \\(staff\\)`));
     await page.goto(`${BASE_URL}/console/customers/${C3}`);
     assert.match(await page.locator('#domain-address').innerText(), new RegExp(`Pending amendment #${ids.otherAddress}`));
     await bothWidths(page, 'customer');

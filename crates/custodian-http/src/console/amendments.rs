@@ -179,10 +179,11 @@ async fn load(state: &AppState, staff: &Staff, id: AmendmentId, extras: Extras) 
         })
         .collect();
     let now = state.services.clock.now_ms();
+    let keys = view::key_labels(state, a.tenant_id).await;
     let decision = match (&a.decided_by, a.decided_at_ms) {
         (Some(by), Some(at)) => Some(DecisionView {
             summary: view::state_label(a.state).into(),
-            by: by.to_string(),
+            by: view::actor_words(&keys, by),
             age: view::age(now, at),
             at: view::datetime(at),
             iso: view::iso(at),
@@ -200,7 +201,7 @@ async fn load(state: &AppState, staff: &Staff, id: AmendmentId, extras: Extras) 
         state_label: view::state_label(a.state),
         state_class: a.state.as_str(),
         pending,
-        submitted_by: a.submitted_by.to_string(),
+        submitted_by: view::actor_words(&keys, &a.submitted_by),
         submitted_age: view::age(now, a.submitted_at_ms),
         submitted_at: view::datetime(a.submitted_at_ms),
         submitted_iso: view::iso(a.submitted_at_ms),

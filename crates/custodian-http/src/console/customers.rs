@@ -218,12 +218,13 @@ pub async fn page(
     let mut entries = state.services.customers.audit_trail(&ctx, id, audit_after, AUDIT_PAGE + 1).await?;
     let more = entries.len() as i64 > AUDIT_PAGE;
     entries.truncate(AUDIT_PAGE as usize);
+    let keys = view::key_labels(&state, ctx.tenant).await;
     let audit = entries
         .iter()
         .map(|e| AuditRow {
             at: view::datetime(e.at_ms),
             iso: view::iso(e.at_ms),
-            actor: e.actor.to_string(),
+            actor: view::actor_words(&keys, &e.actor),
             action: action_label(&e.action),
             domain: e.domain.map(view::domain_label),
             amendment_id: e.amendment_id.map(|a| a.0),

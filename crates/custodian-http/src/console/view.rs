@@ -43,6 +43,26 @@ impl Chrome {
     }
 }
 
+/// Who did something, in words: an API key by the label its holder gave it (the customer acting
+/// through that app), staff and admins by name. `keys` are the tenant's live keys.
+pub fn actor_words(keys: &[custodian_store::ApiKeyRecord], actor: &custodian_domain::Actor) -> String {
+    use custodian_domain::ActorKind;
+    match actor.kind {
+        ActorKind::ApiKey => match keys.iter().find(|k| k.prefix == actor.id).map(|k| k.label.trim()).filter(|l| !l.is_empty()) {
+            Some(label) => format!("the customer, through “{label}”"),
+            None => format!("the customer, through an app (key {})", actor.id),
+        },
+        ActorKind::Staff => format!("{} (staff)", actor.id),
+        ActorKind::Admin => format!("{} (admin)", actor.id),
+        ActorKind::System => "Custodian".to_owned(),
+    }
+}
+
+/// The tenant's live API keys, to name actors with [`actor_words`].
+pub async fn key_labels(state: &AppState, tenant: custodian_domain::TenantId) -> Vec<custodian_store::ApiKeyRecord> {
+    state.services.store.list_api_keys(tenant).await.unwrap_or_default()
+}
+
 /// One option of a `<select>`.
 #[derive(Debug, Clone)]
 pub struct Choice {

@@ -429,6 +429,8 @@ async fn approving_in_the_console_applies_the_change_and_records_the_staff_membe
     assert!(html.contains(r#"<tr data-field="countryCode">"#), "unchanged fields are listed unmarked");
     assert!(html.contains("4 of 5 fields"));
     assert!(!html.contains("stale-warning"));
+    // Who submitted it, in words: the customer through the app named by its key's label.
+    assert!(html.contains("by the customer, through “partner”</p>"), "{html}");
 
     let r = b.post(&format!("/console/amendments/{id}/approve"), &[("csrf", &csrf_of(&page))]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
@@ -444,7 +446,7 @@ async fn approving_in_the_console_applies_the_change_and_records_the_staff_membe
 
     let done = b.get(&location(&r)).await.text();
     assert!(done.contains("Approved. The customer&#39;s data now shows the new values."), "{done}");
-    assert!(done.contains("<strong>Approved</strong> by <code>staff:alice</code>"), "{done}");
+    assert!(done.contains("<strong>Approved</strong> by alice (staff),"), "{done}");
     assert!(!done.contains("/approve\""), "no decision forms once decided");
     let queue = b.get("/console/queue").await.text();
     assert!(queue.contains(r#"<strong id="queue-count">0</strong>"#), "{queue}");
@@ -488,7 +490,7 @@ async fn rejecting_needs_a_reason_and_shows_it_with_its_author(app: TestApp) {
     assert_eq!(app.get(&ss(customer, "address-data"), &t.partner).await.json()["city"], "Berlin");
 
     let page = b.get(&format!("/console/amendments/{id}")).await.text();
-    assert!(page.contains("<strong>Rejected</strong> by <code>staff:alice</code>"), "{page}");
+    assert!(page.contains("<strong>Rejected</strong> by alice (staff),"), "{page}");
     assert!(page.contains("The street does not exist in Munich &#60;really&#62;."), "escaped: {page}");
 
     // A decision on a decided amendment changes nothing and says so.
