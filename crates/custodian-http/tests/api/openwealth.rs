@@ -730,8 +730,19 @@ async fn a_service_user_of_another_tenant_sees_nothing_even_with_a_consent_namin
     let w = wealth(&app).await;
     let other = app.tenant(&[]).await;
     let stranger = service_user(&app, &other).await;
-    // A consent in the first tenant naming the other tenant's key prefix does not cross tenants.
-    grant(&app, &w.t, w.customer, &stranger).await;
+    // Granting consent to another tenant's service user is refused …
+    let r =
+        app.post("/api/v1/consents", &w.t.admin, json!({ "customerId": w.customer, "serviceUser": key_prefix(&stranger) })).await;
+    assert_problem(&r, StatusCode::NOT_FOUND, "service_user.not_found");
+    // … and even a consent row naming it (as stored before that check existed) does not cross tenants.
+    let legacy = custodian_store::wealth::NewConsent {
+        tenant: w.t.id,
+        customer: custodian_domain::CustomerId(w.customer),
+        service_user: custodian_domain::wealth::ServiceUser::parse(key_prefix(&stranger)).unwrap(),
+        granted_by: custodian_domain::Actor::system(),
+        granted_ms: app.services.clock.now_ms(),
+    };
+    app.services.store.grant_consent(legacy, custodian_store::Records::default()).await.unwrap();
     assert_eq!(ow_get(&app, "/customers", &stranger).await.json(), json!([]));
     assert_eq!(ow_get(&app, "/persons", &stranger).await.json(), json!([]));
     assert_eq!(ow_get(&app, &format!("/customers/{}", w.customer), &stranger).await.status, StatusCode::NOT_FOUND);
