@@ -188,6 +188,12 @@ SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL
 VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW";
 
 impl CountryCode {
+    /// The ISO 3166-1 English short name ("Germany"); the code itself for one the standard does
+    /// not name.
+    pub fn english_name(&self) -> String {
+        rust_iso3166::from_alpha2(&self.0).map_or_else(|| self.0.clone(), |c| c.name.to_owned())
+    }
+
     pub fn parse(raw: &str) -> Result<CountryCode, String> {
         let c = raw.trim();
         let known = c.len() == 2 && ISO_3166_ALPHA2.split_ascii_whitespace().any(|k| k == c);

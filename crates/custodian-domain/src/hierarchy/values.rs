@@ -276,7 +276,7 @@ pub fn parse_country(raw: &str) -> Result<CountryCode, String> {
 /// The ISO 3166-1 English short name of a country, as the partner dialect shows it; the code
 /// itself for a code the standard does not name.
 pub fn country_name(code: &CountryCode) -> String {
-    rust_iso3166::from_alpha2(code.as_str()).map_or_else(|| code.as_str().to_owned(), |c| c.name.to_owned())
+    code.english_name()
 }
 
 macro_rules! string_serde {

@@ -13,6 +13,8 @@ use serde_json::Value;
 /// The parts of every signed-in page: navigation, the signed-in staff member, the sign-out form.
 #[derive(Debug, Clone)]
 pub struct Chrome {
+    /// The studio's (tenant's) name.
+    pub studio: String,
     pub username: String,
     pub role: &'static str,
     pub admin: bool,
@@ -32,7 +34,9 @@ impl Chrome {
             .count_amendments(staff.session.tenant, AmendmentState::Pending, None)
             .await
             .map_err(|e| ConsoleError::from(custodian_app::AppError::Store(e)))?;
+        let studio = state.services.store.get_tenant(staff.session.tenant).await.map(|t| t.name).unwrap_or_default();
         Ok(Chrome {
+            studio,
             username: staff.session.username.clone(),
             role: staff.session.role.as_str(),
             admin: staff.session.is_admin(),
@@ -173,6 +177,10 @@ pub fn value_text(field: &str, value: Option<&Value>, full_iban: bool) -> Option
             other => other.into(),
         },
         ("status", Value::String(s)) => policy_label(s).into(),
+        // Staff read country names; the code stays for one the standard does not name.
+        ("countryCode" | "countryOfBirth", Value::String(s)) => {
+            custodian_domain::values::CountryCode::parse(s).map_or_else(|_| s.clone(), |c| c.english_name())
+        }
         (_, Value::String(s)) => s.clone(),
         (_, Value::Bool(b)) => if *b { "yes" } else { "no" }.into(),
         (_, other) => other.to_string(),
@@ -246,6 +254,13 @@ pub fn customer_name(c: &Customer) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn countries_show_by_name() {
+        assert_eq!(value_text("countryCode", Some(&Value::from("DE")), false).as_deref(), Some("Germany"));
+        assert_eq!(value_text("countryOfBirth", Some(&Value::from("SE")), false).as_deref(), Some("Sweden"));
+        assert_eq!(value_text("countryCode", Some(&Value::from("XX")), false).as_deref(), Some("XX"));
+    }
 
     #[test]
     fn ibans_are_masked_unless_shown_in_full() {

@@ -429,6 +429,8 @@ async fn approving_in_the_console_applies_the_change_and_records_the_staff_membe
     assert!(html.contains(r#"<tr data-field="countryCode">"#), "unchanged fields are listed unmarked");
     assert!(html.contains("4 of 5 fields"));
     assert!(!html.contains("stale-warning"));
+    // The studio's name is in the header.
+    assert!(html.contains(r#"<span class="studio"><span class="visually-hidden">at </span>Test Studio</span>"#), "{html}");
     // Who submitted it, in words: the customer through the app named by its key's label.
     assert!(html.contains("by the customer, through “partner”</p>"), "{html}");
 
