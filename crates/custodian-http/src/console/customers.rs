@@ -87,6 +87,17 @@ fn action_label(action: &str) -> String {
         "amendment.approved" => "Amendment approved",
         "amendment.rejected" => "Amendment rejected",
         "amendment.withdrawn" => "Amendment withdrawn",
+        "billing_profile.created" => "Billing profile created",
+        "billing_profile.updated" => "Billing profile changed",
+        "consent.granted" => "Consent to a wealth service granted",
+        "consent.revoked" => "Consent to a wealth service revoked",
+        "partner.created" => "Partner customer created",
+        "partner.updated" => "Partner profile changed",
+        "wealth.profile.saved" => "Wealth profile saved",
+        "wealth.address.added" => "Wealth address added",
+        "wealth.address.updated" => "Wealth address changed",
+        "wealth.contact_detail.added" => "Wealth contact detail added",
+        "wealth.person.related" => "Related person added",
         other => other,
     }
     .to_owned()
@@ -255,4 +266,36 @@ pub async fn page(
         },
         audit_first_href: audit_after.map(|_| format!("/console/customers/{id}#history")),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::action_label;
+
+    #[test]
+    fn the_history_names_every_recorded_action_in_words() {
+        for action in [
+            "customer.created",
+            "customer.updated",
+            "amendment.submitted",
+            "amendment.applied",
+            "amendment.approved",
+            "amendment.rejected",
+            "amendment.withdrawn",
+            "billing_profile.created",
+            "billing_profile.updated",
+            "consent.granted",
+            "consent.revoked",
+            "partner.created",
+            "partner.updated",
+            "wealth.profile.saved",
+            "wealth.address.added",
+            "wealth.address.updated",
+            "wealth.contact_detail.added",
+            "wealth.person.related",
+        ] {
+            let label = action_label(action);
+            assert!(!label.contains('.') && !label.contains('_'), "{action} shows as {label}");
+        }
+    }
 }
