@@ -130,6 +130,11 @@ impl utoipa::Modify for SecurityAddon {
 /// forget one and the document stays valid (a response without description is invalid OpenAPI).
 struct ErrorResponses;
 
+/// The operations of one path.
+fn operations(item: &mut utoipa::openapi::PathItem) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
+    [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch, &mut item.head].into_iter().flatten()
+}
+
 /// The error body of the dialect that serves `path`.
 fn error_body(path: &str) -> Option<(&'static str, &'static str)> {
     if path.starts_with("/v1/") {
@@ -174,10 +179,7 @@ impl utoipa::Modify for ErrorResponses {
         use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
         for (path, item) in openapi.paths.paths.iter_mut() {
             let body = error_body(path);
-            for op in [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch, &mut item.head]
-                .into_iter()
-                .flatten()
-            {
+            for op in operations(item) {
                 let params = op.parameters.as_deref().unwrap_or_default();
                 let has_path_param = params.iter().any(|p| matches!(p, RefOr::T(p) if p.parameter_in == ParameterIn::Path));
                 let has_input = !params.is_empty() || op.request_body.is_some();
@@ -239,10 +241,7 @@ impl utoipa::Modify for ParameterBounds {
         };
         for (path, item) in openapi.paths.paths.iter_mut() {
             let native = path.starts_with("/api/v1/");
-            for op in [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch, &mut item.head]
-                .into_iter()
-                .flatten()
-            {
+            for op in operations(item) {
                 for p in op.parameters.iter_mut().flatten() {
                     let RefOr::T(p) = p else { continue };
                     let Some(RefOr::T(Schema::Object(schema))) = p.schema.as_mut() else { continue };

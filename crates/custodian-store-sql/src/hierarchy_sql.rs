@@ -431,14 +431,7 @@ macro_rules! impl_hierarchy_store {
                         .map_err(fk_is_not_found)?;
                     write_records(&mut tx, key.tenant_id, None, &records).await?;
                     commit(tx).await?;
-                    Ok(ApiKeyRecord {
-                        id,
-                        tenant_id: key.tenant_id,
-                        prefix: key.prefix,
-                        scopes: key.scopes,
-                        label: key.label,
-                        created_ms: key.created_ms,
-                    })
+                    Ok(ApiKeyRecord::stored(id, key))
                 }
 
                 async fn key_customer(&self, tenant: TenantId, key_prefix: &str) -> StoreResult<Option<CustomerId>> {

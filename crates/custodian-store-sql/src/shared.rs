@@ -222,6 +222,18 @@ macro_rules! impl_store {
             Ok(())
         }
 
+        /// An `api_keys` row (id, tenant_id, prefix, scopes, label, created_ms).
+        fn api_key_row(r: &$row) -> StoreResult<ApiKeyRecord> {
+            Ok(ApiKeyRecord {
+                id: get(r, "id")?,
+                tenant_id: TenantId(get(r, "tenant_id")?),
+                prefix: get(r, "prefix")?,
+                scopes: scopes_col(&get::<String>(r, "scopes")?)?,
+                label: get(r, "label")?,
+                created_ms: get(r, "created_ms")?,
+            })
+        }
+
         async fn write_audit(tx: &mut Tx, tenant: TenantId, a: &NewAudit) -> StoreResult<()> {
             let changes = serde_json::to_string(&a.changes).map_err(|e| StoreError::Backend(e.to_string()))?;
             sqlx::query(
@@ -372,14 +384,7 @@ macro_rules! impl_store {
                 })?;
                 write_records(&mut tx, key.tenant_id, None, &records).await?;
                 commit(tx).await?;
-                Ok(ApiKeyRecord {
-                    id,
-                    tenant_id: key.tenant_id,
-                    prefix: key.prefix,
-                    scopes: key.scopes,
-                    label: key.label,
-                    created_ms: key.created_ms,
-                })
+                Ok(ApiKeyRecord::stored(id, key))
             }
 
             async fn find_api_key(&self, key_hash: &str) -> StoreResult<Option<ApiKeyRecord>> {
@@ -390,17 +395,7 @@ macro_rules! impl_store {
                 .fetch_optional(self.reader())
                 .await
                 .map_err(crate::backend_error)?;
-                row.map(|r| {
-                    Ok(ApiKeyRecord {
-                        id: get(&r, "id")?,
-                        tenant_id: TenantId(get(&r, "tenant_id")?),
-                        prefix: get(&r, "prefix")?,
-                        scopes: scopes_col(&get::<String>(&r, "scopes")?)?,
-                        label: get(&r, "label")?,
-                        created_ms: get(&r, "created_ms")?,
-                    })
-                })
-                .transpose()
+                row.as_ref().map(api_key_row).transpose()
             }
 
             async fn list_api_keys(&self, tenant: TenantId) -> StoreResult<Vec<ApiKeyRecord>> {
@@ -411,18 +406,7 @@ macro_rules! impl_store {
                 .fetch_all(self.reader())
                 .await
                 .map_err(crate::backend_error)?;
-                rows.iter()
-                    .map(|r| {
-                        Ok(ApiKeyRecord {
-                            id: get(r, "id")?,
-                            tenant_id: TenantId(get(r, "tenant_id")?),
-                            prefix: get(r, "prefix")?,
-                            scopes: scopes_col(&get::<String>(r, "scopes")?)?,
-                            label: get(r, "label")?,
-                            created_ms: get(r, "created_ms")?,
-                        })
-                    })
-                    .collect()
+                rows.iter().map(api_key_row).collect()
             }
 
             async fn revoke_api_key(

@@ -155,36 +155,6 @@ macro_rules! impl_staff_store {
                     tx.commit().await.map_err(crate::backend_error)
                 }
 
-                async fn record_staff_login_failure(
-                    &self,
-                    tenant: TenantId,
-                    user_id: i64,
-                    now_ms: i64,
-                    lock_after: i64,
-                    lock_ms: i64,
-                ) -> StoreResult<Option<i64>> {
-                    let until = now_ms + lock_ms;
-                    let mut tx = self.begin_write().await?;
-                    let row = sqlx::query(
-                        "UPDATE staff_users SET \
-                         failed_logins = CASE WHEN failed_logins + 1 >= $1 THEN 0 ELSE failed_logins + 1 END, \
-                         locked_until_ms = CASE WHEN failed_logins + 1 >= $1 THEN $2 ELSE locked_until_ms END \
-                         WHERE tenant_id = $3 AND id = $4 RETURNING failed_logins, locked_until_ms",
-                    )
-                    .bind(lock_after)
-                    .bind(until)
-                    .bind(tenant.0)
-                    .bind(user_id)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(crate::backend_error)?
-                    .ok_or(StoreError::NotFound)?;
-                    let failures: i64 = get(&row, "failed_logins")?;
-                    let locked: Option<i64> = get(&row, "locked_until_ms")?;
-                    tx.commit().await.map_err(crate::backend_error)?;
-                    Ok((failures == 0 && locked == Some(until)).then_some(until))
-                }
-
                 async fn reserve_staff_login_attempt(
                     &self,
                     tenant: TenantId,

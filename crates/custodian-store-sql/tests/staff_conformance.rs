@@ -5,7 +5,7 @@ use custodian_domain::data::{AddressInput, ContactInput};
 use custodian_domain::{
     Actor, ActorKind, AddressData, AmendmentState, ContactData, CustomerId, DataDomain, DomainData, TenantId,
 };
-use custodian_store::staff::{NewStaffSession, NewStaffUser, StaffRole};
+use custodian_store::staff::{LoginReservation, NewStaffSession, NewStaffUser, StaffRole};
 use custodian_store::{Apply, NewAmendment, NewAudit, Records, Store, StoreError};
 use std::sync::Arc;
 
@@ -168,7 +168,7 @@ async fn a_new_password_ends_every_session(store: Arc<dyn Store>) {
     store.create_staff_session(session(a, alice.id, "alice-1", T0 + 1000)).await.unwrap();
     store.create_staff_session(session(a, alice.id, "alice-2", T0 + 1000)).await.unwrap();
     store.create_staff_session(session(a, carol.id, "carol-1", T0 + 1000)).await.unwrap();
-    store.record_staff_login_failure(a, alice.id, T0, 1, 60_000).await.unwrap();
+    store.reserve_staff_login_attempt(a, alice.id, T0, 1, 60_000).await.unwrap();
 
     store.set_staff_password(a, "alice", "$argon2id$new", T0 + 5).await.unwrap();
 
@@ -187,7 +187,12 @@ async fn failed_sign_ins_lock_the_account(store: Arc<dyn Store>) {
     let alice = store.create_staff_user(user(a, "alice", StaffRole::Reviewer), Records::default()).await.unwrap();
     let fail = |at| {
         let store = store.clone();
-        async move { store.record_staff_login_failure(a, alice.id, at, 3, 60_000).await.unwrap() }
+        async move {
+            match store.reserve_staff_login_attempt(a, alice.id, at, 3, 60_000).await.unwrap() {
+                LoginReservation::Granted { locks_until } => locks_until,
+                locked => panic!("attempt at {at} refused: {locked:?}"),
+            }
+        }
     };
 
     assert_eq!(fail(T0).await, None);

@@ -35,6 +35,20 @@ pub struct ApiKeyRecord {
     pub created_ms: i64,
 }
 
+impl ApiKeyRecord {
+    /// The record of a key just stored under `id` (the hash stays behind).
+    pub fn stored(id: i64, key: NewApiKey) -> ApiKeyRecord {
+        ApiKeyRecord {
+            id,
+            tenant_id: key.tenant_id,
+            prefix: key.prefix,
+            scopes: key.scopes,
+            label: key.label,
+            created_ms: key.created_ms,
+        }
+    }
+}
+
 /// One domain's current data and its version (incremented by every applied change).
 #[derive(Debug, Clone, PartialEq)]
 pub struct VersionedData {

@@ -119,16 +119,6 @@ pub trait StaffStore: Send + Sync {
     /// Replaces the password hash, lifts any lock and ends every session of the account.
     async fn set_staff_password(&self, tenant: TenantId, username: &str, password_hash: &str, now_ms: i64) -> StoreResult<()>;
 
-    /// Counts a failed sign-in; the `lock_after`-th failure in a row locks the account until
-    /// `now_ms + lock_ms` and starts the count again. Returns the lock's end when this call locked it.
-    async fn record_staff_login_failure(
-        &self,
-        tenant: TenantId,
-        user_id: i64,
-        now_ms: i64,
-        lock_after: i64,
-        lock_ms: i64,
-    ) -> StoreResult<Option<i64>>;
     /// Reserves a sign-in attempt atomically, before its password is checked, so that parallel
     /// guesses count: unless the account is locked, counts the attempt as a failure; the
     /// `lock_after`-th in a row locks the account until `now_ms + lock_ms` (this attempt is still
