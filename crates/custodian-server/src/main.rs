@@ -383,6 +383,8 @@ async fn serve(services: Services, settings: &Settings, listen: &str) -> Result<
     if let Some(d) = dispatcher {
         let _ = d.await;
     }
+    // Closing the connections lets SQLite checkpoint its WAL into the database file.
+    services.store.close().await;
     tracing::info!("custodian stopped");
     Ok(())
 }

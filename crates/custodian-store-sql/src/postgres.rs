@@ -46,6 +46,17 @@ impl PgStore {
     fn reader(&self) -> &Pool<Postgres> {
         &self.pool
     }
+
+    async fn close_pools(&self) {
+        self.pool.close().await;
+    }
+
+    /// After an erasure: nothing to do at once. The erased rows' old versions stay in the table
+    /// files as dead tuples until VACUUM (autovacuum) reclaims their space and later writes reuse
+    /// it; see the README's erasure section.
+    async fn after_erasure(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
 }
 
 impl_store!(PgStore, Postgres, sqlx::postgres::PgRow, "postgres");
@@ -54,3 +65,4 @@ impl_billing_store!(PgStore, sqlx::Postgres, sqlx::postgres::PgRow);
 impl_hierarchy_store!(PgStore, sqlx::Postgres, sqlx::postgres::PgRow, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
 impl_wealth_store!(PgStore, sqlx::Postgres, sqlx::postgres::PgRow);
 impl_staff_store!(PgStore, sqlx::Postgres, sqlx::postgres::PgRow);
+impl_privacy_store!(PgStore, Postgres, sqlx::postgres::PgRow);

@@ -71,6 +71,8 @@ macro_rules! impl_store {
         const AMENDMENT_COLUMNS: &str = "id, tenant_id, customer_id, domain, state, proposed, signature_svg, base_version, \
              submitted_by, submitted_ms, decided_by, decided_ms, rejection_reason";
 
+        const AUDIT_COLUMNS: &str = "id, customer_id, at_ms, actor, action, domain, amendment_id, changes, request_id";
+
         fn audit_row(r: &$row) -> StoreResult<AuditEntry> {
             let domain: Option<String> = get(r, "domain")?;
             Ok(AuditEntry {
@@ -88,9 +90,10 @@ macro_rules! impl_store {
         }
 
         /// Touches the customer row inside the transaction: a row lock on PostgreSQL, and the
-        /// tenant check for every write. Fails with `NotFound` for another tenant's customer.
+        /// tenant check for every write. Fails with `NotFound` for another tenant's customer and for an
+        /// erased one.
         async fn lock_customer(tx: &mut Tx, tenant: TenantId, customer: CustomerId) -> StoreResult<()> {
-            let done = sqlx::query("UPDATE customers SET event_seq = event_seq WHERE tenant_id = $1 AND id = $2")
+            let done = sqlx::query("UPDATE customers SET event_seq = event_seq WHERE tenant_id = $1 AND id = $2 AND erased_ms IS NULL")
                 .bind(tenant.0)
                 .bind(customer.0)
                 .execute(&mut **tx)
@@ -222,6 +225,19 @@ macro_rules! impl_store {
             Ok(())
         }
 
+        /// An `outbox_events` row (id, customer_id, seq, event_type, payload, request_id, created_ms).
+        fn event_row(r: &$row) -> StoreResult<OutboxEvent> {
+            Ok(OutboxEvent {
+                id: get(r, "id")?,
+                customer_id: CustomerId(get(r, "customer_id")?),
+                seq: get(r, "seq")?,
+                event_type: get(r, "event_type")?,
+                payload: json_col(&get::<String>(r, "payload")?)?,
+                at_ms: get(r, "created_ms")?,
+                request_id: get(r, "request_id")?,
+            })
+        }
+
         /// An `api_keys` row (id, tenant_id, prefix, scopes, label, created_ms).
         fn api_key_row(r: &$row) -> StoreResult<ApiKeyRecord> {
             Ok(ApiKeyRecord {
@@ -323,6 +339,10 @@ macro_rules! impl_store {
         impl Store for $store {
             fn backend(&self) -> &'static str {
                 $name
+            }
+
+            async fn close(&self) {
+                self.close_pools().await;
             }
 
             async fn ping(&self) -> StoreResult<()> {
@@ -531,7 +551,7 @@ macro_rules! impl_store {
                 let rows = sqlx::query(
                     "SELECT c.id, c.tenant_id, c.created_ms, c.updated_ms, d.domain, d.data, d.version FROM customers c \
                      LEFT JOIN customer_domains d ON d.customer_id = c.id AND d.tenant_id = c.tenant_id \
-                     WHERE c.tenant_id = $1 AND c.id = $2",
+                     WHERE c.tenant_id = $1 AND c.id = $2 AND c.erased_ms IS NULL",
                 )
                 .bind(tenant.0)
                 .bind(customer.0)
@@ -586,7 +606,7 @@ macro_rules! impl_store {
             }
 
             async fn list_customers(&self, tenant: TenantId, after: Option<CustomerId>, limit: i64) -> StoreResult<Vec<Customer>> {
-                let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM customers WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3")
+                let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM customers WHERE tenant_id = $1 AND id > $2 AND erased_ms IS NULL ORDER BY id LIMIT $3")
                     .bind(tenant.0)
                     .bind(after.map_or(0, |c| c.0))
                     .bind(limit)
@@ -721,9 +741,9 @@ macro_rules! impl_store {
 
             async fn list_audit(&self, tenant: TenantId, customer: CustomerId, after: Option<i64>, limit: i64) -> StoreResult<Vec<AuditEntry>> {
                 let rows = sqlx::query(
-                    "SELECT id, customer_id, at_ms, actor, action, domain, amendment_id, changes, request_id FROM audit_entries \
-                     WHERE tenant_id = $1 AND customer_id = $2 AND id > $3 ORDER BY id LIMIT $4",
-                )
+                    sqlx::AssertSqlSafe(format!(
+                    "SELECT {AUDIT_COLUMNS} FROM audit_entries WHERE tenant_id = $1 AND customer_id = $2 AND id > $3 ORDER BY id LIMIT $4"
+                )))
                 .bind(tenant.0)
                 .bind(customer.0)
                 .bind(after.unwrap_or(0))
@@ -736,9 +756,9 @@ macro_rules! impl_store {
 
             async fn list_tenant_audit(&self, tenant: TenantId, after: Option<i64>, limit: i64) -> StoreResult<Vec<AuditEntry>> {
                 let rows = sqlx::query(
-                    "SELECT id, customer_id, at_ms, actor, action, domain, amendment_id, changes, request_id FROM audit_entries \
-                     WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3",
-                )
+                    sqlx::AssertSqlSafe(format!(
+                    "SELECT {AUDIT_COLUMNS} FROM audit_entries WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+                )))
                 .bind(tenant.0)
                 .bind(after.unwrap_or(0))
                 .bind(limit)
@@ -758,19 +778,7 @@ macro_rules! impl_store {
                 .fetch_all(self.reader())
                 .await
                 .map_err(crate::backend_error)?;
-                rows.iter()
-                    .map(|r| {
-                        Ok(OutboxEvent {
-                            id: get(r, "id")?,
-                            customer_id: CustomerId(get(r, "customer_id")?),
-                            seq: get(r, "seq")?,
-                            event_type: get(r, "event_type")?,
-                            payload: json_col(&get::<String>(r, "payload")?)?,
-                            at_ms: get(r, "created_ms")?,
-                            request_id: get(r, "request_id")?,
-                        })
-                    })
-                    .collect()
+                rows.iter().map(event_row).collect()
             }
 
             async fn count_amendments_by_state(&self) -> StoreResult<Vec<(String, i64)>> {

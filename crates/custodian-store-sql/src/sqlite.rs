@@ -60,7 +60,10 @@ impl SqliteStore {
                 Synchronous::Normal => SqliteSynchronous::Normal,
             })
             .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true);
+            .foreign_keys(true)
+            // Deleted and overwritten content is zeroed, so that an erased person leaves no bytes
+            // behind in the file's free space.
+            .pragma("secure_delete", "on");
         // One writer: writers queue in the pool instead of spinning on SQLite's busy handler.
         let write = SqlitePoolOptions::new()
             .max_connections(1)
@@ -86,6 +89,24 @@ impl SqliteStore {
     fn reader(&self) -> &Pool<Sqlite> {
         &self.read
     }
+
+    async fn close_pools(&self) {
+        self.read.close().await;
+        self.write.close().await;
+    }
+
+    /// After an erasure: copies the WAL into the database file and truncates it, so that the
+    /// erased values' old page images do not outlive the erasure in the WAL. Waits (up to the busy
+    /// timeout) for readers still using old snapshots; when they hold on longer the next automatic
+    /// checkpoint completes it.
+    async fn after_erasure(&self) -> Result<(), StoreError> {
+        let (busy, _, _): (i64, i64, i64) =
+            sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(&self.write).await.map_err(backend_error)?;
+        if busy != 0 {
+            tracing::warn!("the WAL checkpoint after an erasure was blocked by readers; the next checkpoint completes it");
+        }
+        Ok(())
+    }
 }
 
 impl_store!(SqliteStore, Sqlite, sqlx::sqlite::SqliteRow, "sqlite");
@@ -94,3 +115,4 @@ impl_billing_store!(SqliteStore, sqlx::Sqlite, sqlx::sqlite::SqliteRow);
 impl_hierarchy_store!(SqliteStore, sqlx::Sqlite, sqlx::sqlite::SqliteRow, "BEGIN");
 impl_wealth_store!(SqliteStore, sqlx::Sqlite, sqlx::sqlite::SqliteRow);
 impl_staff_store!(SqliteStore, sqlx::Sqlite, sqlx::sqlite::SqliteRow);
+impl_privacy_store!(SqliteStore, Sqlite, sqlx::sqlite::SqliteRow);

@@ -4,7 +4,7 @@
 
 macro_rules! impl_webhook_store {
     ($store:ident, $db:ty, $row:ty, $lock:literal) => {
-        mod webhook_impl {
+        pub(crate) mod webhook_impl {
             use super::$store;
             use async_trait::async_trait;
             use custodian_domain::TenantId;
@@ -50,10 +50,10 @@ macro_rules! impl_webhook_store {
                 })
             }
 
-            const DELIVERY_COLUMNS: &str = "d.id, d.subscription_id, d.event_id, e.event_type, d.customer_id, d.seq, d.status, \
+            pub(super) const DELIVERY_COLUMNS: &str = "d.id, d.subscription_id, d.event_id, e.event_type, d.customer_id, d.seq, d.status, \
                 d.attempts, d.next_attempt_ms, d.last_status_code, d.last_error, d.created_ms, d.delivered_ms";
 
-            fn delivery_row(r: &$row) -> StoreResult<Delivery> {
+            pub(super) fn delivery_row(r: &$row) -> StoreResult<Delivery> {
                 Ok(Delivery {
                     id: get(r, "id")?,
                     subscription_id: get(r, "subscription_id")?,

@@ -7,6 +7,7 @@
 
 pub mod billing;
 pub mod hierarchy;
+pub mod privacy;
 mod records;
 pub mod staff;
 pub mod wealth;
@@ -14,6 +15,7 @@ pub mod webhooks;
 
 pub use billing::BillingStore;
 pub use hierarchy::HierarchyStore;
+pub use privacy::{CustomerDossier, ErasureReport, PrivacyStore};
 pub use records::*;
 pub use staff::StaffStore;
 pub use wealth::WealthStore;
@@ -52,12 +54,18 @@ pub type FollowUp = Box<dyn FnOnce(AmendmentId) -> Records + Send>;
 
 /// Customer data, amendments, policies, keys, audit trail and outbox, scoped by tenant.
 #[async_trait]
-pub trait Store: WebhookStore + BillingStore + HierarchyStore + WealthStore + StaffStore + Send + Sync + 'static {
+pub trait Store:
+    WebhookStore + BillingStore + HierarchyStore + WealthStore + StaffStore + PrivacyStore + Send + Sync + 'static
+{
     /// Which backend this is (`sqlite` or `postgres`), for logs and readiness.
     fn backend(&self) -> &'static str;
 
     /// Checks that the database answers.
     async fn ping(&self) -> StoreResult<()>;
+
+    /// Closes every connection, waiting for those in use (SQLite checkpoints its WAL into the
+    /// database file as the last connection closes). Calls after this fail.
+    async fn close(&self);
 
     async fn create_tenant(&self, name: &str, now_ms: i64) -> StoreResult<Tenant>;
     async fn get_tenant(&self, tenant: TenantId) -> StoreResult<Tenant>;

@@ -15,7 +15,7 @@ pub use signing::WebhookSecret;
 pub use target::{TargetError, TargetPolicy};
 
 /// Every event type Custodian emits.
-pub const EVENT_TYPES: [&str; 7] = [
+pub const EVENT_TYPES: [&str; 8] = [
     "customer.created",
     "customer.updated",
     "amendment.submitted",
@@ -23,4 +23,5 @@ pub const EVENT_TYPES: [&str; 7] = [
     "amendment.rejected",
     "amendment.withdrawn",
     "amendment.applied",
+    "customer.erased",
 ];

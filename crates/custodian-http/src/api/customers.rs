@@ -72,7 +72,7 @@ pub struct CustomerView {
     pub versions: BTreeMap<String, i64>,
 }
 
-fn view(c: &Customer, unmask: bool) -> CustomerView {
+pub(crate) fn view(c: &Customer, unmask: bool) -> CustomerView {
     let mut data = BTreeMap::new();
     let mut versions = BTreeMap::new();
     for domain in DataDomain::ALL {
@@ -223,7 +223,7 @@ pub struct AuditEntryView {
     pub request_id: Option<String>,
 }
 
-fn audit_view(e: &AuditEntry, unmask: bool) -> AuditEntryView {
+pub(crate) fn audit_view(e: &AuditEntry, unmask: bool) -> AuditEntryView {
     AuditEntryView {
         id: e.id,
         at: timestamp(e.at_ms),

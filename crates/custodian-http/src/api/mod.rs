@@ -6,6 +6,7 @@ pub mod amendments;
 pub mod consents;
 pub mod customers;
 pub mod policies;
+pub mod privacy;
 pub mod wealth;
 pub mod webhooks;
 
@@ -33,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .merge(consents::router())
         .merge(wealth::router())
         .merge(access::router())
+        .merge(privacy::router())
 }
 
 /// Page size: 1..=200, default 50.

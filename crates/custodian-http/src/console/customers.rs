@@ -43,6 +43,8 @@ pub struct CustomerPage {
     pub created_at: String,
     pub created_iso: String,
     pub full_iban: bool,
+    /// Admins may download the customer's data export.
+    pub admin: bool,
     pub domains: Vec<DomainSection>,
     pub audit: Vec<AuditRow>,
     pub audit_next_href: Option<String>,
@@ -122,7 +124,7 @@ fn cursor(raw: Option<&str>) -> Result<Option<i64>, ConsoleError> {
     }
 }
 
-fn parse_customer_id(raw: &str) -> Result<CustomerId, ConsoleError> {
+pub(super) fn parse_customer_id(raw: &str) -> Result<CustomerId, ConsoleError> {
     raw.trim()
         .parse::<i64>()
         .ok()
@@ -257,6 +259,7 @@ pub async fn page(
         created_at: view::datetime(customer.created_ms),
         created_iso: view::iso(customer.created_ms),
         full_iban,
+        admin: staff.session.is_admin(),
         domains,
         audit,
         audit_next_href: if more {

@@ -14,6 +14,7 @@ mod assets;
 mod customers;
 mod errors;
 mod login;
+mod privacy;
 mod queue;
 pub mod session;
 mod settings;
@@ -64,6 +65,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/amendments/{id}/reject", post(amendments::reject))
         .route("/console/customers", get(customers::list))
         .route("/console/customers/{id}", get(customers::page))
+        .route("/console/customers/{id}/export", get(privacy::export))
         .route("/console/settings", get(settings::page))
         .route("/console/settings/policies", post(settings::save_policies))
         .route("/console/settings/access", get(access::page))

@@ -580,6 +580,30 @@ async fn the_customer_page_masks_the_iban_for_reviewers_and_shows_it_to_admins(a
     assert_eq!(reviewer.get("/console/customers/abc").await.status, StatusCode::NOT_FOUND);
 }
 
+async fn admins_download_the_customers_data_export_and_reviewers_cannot(app: TestApp) {
+    let t = studio(&app).await;
+    let customer = app.customer(&t).await;
+    let path = format!("/console/customers/{customer}");
+    let download = format!("{path}/export");
+
+    let mut reviewer = Browser::signed_in(&app, &t, "alice").await;
+    assert!(!reviewer.get(&path).await.text().contains(&download), "no download link for a reviewer");
+    let r = reviewer.get(&download).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.text().contains("Only admins can export"), "{}", r.text());
+
+    let mut admin = Browser::signed_in(&app, &t, "bob").await;
+    let page = admin.get(&path).await.text();
+    assert!(page.contains(&format!(r#"href="{download}" download>Download data export</a>"#)), "{page}");
+    let r = admin.get(&download).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.headers["content-disposition"], format!("attachment; filename=\"customer-{customer}.json\""));
+    let export = r.json();
+    assert_eq!(export["customer"]["data"]["payment"]["iban"], "DE89370400440532013000", "{export}");
+    let last = export["audit"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!((last["action"].as_str(), last["actor"].as_str()), (Some("customer.exported"), Some("admin:bob")));
+}
+
 async fn the_queue_lists_pending_amendments_oldest_first_filtered_and_paged(app: TestApp) {
     let t = studio(&app).await;
     let mut ids = Vec::new();
@@ -892,6 +916,7 @@ async fn an_account_created_over_the_api_signs_in_and_deleting_it_ends_its_sessi
 }
 
 both_backends!(
+    admins_download_the_customers_data_export_and_reviewers_cannot,
     a_reviewer_cannot_open_or_change_access_and_forms_need_the_csrf_token,
     an_admin_creates_a_key_seen_once_and_revokes_it_in_the_console,
     an_admin_creates_and_deletes_staff_accounts_in_the_console,

@@ -26,7 +26,7 @@ const NOT_AN_EMAIL: &str = "is not a valid e-mail address";
 
 /// How a request authenticates, in each dialect's own way.
 #[derive(Clone, Copy)]
-enum Auth<'a> {
+pub(crate) enum Auth<'a> {
     /// `X-API-KEY`: the self-service, native and partner APIs.
     ApiKey(&'a str),
     /// `X-Subscription-Key`: the billing API.
@@ -36,7 +36,7 @@ enum Auth<'a> {
 }
 
 /// Sends a request authenticated as `auth`, with `request_id` as `X-Request-ID` when given.
-async fn call(
+pub(crate) async fn call(
     app: &TestApp,
     method: Method,
     path: &str,
@@ -64,7 +64,7 @@ async fn call(
 }
 
 /// GETs `path` and expects 200; the body.
-async fn read(app: &TestApp, path: &str, auth: Auth<'_>) -> Value {
+pub(crate) async fn read(app: &TestApp, path: &str, auth: Auth<'_>) -> Value {
     let r = call(app, Method::GET, path, auth, None, None).await;
     assert_eq!(r.status, StatusCode::OK, "GET {path}: {}", r.text());
     r.json()
@@ -77,11 +77,11 @@ async fn change(app: &TestApp, method: Method, path: &str, auth: Auth<'_>, reque
     assert_eq!(r.headers["x-request-id"], request_id, "the request id is echoed");
 }
 
-fn partner_path(uuid: &str) -> String {
+pub(crate) fn partner_path(uuid: &str) -> String {
     format!("/api/v2/customer/{uuid}")
 }
 
-fn billing_path(number: &str) -> String {
+pub(crate) fn billing_path(number: &str) -> String {
     format!("/subscriptions/v1/customers/{number}")
 }
 
@@ -91,29 +91,31 @@ fn audit_path(id: i64) -> String {
 
 /// A customer that every dialect except billing reaches: a partner's sub-customer with a wealth
 /// profile that consented to a service user.
-struct PartnerCustomer {
-    t: Tenant,
+pub(crate) struct PartnerCustomer {
+    pub t: Tenant,
     /// The PARTNER key of the sub-customer's parent (the hierarchy's root).
-    root_key: String,
-    uuid: String,
+    pub root_key: String,
+    /// The root's numeric id.
+    pub root_id: i64,
+    pub uuid: String,
     /// Its numeric id in the self-service, native and wealth APIs.
-    id: i64,
+    pub id: i64,
     /// The wealth-management service user's bearer token.
-    token: String,
+    pub token: String,
     /// The customer's primary person in the wealth API.
-    person: String,
+    pub person: String,
 }
 
 /// A customer that every dialect except the partner API reaches: created through billing, with a
 /// wealth profile that consented to a service user.
-struct BillingCustomer {
-    t: Tenant,
-    id: i64,
-    token: String,
-    person: String,
+pub(crate) struct BillingCustomer {
+    pub t: Tenant,
+    pub id: i64,
+    pub token: String,
+    pub person: String,
 }
 
-const BILLING_NUMBER: &str = "sub-4711";
+pub(crate) const BILLING_NUMBER: &str = "sub-4711";
 
 /// Grace Hopper as the billing API creates her: no private phone, an address with billing-only
 /// fields (`careOf`, `streetNumberAdditional`).
@@ -155,7 +157,7 @@ async fn make_wealth_customer(app: &TestApp, t: &Tenant, id: i64, token: &str, p
     person
 }
 
-async fn partner_customer(app: &TestApp) -> PartnerCustomer {
+pub(crate) async fn partner_customer(app: &TestApp) -> PartnerCustomer {
     let (t, token) = direct_tenant(app).await;
     let ctx = Context { tenant: t.id, actor: Actor::system(), request_id: None };
     let input = CreateInput {
@@ -186,10 +188,11 @@ async fn partner_customer(app: &TestApp) -> PartnerCustomer {
             "dates": [{ "date": "1975-12-10", "dateType": "birthDate" }] }),
     )
     .await;
-    PartnerCustomer { t, root_key, uuid, id, token, person }
+    let root_id = app.services.hierarchy.customer_id(t.id, root.uuid).await.unwrap().0;
+    PartnerCustomer { t, root_key, root_id, uuid, id, token, person }
 }
 
-async fn billing_customer(app: &TestApp) -> BillingCustomer {
+pub(crate) async fn billing_customer(app: &TestApp) -> BillingCustomer {
     let (t, token) = direct_tenant(app).await;
     let r =
         call(app, Method::POST, "/subscriptions/v1/customers", Auth::Subscription(&t.admin), None, Some(billing_request())).await;
@@ -201,12 +204,12 @@ async fn billing_customer(app: &TestApp) -> BillingCustomer {
 }
 
 impl PartnerCustomer {
-    async fn details(&self, app: &TestApp) -> Value {
+    pub(crate) async fn details(&self, app: &TestApp) -> Value {
         read(app, &partner_path(&self.uuid), Auth::ApiKey(&self.root_key)).await["content"][0].clone()
     }
 
     /// The ids of the primary contact and the primary address.
-    async fn entry_ids(&self, app: &TestApp) -> (String, String) {
+    pub(crate) async fn entry_ids(&self, app: &TestApp) -> (String, String) {
         let d = self.details(app).await;
         (d["contact"][0]["id"].as_str().unwrap().to_owned(), d["address"][0]["id"].as_str().unwrap().to_owned())
     }

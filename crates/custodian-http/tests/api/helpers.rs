@@ -99,6 +99,15 @@ impl TestApp {
         Some(TestApp::build(Arc::new(store), url, None))
     }
 
+    /// Stops the application as a server's shutdown does: closes the store's connections (SQLite
+    /// checkpoints its WAL) and hands back the directory of the SQLite file, if any.
+    pub async fn stop(self) -> Option<tempfile::TempDir> {
+        let TestApp { router, services, _dir, .. } = self;
+        drop(router);
+        services.store.close().await;
+        _dir
+    }
+
     /// A tenant with the given policies (unlisted domains keep the default) and a key per role.
     pub async fn tenant(&self, policies: &[(DataDomain, ConfigurationStatus, bool)]) -> Tenant {
         let s = &self.services;

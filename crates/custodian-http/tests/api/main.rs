@@ -14,6 +14,7 @@ mod openwealth_healthcheck;
 mod ops;
 mod partial_bodies;
 mod partner;
+mod privacy;
 mod self_service;
 mod signatures;
 mod vendor_documents;

@@ -1,0 +1,457 @@
+//! The data-protection SQL shared by both backends, expanded per driver by `impl_privacy_store!`
+//! after `impl_store!` and `impl_webhook_store!` (it reuses their row readers, the customer lock
+//! and the record writers). The tables below are every table that holds a customer's personal
+//! data; the export reads each of them and the erasure reaches each of them.
+
+macro_rules! impl_privacy_store {
+    ($store:ident, $db:ty, $row:ty) => {
+        mod privacy_impl {
+            use super::webhook_impl::{DELIVERY_COLUMNS, delivery_row};
+            use super::{$store, AMENDMENT_COLUMNS, AUDIT_COLUMNS, Tx, amendment_row, audit_row, commit, event_row, get, lock_customer, write_records};
+            use async_trait::async_trait;
+            use custodian_domain::{AmendmentId, CustomerId, FieldChange, TenantId};
+            use custodian_store::privacy::{CustomerDossier, ErasureRecords, ErasureReport, PrivacyStore};
+            use custodian_store::{Records, Store, StoreError, StoreResult};
+            use serde_json::{Map, Value};
+            use std::collections::BTreeMap;
+
+            /// How a column is read into the export.
+            #[derive(Clone, Copy)]
+            enum Col {
+                Int,
+                Text,
+                Bool,
+                /// A TEXT column holding a JSON document, inlined.
+                Json,
+            }
+            use Col::{Bool, Int, Json, Text};
+
+            /// The wealth persons of a customer: related persons and its primary person.
+            const PERSONS: &str = "SELECT person_id FROM wealth_person_customers WHERE tenant_id = $1 AND customer_id = $2 \
+                 UNION SELECT primary_person_id FROM wealth_profiles WHERE tenant_id = $1 AND customer_id = $2";
+
+            /// Every other table's rows about a customer, for the export: table, query ($1 tenant,
+            /// $2 customer) and its columns.
+            fn exported_tables() -> Vec<(&'static str, String, &'static [(&'static str, Col)])> {
+                vec![
+                    (
+                        "customer_search_terms",
+                        "SELECT source, term FROM customer_search_terms WHERE tenant_id = $1 AND customer_id = $2 ORDER BY source, term".into(),
+                        &[("source", Text), ("term", Text)],
+                    ),
+                    (
+                        "billing_profiles",
+                        "SELECT customer_number, data, version, created_ms, updated_ms FROM billing_profiles \
+                         WHERE tenant_id = $1 AND customer_id = $2"
+                            .into(),
+                        &[("customer_number", Text), ("data", Json), ("version", Int), ("created_ms", Int), ("updated_ms", Int)],
+                    ),
+                    (
+                        "billing_receipts",
+                        "SELECT id, request_id, fingerprint, customer_number, created_ms FROM billing_receipts \
+                         WHERE tenant_id = $1 AND customer_id = $2 ORDER BY id"
+                            .into(),
+                        &[("id", Int), ("request_id", Text), ("fingerprint", Text), ("customer_number", Text), ("created_ms", Int)],
+                    ),
+                    (
+                        "wealth_profiles",
+                        "SELECT profile, kyc, primary_person_id, created_ms, updated_ms FROM wealth_profiles \
+                         WHERE tenant_id = $1 AND customer_id = $2"
+                            .into(),
+                        &[("profile", Json), ("kyc", Json), ("primary_person_id", Int), ("created_ms", Int), ("updated_ms", Int)],
+                    ),
+                    (
+                        "wealth_person_customers",
+                        "SELECT person_id, relation FROM wealth_person_customers WHERE tenant_id = $1 AND customer_id = $2 \
+                         ORDER BY person_id, relation"
+                            .into(),
+                        &[("person_id", Int), ("relation", Text)],
+                    ),
+                    (
+                        "wealth_persons",
+                        format!(
+                            "SELECT id, data, created_ms, updated_ms FROM wealth_persons WHERE tenant_id = $1 AND id IN ({PERSONS}) ORDER BY id"
+                        ),
+                        &[("id", Int), ("data", Json), ("created_ms", Int), ("updated_ms", Int)],
+                    ),
+                    (
+                        "wealth_contact_details",
+                        format!(
+                            "SELECT id, person_id, data, created_ms FROM wealth_contact_details \
+                             WHERE tenant_id = $1 AND person_id IN ({PERSONS}) ORDER BY id"
+                        ),
+                        &[("id", Int), ("person_id", Int), ("data", Json), ("created_ms", Int)],
+                    ),
+                    (
+                        "wealth_addresses",
+                        "SELECT number, data, created_ms, updated_ms FROM wealth_addresses WHERE tenant_id = $1 AND customer_id = $2 \
+                         ORDER BY number"
+                            .into(),
+                        &[("number", Int), ("data", Json), ("created_ms", Int), ("updated_ms", Int)],
+                    ),
+                    (
+                        "wealth_consents",
+                        "SELECT id, service_user, granted_by, granted_ms, revoked_by, revoked_ms FROM wealth_consents \
+                         WHERE tenant_id = $1 AND customer_id = $2 ORDER BY id"
+                            .into(),
+                        &[
+                            ("id", Int),
+                            ("service_user", Text),
+                            ("granted_by", Text),
+                            ("granted_ms", Int),
+                            ("revoked_by", Text),
+                            ("revoked_ms", Int),
+                        ],
+                    ),
+                    (
+                        "partner_customers",
+                        "SELECT uuid, parent_id, ancestry, profile, version, created_ms, updated_ms FROM partner_customers \
+                         WHERE tenant_id = $1 AND customer_id = $2"
+                            .into(),
+                        &[
+                            ("uuid", Text),
+                            ("parent_id", Int),
+                            ("ancestry", Text),
+                            ("profile", Json),
+                            ("version", Int),
+                            ("created_ms", Int),
+                            ("updated_ms", Int),
+                        ],
+                    ),
+                    (
+                        "partner_contacts",
+                        "SELECT id, position, is_primary, data FROM partner_contacts WHERE tenant_id = $1 AND customer_id = $2 \
+                         ORDER BY position"
+                            .into(),
+                        &[("id", Text), ("position", Int), ("is_primary", Bool), ("data", Json)],
+                    ),
+                    (
+                        "partner_addresses",
+                        "SELECT id, position, is_primary, data FROM partner_addresses WHERE tenant_id = $1 AND customer_id = $2 \
+                         ORDER BY position"
+                            .into(),
+                        &[("id", Text), ("position", Int), ("is_primary", Bool), ("data", Json)],
+                    ),
+                    (
+                        "partner_operations",
+                        "SELECT request_id, kind, target_uuid, status, failure_code, failure_message, created_ms, finished_ms \
+                         FROM partner_operations WHERE tenant_id = $1 AND (requester_id = $2 OR target_uuid IN \
+                         (SELECT uuid FROM partner_customers WHERE tenant_id = $1 AND customer_id = $2)) ORDER BY created_ms, request_id"
+                            .into(),
+                        &[
+                            ("request_id", Text),
+                            ("kind", Text),
+                            ("target_uuid", Text),
+                            ("status", Text),
+                            ("failure_code", Text),
+                            ("failure_message", Text),
+                            ("created_ms", Int),
+                            ("finished_ms", Int),
+                        ],
+                    ),
+                    (
+                        "api_keys",
+                        "SELECT k.prefix, k.scopes, k.label, k.created_ms, k.revoked_ms FROM api_keys k \
+                         JOIN api_key_customers b ON b.api_key_id = k.id WHERE b.tenant_id = $1 AND b.customer_id = $2 ORDER BY k.id"
+                            .into(),
+                        &[("prefix", Text), ("scopes", Text), ("label", Text), ("created_ms", Int), ("revoked_ms", Int)],
+                    ),
+                ]
+            }
+
+            fn row_json(r: &$row, cols: &[(&str, Col)]) -> StoreResult<Value> {
+                let mut out = Map::new();
+                for (name, col) in cols {
+                    let v = match col {
+                        Int => get::<Option<i64>>(r, name)?.map_or(Value::Null, Value::from),
+                        Text => get::<Option<String>>(r, name)?.map_or(Value::Null, Value::from),
+                        Bool => Value::from(get::<bool>(r, name)?),
+                        Json => match get::<Option<String>>(r, name)? {
+                            Some(s) => serde_json::from_str(&s)
+                                .map_err(|e| StoreError::Backend(format!("stored JSON in {name} is invalid: {e}")))?,
+                            None => Value::Null,
+                        },
+                    };
+                    out.insert((*name).to_owned(), v);
+                }
+                Ok(Value::Object(out))
+            }
+
+            /// Runs one erasure statement ($1 tenant, $2 customer, and $3 the time where it uses one).
+            async fn count(tx: &mut Tx, sql: &str, tenant: TenantId, customer: CustomerId, at_ms: i64) -> StoreResult<u64> {
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())).bind(tenant.0).bind(customer.0);
+                if sql.contains("$3") {
+                    q = q.bind(at_ms);
+                }
+                let done = q
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(crate::backend_error)?;
+                Ok(done.rows_affected())
+            }
+
+            /// The statements of an erasure, in order ($1 tenant, $2 customer, $3 now): the key under which the report counts its rows, and
+            /// the statement. Children before parents, so that foreign keys hold throughout.
+            fn erasure_statements() -> Vec<(&'static str, String)> {
+                vec![
+                    ("amendments", "DELETE FROM amendments WHERE tenant_id = $1 AND customer_id = $2".into()),
+                    ("customer_domains", "DELETE FROM customer_domains WHERE tenant_id = $1 AND customer_id = $2".into()),
+                    (
+                        "customer_search_terms",
+                        "DELETE FROM customer_search_terms WHERE tenant_id = $1 AND customer_id = $2".into(),
+                    ),
+                    ("billing_receipts", "DELETE FROM billing_receipts WHERE tenant_id = $1 AND customer_id = $2".into()),
+                    ("billing_profiles", "DELETE FROM billing_profiles WHERE tenant_id = $1 AND customer_id = $2".into()),
+                    (
+                        "wealth_person_customers",
+                        "DELETE FROM wealth_person_customers WHERE tenant_id = $1 AND customer_id = $2".into(),
+                    ),
+                    ("wealth_profiles", "DELETE FROM wealth_profiles WHERE tenant_id = $1 AND customer_id = $2".into()),
+                    ("wealth_addresses", "DELETE FROM wealth_addresses WHERE tenant_id = $1 AND customer_id = $2".into()),
+                    ("wealth_consents", "DELETE FROM wealth_consents WHERE tenant_id = $1 AND customer_id = $2".into()),
+                    (
+                        "api_keys",
+                        "UPDATE api_keys SET revoked_ms = $3 WHERE tenant_id = $1 AND revoked_ms IS NULL AND id IN \
+                         (SELECT api_key_id FROM api_key_customers WHERE tenant_id = $1 AND customer_id = $2)"
+                            .into(),
+                    ),
+                    (
+                        "api_key_customers",
+                        "DELETE FROM api_key_customers WHERE tenant_id = $1 AND customer_id = $2".into(),
+                    ),
+                    (
+                        "partner_operations",
+                        "DELETE FROM partner_operations WHERE tenant_id = $1 AND (requester_id = $2 OR target_uuid IN \
+                         (SELECT uuid FROM partner_customers WHERE tenant_id = $1 AND customer_id = $2))"
+                            .into(),
+                    ),
+                    ("partner_contacts", "DELETE FROM partner_contacts WHERE tenant_id = $1 AND customer_id = $2".into()),
+                    ("partner_addresses", "DELETE FROM partner_addresses WHERE tenant_id = $1 AND customer_id = $2".into()),
+                    ("partner_customers", "DELETE FROM partner_customers WHERE tenant_id = $1 AND customer_id = $2".into()),
+                    (
+                        "webhook_deliveries",
+                        "UPDATE webhook_deliveries SET last_error = NULL \
+                         WHERE tenant_id = $1 AND customer_id = $2 AND last_error IS NOT NULL"
+                            .into(),
+                    ),
+                ]
+            }
+
+            /// The keys an event payload keeps after erasure: its envelope, which names no person.
+            const EVENT_ENVELOPE: [&str; 9] =
+                ["id", "type", "tenantId", "customerId", "occurredAt", "requestId", "sequence", "domain", "amendmentId"];
+
+            /// Deletes the wealth persons (and their contact details) that belonged only to the
+            /// erased customer; persons still related to another customer stay.
+            async fn erase_orphaned_persons(tx: &mut Tx, tenant: TenantId, persons: &[i64], report: &mut ErasureReport) -> StoreResult<()> {
+                const ORPHAN: &str = "NOT EXISTS (SELECT 1 FROM wealth_person_customers WHERE person_id = $2) \
+                     AND NOT EXISTS (SELECT 1 FROM wealth_profiles WHERE primary_person_id = $2)";
+                for person in persons {
+                    for (table, sql) in [
+                        ("wealth_contact_details", format!("DELETE FROM wealth_contact_details WHERE tenant_id = $1 AND person_id = $2 AND {ORPHAN}")),
+                        ("wealth_persons", format!("DELETE FROM wealth_persons WHERE tenant_id = $1 AND id = $2 AND {ORPHAN}")),
+                    ] {
+                        let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+                            .bind(tenant.0)
+                            .bind(*person)
+                            .execute(&mut **tx)
+                            .await
+                            .map_err(crate::backend_error)?;
+                        *report.rows.entry(table.to_owned()).or_default() += done.rows_affected();
+                    }
+                }
+                Ok(())
+            }
+
+            /// Keeps each audit entry's field names and drops the values before and after.
+            async fn strip_audit_values(tx: &mut Tx, tenant: TenantId, customer: CustomerId) -> StoreResult<u64> {
+                let rows = sqlx::query("SELECT id, changes FROM audit_entries WHERE tenant_id = $1 AND customer_id = $2 ORDER BY id")
+                    .bind(tenant.0)
+                    .bind(customer.0)
+                    .fetch_all(&mut **tx)
+                    .await
+                    .map_err(crate::backend_error)?;
+                let mut n = 0;
+                for r in &rows {
+                    let id: i64 = get(r, "id")?;
+                    let changes: Vec<FieldChange> = serde_json::from_str(&get::<String>(r, "changes")?)
+                        .map_err(|e| StoreError::Backend(format!("stored audit changes are invalid: {e}")))?;
+                    if changes.iter().all(|c| c.before.is_none() && c.after.is_none()) {
+                        continue;
+                    }
+                    let stripped: Vec<FieldChange> =
+                        changes.into_iter().map(|c| FieldChange { field: c.field, before: None, after: None }).collect();
+                    let text = serde_json::to_string(&stripped).map_err(|e| StoreError::Backend(e.to_string()))?;
+                    sqlx::query("UPDATE audit_entries SET changes = $1 WHERE id = $2")
+                        .bind(text)
+                        .bind(id)
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(crate::backend_error)?;
+                    n += 1;
+                }
+                Ok(n)
+            }
+
+            /// Reduces each event payload of the customer to its envelope.
+            async fn strip_event_payloads(tx: &mut Tx, tenant: TenantId, customer: CustomerId) -> StoreResult<u64> {
+                let rows = sqlx::query("SELECT id, payload FROM outbox_events WHERE tenant_id = $1 AND customer_id = $2 ORDER BY id")
+                    .bind(tenant.0)
+                    .bind(customer.0)
+                    .fetch_all(&mut **tx)
+                    .await
+                    .map_err(crate::backend_error)?;
+                let mut n = 0;
+                for r in &rows {
+                    let id: i64 = get(r, "id")?;
+                    let payload: Value = serde_json::from_str(&get::<String>(r, "payload")?)
+                        .map_err(|e| StoreError::Backend(format!("stored event payload is invalid: {e}")))?;
+                    let mut kept = Map::new();
+                    if let Value::Object(fields) = payload {
+                        for (k, v) in fields {
+                            if EVENT_ENVELOPE.contains(&k.as_str()) {
+                                kept.insert(k, v);
+                            }
+                        }
+                    }
+                    kept.insert("erased".into(), Value::Bool(true));
+                    sqlx::query("UPDATE outbox_events SET payload = $1 WHERE id = $2")
+                        .bind(Value::Object(kept).to_string())
+                        .bind(id)
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(crate::backend_error)?;
+                    n += 1;
+                }
+                Ok(n)
+            }
+
+            #[async_trait]
+            impl PrivacyStore for $store {
+                async fn export_customer(&self, tenant: TenantId, customer: CustomerId, records: Records) -> StoreResult<CustomerDossier> {
+                    let mut tx = self.begin_write().await?;
+                    lock_customer(&mut tx, tenant, customer).await?;
+                    write_records(&mut tx, tenant, Some(customer), &records).await?;
+                    let amendments = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "SELECT {AMENDMENT_COLUMNS} FROM amendments WHERE tenant_id = $1 AND customer_id = $2 ORDER BY id"
+                    )))
+                    .bind(tenant.0)
+                    .bind(customer.0)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(crate::backend_error)?
+                    .iter()
+                    .map(amendment_row)
+                    .collect::<StoreResult<Vec<_>>>()?;
+                    let audit = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "SELECT {AUDIT_COLUMNS} FROM audit_entries WHERE tenant_id = $1 AND customer_id = $2 ORDER BY id"
+                    )))
+                    .bind(tenant.0)
+                    .bind(customer.0)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(crate::backend_error)?
+                    .iter()
+                    .map(audit_row)
+                    .collect::<StoreResult<Vec<_>>>()?;
+                    let events = sqlx::query(
+                        "SELECT id, customer_id, seq, event_type, payload, request_id, created_ms FROM outbox_events \
+                         WHERE tenant_id = $1 AND customer_id = $2 ORDER BY seq",
+                    )
+                    .bind(tenant.0)
+                    .bind(customer.0)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(crate::backend_error)?
+                    .iter()
+                    .map(event_row)
+                    .collect::<StoreResult<Vec<_>>>()?;
+                    let deliveries = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries d JOIN outbox_events e ON e.id = d.event_id \
+                         WHERE d.tenant_id = $1 AND d.customer_id = $2 ORDER BY d.seq, d.subscription_id"
+                    )))
+                    .bind(tenant.0)
+                    .bind(customer.0)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(crate::backend_error)?
+                    .iter()
+                    .map(delivery_row)
+                    .collect::<StoreResult<Vec<_>>>()?;
+                    let mut rows = BTreeMap::new();
+                    for (table, sql, cols) in exported_tables() {
+                        let found = sqlx::query(sqlx::AssertSqlSafe(sql))
+                            .bind(tenant.0)
+                            .bind(customer.0)
+                            .fetch_all(&mut *tx)
+                            .await
+                            .map_err(crate::backend_error)?;
+                        if !found.is_empty() {
+                            rows.insert(table.to_owned(), found.iter().map(|r| row_json(r, cols)).collect::<StoreResult<Vec<_>>>()?);
+                        }
+                    }
+                    commit(tx).await?;
+                    let customer = self.get_customer(tenant, customer).await?;
+                    Ok(CustomerDossier { customer, amendments, audit, events, deliveries, rows })
+                }
+
+                async fn erase_customer(
+                    &self,
+                    tenant: TenantId,
+                    customer: CustomerId,
+                    at_ms: i64,
+                    records: ErasureRecords,
+                ) -> StoreResult<ErasureReport> {
+                    let mut tx = self.begin_write().await?;
+                    lock_customer(&mut tx, tenant, customer).await?;
+                    let children: i64 =
+                        sqlx::query_scalar("SELECT COUNT(*) FROM partner_customers WHERE tenant_id = $1 AND parent_id = $2")
+                            .bind(tenant.0)
+                            .bind(customer.0)
+                            .fetch_one(&mut *tx)
+                            .await
+                            .map_err(crate::backend_error)?;
+                    if children > 0 {
+                        return Err(StoreError::Conflict(format!(
+                            "has {children} sub-customer(s) in the partner hierarchy; erase them first"
+                        )));
+                    }
+                    let withdrawn: Vec<AmendmentId> = sqlx::query_scalar::<_, i64>(
+                        "SELECT id FROM amendments WHERE tenant_id = $1 AND customer_id = $2 AND state = 'pending' ORDER BY id",
+                    )
+                    .bind(tenant.0)
+                    .bind(customer.0)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(crate::backend_error)?
+                    .into_iter()
+                    .map(AmendmentId)
+                    .collect();
+                    let persons: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(PERSONS.to_owned()))
+                        .bind(tenant.0)
+                        .bind(customer.0)
+                        .fetch_all(&mut *tx)
+                        .await
+                        .map_err(crate::backend_error)?;
+                    let mut report = ErasureReport { rows: BTreeMap::new(), withdrawn: withdrawn.clone() };
+                    for (table, sql) in erasure_statements() {
+                        let n = count(&mut tx, &sql, tenant, customer, at_ms).await?;
+                        *report.rows.entry(table.to_owned()).or_default() += n;
+                    }
+                    erase_orphaned_persons(&mut tx, tenant, &persons, &mut report).await?;
+                    report.rows.insert("audit_entries".into(), strip_audit_values(&mut tx, tenant, customer).await?);
+                    report.rows.insert("outbox_events".into(), strip_event_payloads(&mut tx, tenant, customer).await?);
+                    report.rows.insert(
+                        "customers".into(),
+                        count(&mut tx, "UPDATE customers SET erased_ms = $3, updated_ms = $3 WHERE tenant_id = $1 AND id = $2", tenant, customer, at_ms)
+                            .await?,
+                    );
+                    write_records(&mut tx, tenant, Some(customer), &records(&withdrawn)).await?;
+                    commit(tx).await?;
+                    self.after_erasure().await?;
+                    Ok(report)
+                }
+            }
+        }
+    };
+}
