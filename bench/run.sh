@@ -22,7 +22,8 @@ SYNCHRONOUS="${BENCH_SQLITE_SYNCHRONOUS:-full}"
 DATABASE_URL_OVERRIDE="${BENCH_DATABASE_URL:-}"   # e.g. postgres://user:pw@127.0.0.1/empty_db
 PORT="${BENCH_PORT:-18080}"
 BASELINE_PORT="${BENCH_BASELINE_PORT:-18081}"
-SCENARIOS="${BENCH_SCENARIOS:-baseline_hello baseline_echo get_contact post_contact amend_withdraw}"
+SCENARIOS="${BENCH_SCENARIOS:-baseline_hello ceiling_read ceiling_write get_contact post_contact amend_withdraw}"
+CEILING_ROWS="${BENCH_CEILING_ROWS:-10000}"   # rows in the ceiling servers' customer table
 SKIP_BUILD="${BENCH_SKIP_BUILD:-0}"
 WAIT_QUIET="${BENCH_WAIT_QUIET:-0}"         # up to this many seconds per scenario waiting for an idle machine
 NOISY_RETRIES="${BENCH_NOISY_RETRIES:-0}"   # repeat a run in which other processes used > 0.25 core, at most this often
@@ -32,7 +33,7 @@ LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
 log() { printf '[bench] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-for v in WAIT_QUIET NOISY_RETRIES DURATION WARMUP THREADS CONNECTIONS WRK_TIMEOUT CUSTOMERS SEED_WORKERS PORT BASELINE_PORT; do
+for v in WAIT_QUIET NOISY_RETRIES DURATION WARMUP THREADS CONNECTIONS WRK_TIMEOUT CUSTOMERS SEED_WORKERS PORT BASELINE_PORT CEILING_ROWS; do
   [[ "${!v}" =~ ^[0-9]+$ ]] || die "$v must be a whole number, not '${!v}'"
 done
 case "$SYNCHRONOUS" in full|normal) ;; *) die "BENCH_SQLITE_SYNCHRONOUS must be full or normal";; esac
@@ -93,11 +94,6 @@ done
 mkdir -p "$OUT"
 rm -f "$OUT"/*.txt "$OUT"/results.md "$OUT"/*.log
 
-log "starting bench-baseline on 127.0.0.1:$BASELINE_PORT"
-"$BASELINE" --listen "127.0.0.1:$BASELINE_PORT" >"$TMP/bench-baseline.log" 2>&1 &
-PIDS+=($!)
-wait_http "http://127.0.0.1:$BASELINE_PORT/hello" "${PIDS[-1]}" bench-baseline
-
 if [[ -n "$DATABASE_URL_OVERRIDE" ]]; then
   DB_URL="$DATABASE_URL_OVERRIDE"
   DB_DESC="PostgreSQL (BENCH_DATABASE_URL)"
@@ -106,6 +102,22 @@ else
   DB_URL="sqlite://$TMP/custodian.db"
   DB_DESC="SQLite, fresh file, synchronous=$SYNCHRONOUS"
 fi
+
+# The ceilings: the same kind of storage as Custodian's, with nothing else. On PostgreSQL the
+# baseline's tables (ceiling_*) live in Custodian's database, so both use the same server.
+CEILING_ARGS=(--sqlite "$TMP/ceiling.db" --sqlite-synchronous "$SYNCHRONOUS" --rows "$CEILING_ROWS")
+CEILING_PREFIX=/sqlite
+CEILING_DESC="SQLite (rusqlite, WAL, 4 readers on the blocking pool, 1 writer, BEGIN IMMEDIATE, synchronous=$SYNCHRONOUS)"
+if [[ "$DB_URL" == postgres* ]]; then
+  CEILING_ARGS=(--postgres "$DB_URL" --rows "$CEILING_ROWS")
+  CEILING_PREFIX=/pg
+  CEILING_DESC="PostgreSQL (sqlx, pool 16, BEGIN; INSERT … RETURNING; COMMIT), same server and database as Custodian"
+fi
+log "starting bench-baseline on 127.0.0.1:$BASELINE_PORT (ceilings: $CEILING_DESC)"
+"$BASELINE" --listen "127.0.0.1:$BASELINE_PORT" "${CEILING_ARGS[@]}" >"$TMP/bench-baseline.log" 2>&1 &
+PIDS+=($!)
+wait_http "http://127.0.0.1:$BASELINE_PORT/hello" "${PIDS[-1]}" bench-baseline
+export BENCH_CEILING_PREFIX="$CEILING_PREFIX" BENCH_CEILING_ROWS="$CEILING_ROWS"
 log "starting custodian on 127.0.0.1:$PORT ($DB_DESC)"
 CUSTODIAN_DATABASE__URL="$DB_URL" \
 CUSTODIAN_DATABASE__SQLITE_SYNCHRONOUS="$SYNCHRONOUS" \
@@ -117,6 +129,9 @@ PIDS+=($!)
 CUSTODIAN_PID="${PIDS[-1]}"
 wait_http "http://127.0.0.1:$PORT/health" "$CUSTODIAN_PID" custodian
 [[ -s "$TMP/keys.json" ]] || die "custodian did not write the demo keys file"
+rss_kb() { awk '/^VmRSS:/{print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+sleep 1
+RSS_IDLE_DEMO_KB=$(rss_kb "$CUSTODIAN_PID")   # idle after serve --demo seeded its data
 
 # ---- dataset ----
 log "generating $CUSTOMERS customers"
@@ -124,6 +139,8 @@ SEED_START=$(date +%s)
 python3 "$BENCH_DIR/seed.py" seed --base "http://127.0.0.1:$PORT" --keys "$TMP/keys.json" \
   --count "$CUSTOMERS" --workers "$SEED_WORKERS" --max-seconds 600 --out "$TMP/ids.txt" | tee "$OUT/seed.log"
 SEED_SECONDS=$(( $(date +%s) - SEED_START ))
+sleep 1
+RSS_IDLE_SEEDED_KB=$(rss_kb "$CUSTODIAN_PID")
 SELF_SERVICE_KEY="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["tenants"][0]["selfServiceKey"])' "$TMP/keys.json")"
 
 export BENCH_IDS_FILE="$TMP/ids.txt" BENCH_API_KEY="$SELF_SERVICE_KEY" BENCH_THREADS="$THREADS"
@@ -141,11 +158,17 @@ run_wrk() { # name url script seconds outfile
   local name="$1" url="$2" script="$3" secs="$4" outfile="$5"
   local b0 s0 w0 b1 s1 w1 rc=0 TIMEFORMAT='%3U %3S'
   b0=$(cpu_busy); s0=$(servers_cpu); w0=$(date +%s%N)
+  # Custodian's resident memory, sampled twice a second while the load runs (its peak is reported).
+  echo 0 >"$TMP/rss-peak"
+  ( peak=0; while :; do r=$(rss_kb "$CUSTODIAN_PID"); if (( r > peak )); then peak=$r; echo "$peak" >"$TMP/rss-peak"; fi; sleep 0.5; done ) &
+  local sampler=$!
   # wrk stops itself after -d; timeout is only a guard against a hung run.
   { time timeout --signal=INT "$(( secs + 30 ))" \
       wrk -t"$THREADS" -c"$CONNECTIONS" -d"${secs}s" --timeout "${WRK_TIMEOUT}s" --latency \
         -s "$BENCH_DIR/wrk/$script" "$url" >"$outfile" 2>&1 ; } 2>"$TMP/wrk-time" || rc=$?
   b1=$(cpu_busy); s1=$(servers_cpu); w1=$(date +%s%N)
+  kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null || true
+  echo "BENCH_MEM custodian_rss_peak_kb=$(cat "$TMP/rss-peak")" >>"$outfile"
   if (( rc != 0 )); then cat "$outfile" >&2; die "wrk failed for $name (exit $rc)"; fi
   grep -q '^BENCH_RESULT ' "$outfile" || { cat "$outfile" >&2; die "no result line from wrk for $name"; }
   local hz wrk_user wrk_sys; hz=$(getconf CLK_TCK)
@@ -194,7 +217,7 @@ scenario() { # name url script
     log "$name: other processes used ${other} cores during the run; repeating it"
     wait_quiet
   done
-  grep -E '^(BENCH_RESULT|BENCH_CPU|first non-200)' "$OUT/$name.txt" | sed 's/^/  /' >&2
+  grep -E '^(BENCH_RESULT|BENCH_CPU|BENCH_MEM|first non-200)' "$OUT/$name.txt" | sed 's/^/  /' >&2
   kill -0 "$CUSTODIAN_PID" 2>/dev/null || die "custodian exited (log: $OUT/custodian.log)"
 }
 
@@ -204,6 +227,8 @@ for s in $SCENARIOS; do
   case "$s" in
     baseline_hello) scenario "$s" "$B/hello" hello.lua ;;
     baseline_echo)  scenario "$s" "$B/echo" echo.lua ;;
+    ceiling_read)   scenario "$s" "$B/" ceiling_read.lua ;;
+    ceiling_write)  scenario "$s" "$B/" ceiling_write.lua ;;
     get_contact)    scenario "$s" "$C/" get_contact.lua ;;
     post_contact)   scenario "$s" "$C/" post_contact.lua ;;
     amend_withdraw) scenario "$s" "$C/" amend_withdraw.lua ;;
@@ -223,6 +248,8 @@ json.dump({
     "machine": "$(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), load average before the run: $LOAD_BEFORE",
     "load": "$(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2), -t$THREADS -c$CONNECTIONS, ${WARMUP} s warm-up then one ${DURATION} s run per scenario, on loopback, sharing the CPUs with the servers",
     "database": "$DB_DESC",
+    "ceilings": "$CEILING_DESC, $CEILING_ROWS rows of ~500-byte JSON",
+    "memory": "custodian resident set: $(( RSS_IDLE_DEMO_KB / 1024 )) MB idle after serve --demo, $(( RSS_IDLE_SEEDED_KB / 1024 )) MB idle after seeding $CUSTOMERS customers",
     "dataset": "$CUSTOMERS customers in one tenant (generated in ${SEED_SECONDS} s through POST /api/v1/customers)",
 }, open(sys.argv[1], "w"), indent=1)
 PY

@@ -3,8 +3,10 @@
 
     summarize.py OUT_DIR META_JSON   -> prints the table, writes OUT_DIR/results.md
 
-Each scenario's wrk output is OUT_DIR/<scenario>.txt; the ratio column is the scenario's
-requests/s divided by the baseline GET /hello requests/s.
+Each scenario's wrk output is OUT_DIR/<scenario>.txt. Every figure is stated as a ratio to the
+ceiling measured in the same run that does the same kind of work with nothing else: Custodian's
+GET to the storage-read ceiling, its applied POST and its amend+withdraw requests (each a durable
+write) to the durable-write ceiling, the ceilings themselves to the HTTP ceiling (GET /hello).
 """
 
 from __future__ import annotations
@@ -14,12 +16,25 @@ import sys
 from pathlib import Path
 
 SCENARIOS = [
-    ("baseline_hello", "(a) baseline: GET /hello (500-byte JSON built in memory)"),
-    ("baseline_echo", "(a2) baseline: POST /echo"),
+    ("baseline_hello", "(a) HTTP ceiling: GET /hello (500-byte JSON built in memory)"),
+    ("baseline_echo", "(a2) HTTP ceiling: POST /echo"),
+    ("ceiling_read", "(a3) read ceiling: GET one ~500-byte row by primary key"),
+    ("ceiling_write", "(a4) durable-write ceiling: POST, one insert per transaction"),
     ("get_contact", "(b) Custodian: GET contact-data, random customer"),
     ("post_contact", "(c) Custodian: POST contact-data (applied at once)"),
     ("amend_withdraw", "(d) Custodian: POST address-data amendment + DELETE withdraw"),
 ]
+
+# Which ceiling each scenario is measured against.
+CEILING = {
+    "baseline_echo": "baseline_hello",
+    "ceiling_read": "baseline_hello",
+    "ceiling_write": "baseline_hello",
+    "get_contact": "ceiling_read",
+    "post_contact": "ceiling_write",
+    "amend_withdraw": "ceiling_write",
+}
+CEILING_NAME = {"baseline_hello": "HTTP", "ceiling_read": "read", "ceiling_write": "write"}
 
 
 def parse(path: Path) -> dict[str, str] | None:
@@ -30,7 +45,9 @@ def parse(path: Path) -> dict[str, str] | None:
         if line.startswith("BENCH_RESULT "):
             result = dict(kv.split("=", 1) for kv in line.split()[1:])
         elif line.startswith("BENCH_CPU "):
-            cpu = {"cpu_" + k: v for k, v in (kv.split("=", 1) for kv in line.split()[1:])}
+            cpu.update({"cpu_" + k: v for k, v in (kv.split("=", 1) for kv in line.split()[1:])})
+        elif line.startswith("BENCH_MEM "):
+            cpu.update(dict(kv.split("=", 1) for kv in line.split()[1:]))
     return {**result, **cpu} if result else None
 
 
@@ -42,15 +59,17 @@ def main() -> int:
     out = Path(sys.argv[1])
     meta = json.loads(Path(sys.argv[2]).read_text()) if len(sys.argv) > 2 else {}
     results = {key: parse(out / f"{key}.txt") for key, _ in SCENARIOS}
-    base = results.get("baseline_hello")
-    base_rps = float(base["rps"]) if base else None
     rows = []
     for key, title in SCENARIOS:
         r = results[key]
         if r is None:
             continue
         rps = float(r["rps"])
-        ratio = f"{rps / base_rps:.3f}" if base_rps else "n/a"
+        ceiling = results.get(CEILING.get(key, ""))
+        if ceiling:
+            ratio = f"{rps / float(ceiling['rps']):.3f}× {CEILING_NAME[CEILING[key]]}"
+        else:
+            ratio = "ceiling" if key == "baseline_hello" else "n/a"
         notes = []
         if "pairs" in r:
             notes.append(f"{float(r['pairs_per_s']):,.0f} pairs/s ({int(r['pairs']):,} pairs)")
@@ -64,6 +83,8 @@ def main() -> int:
         if int(r["socket_errors"]):
             notes.append(f"{r['socket_errors']} socket errors ({r['timeouts']} timeouts)")
         notes.append(f"p90 {ms(r['p90_us'])}, max {ms(r['max_us'])}, {int(r['requests']):,} requests")
+        if key in ("get_contact", "post_contact", "amend_withdraw") and int(r.get("custodian_rss_peak_kb", 0)):
+            notes.append(f"Custodian RSS peak {int(r['custodian_rss_peak_kb']) / 1024:.0f} MB")
         if "cpu_cores_busy" in r:
             notes.append(
                 f"CPU cores busy: server {r['cpu_server_cores']}, wrk {r['cpu_wrk_cores']}, other processes {r['cpu_other_cores']}"
@@ -81,7 +102,9 @@ def main() -> int:
         md.append(f"- {k}: {v}")
     md += [
         "",
-        "ratio = the scenario's requests/s ÷ the baseline's GET /hello requests/s. Percentiles are wrk's, over all "
+        "ratio = the scenario's requests/s ÷ the requests/s of the ceiling doing the same kind of work in this run: "
+        "Custodian's GET ÷ the read ceiling, its POST and its amend+withdraw requests (each one durable write) ÷ the "
+        "durable-write ceiling, the ceilings ÷ the HTTP ceiling (GET /hello). Percentiles are wrk's, over all "
         "requests of the scenario (in (d) both the POSTs and the DELETEs). non-2xx = responses with status ≥ 400 "
         "(in (d): every POST or DELETE that did not answer 200). CPU cores busy: averages over the measured run from "
         "/proc (2 cores = the whole machine); \"other processes\" is work on the machine that is neither the servers nor wrk.",
