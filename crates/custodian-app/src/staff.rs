@@ -139,11 +139,21 @@ fn hashing() -> &'static tokio::sync::Semaphore {
     HASHING.get_or_init(|| tokio::sync::Semaphore::new(max_concurrent_hashes()))
 }
 
-/// Hashes a password with argon2id (default parameters: 19 MiB, 2 passes) off the async threads.
+/// argon2id with OWASP's equivalent alternative to the crate's default (19 MiB, 2 passes): 46 MiB,
+/// 1 pass, 1 lane. Its memory block is above glibc's largest mmap threshold (32 MiB), so it is
+/// always mapped fresh and returned to the system when the hash is done; a 19 MiB block ends up
+/// on the heap once glibc has raised its threshold, and the process keeps it resident.
+/// Verifying uses the parameters stored in each hash, so older hashes keep working.
+fn argon2() -> Argon2<'static> {
+    let params = argon2::Params::new(46 * 1024, 1, 1, None).expect("valid argon2 parameters");
+    Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+}
+
+/// Hashes a password with [`argon2`] off the async threads.
 async fn hash_password(password: String) -> AppResult<String> {
     let _permit = hashing().acquire().await.map_err(|e| AppError::Store(StoreError::Backend(e.to_string())))?;
     tokio::task::spawn_blocking(move || {
-        Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string()).map_err(|e| e.to_string())
+        argon2().hash_password(password.as_bytes()).map(|h| h.to_string()).map_err(|e| e.to_string())
     })
     .await
     .map_err(|e| AppError::Store(StoreError::Backend(format!("password hashing stopped: {e}"))))?
@@ -156,7 +166,7 @@ async fn verify_password(password: String, phc: Option<String>) -> bool {
     let Ok(_permit) = hashing().acquire().await else { return false };
     tokio::task::spawn_blocking(move || {
         let phc = phc.unwrap_or_else(decoy_hash);
-        PasswordHash::new(&phc).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        PasswordHash::new(&phc).is_ok_and(|parsed| argon2().verify_password(password.as_bytes(), &parsed).is_ok())
     })
     .await
     .unwrap_or(false)
@@ -165,9 +175,7 @@ async fn verify_password(password: String, phc: Option<String>) -> bool {
 /// A hash of a random password, checked for unknown usernames so that they take as long as known ones.
 fn decoy_hash() -> String {
     static DECOY: OnceLock<String> = OnceLock::new();
-    DECOY
-        .get_or_init(|| Argon2::default().hash_password(random_hex(16).as_bytes()).map(|h| h.to_string()).unwrap_or_default())
-        .clone()
+    DECOY.get_or_init(|| argon2().hash_password(random_hex(16).as_bytes()).map(|h| h.to_string()).unwrap_or_default()).clone()
 }
 
 /// The audit entry of an account's creation or deletion: username and role only.
@@ -359,6 +367,16 @@ mod tests {
         assert!(!verify_password("correct horse battery!".into(), Some(hash)).await);
         assert!(!verify_password("anything".into(), Some("not a hash".into())).await);
         assert!(!verify_password("anything".into(), None).await);
+    }
+
+    #[tokio::test]
+    async fn new_hashes_use_46_mib_and_one_pass_and_older_default_hashes_still_verify() {
+        let hash = hash_password("correct horse battery".into()).await.unwrap();
+        assert!(hash.starts_with("$argon2id$v=19$m=47104,t=1,p=1$"), "{hash}");
+        let older = Argon2::default().hash_password(b"correct horse battery").unwrap().to_string();
+        assert!(older.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{older}");
+        assert!(verify_password("correct horse battery".into(), Some(older.clone())).await);
+        assert!(!verify_password("wrong horse battery".into(), Some(older)).await);
     }
 
     #[test]
