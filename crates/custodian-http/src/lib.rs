@@ -10,10 +10,12 @@ pub mod auth;
 pub mod body;
 pub mod console;
 pub mod dialects;
+pub mod domains;
 pub mod error;
 pub mod metrics;
 pub mod openapi;
 pub mod ops;
+pub mod params;
 pub mod rate_limit;
 pub mod state;
 

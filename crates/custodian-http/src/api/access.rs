@@ -3,9 +3,10 @@
 //! themselves stay a matter for the operator's CLI. Every change is in the tenant's audit trail.
 
 use super::customers::{PageQuery, page_query};
-use super::{NativeCaller, Result, cut_page, timestamp};
+use super::{NativeCaller, Result, timestamp};
 use crate::body::JsonBody;
 use crate::error::{ApiError, Native};
+use crate::params::cut_page;
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;

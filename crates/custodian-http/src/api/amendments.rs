@@ -1,10 +1,11 @@
 //! The staff review queue: list, show with a field-by-field comparison, approve, reject, and the
 //! sanitised signature image.
 
-use super::{FieldChangeView, NativeCaller, NativeReviewer, Result, cut_page, page_limit, parse_cursor, timestamp};
+use super::{FieldChangeView, NativeCaller, NativeReviewer, Result, timestamp};
 use crate::body::JsonBody;
-use crate::dialects::self_service::parse_id;
 use crate::error::{ApiError, Native};
+use crate::params::parse_id;
+use crate::params::{cut_page, page_limit, parse_cursor};
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};

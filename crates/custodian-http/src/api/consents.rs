@@ -2,10 +2,11 @@
 //! (scope ADMIN; STAFF_REVIEW may read). A service user sees a customer through the OpenWealth
 //! dialect only while it holds a live consent for it.
 
-use super::{NativeAdmin, NativeCaller, Result, cut_page, page_limit, parse_cursor, timestamp};
+use super::{NativeAdmin, NativeCaller, Result, timestamp};
 use crate::body::JsonBody;
-use crate::dialects::self_service::parse_id;
 use crate::error::{ApiError, Failure, Native};
+use crate::params::parse_id;
+use crate::params::{cut_page, page_limit, parse_cursor};
 use crate::state::AppState;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};

@@ -1,11 +1,12 @@
 //! Customers in the native API: create with initial data, read (IBAN masked unless admin), list,
 //! edit one domain directly, and read the audit trail.
 
-use super::{FieldChangeView, NativeAdmin, NativeCaller, Result, cut_page, page_limit, parse_cursor, timestamp};
+use super::{FieldChangeView, NativeAdmin, NativeCaller, Result, timestamp};
 use crate::body::JsonBody;
-use crate::dialects::self_service::dto::{CustomerAddressData, CustomerContactData, CustomerMasterData, CustomerPaymentData};
-use crate::dialects::self_service::parse_id;
+use crate::domains::{CustomerAddressData, CustomerContactData, CustomerMasterData, CustomerPaymentData};
 use crate::error::{ApiError, Native};
+use crate::params::parse_id;
+use crate::params::{cut_page, page_limit, parse_cursor};
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;

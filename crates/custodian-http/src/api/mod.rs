@@ -10,7 +10,7 @@ pub mod wealth;
 pub mod webhooks;
 
 use crate::auth::{Authorized, Caller, require};
-use crate::error::{ApiError, Failure, Native};
+use crate::error::{Failure, Native};
 use crate::state::AppState;
 use axum::Router;
 use custodian_app::clock::rfc3339;
@@ -33,37 +33,6 @@ pub fn router() -> Router<AppState> {
         .merge(consents::router())
         .merge(wealth::router())
         .merge(access::router())
-}
-
-/// Page size: 1..=200, default 50.
-pub(crate) fn page_limit(limit: Option<i64>) -> std::result::Result<i64, ApiError> {
-    match limit {
-        None => Ok(50),
-        Some(l) if (1..=200).contains(&l) => Ok(l),
-        Some(l) => Err(ApiError::bad_request("limit", format!("limit must be between 1 and 200, not {l}"))),
-    }
-}
-
-/// Cuts a list read with `limit + 1` items to one page: the first `limit` items, and the cursor of
-/// the next page (the last item's id) when there was more.
-pub(crate) fn cut_page<T>(mut items: Vec<T>, limit: i64, id_of: impl Fn(&T) -> i64) -> (Vec<T>, Option<String>) {
-    let more = items.len() as i64 > limit;
-    items.truncate(limit as usize);
-    let next_cursor = if more { items.last().map(|i| id_of(i).to_string()) } else { None };
-    (items, next_cursor)
-}
-
-/// Parses an opaque cursor (the last id of the previous page).
-pub(crate) fn parse_cursor(cursor: Option<&str>) -> std::result::Result<Option<i64>, ApiError> {
-    cursor
-        .filter(|c| !c.is_empty())
-        .map(|c| {
-            c.parse::<i64>()
-                .ok()
-                .filter(|v| *v >= 0)
-                .ok_or_else(|| ApiError::bad_request("cursor", "cursor is not one this API returned"))
-        })
-        .transpose()
 }
 
 /// One field's value before and after a change.

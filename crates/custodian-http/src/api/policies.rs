@@ -2,7 +2,7 @@
 
 use super::{NativeAdmin, NativeCaller, Result};
 use crate::body::JsonBody;
-use crate::dialects::self_service::dto::AmendmentConfigurationStatus;
+use crate::domains::AmendmentConfigurationStatus;
 use crate::error::{ApiError, Native};
 use crate::state::AppState;
 use axum::extract::{Path, State};

@@ -1,10 +1,11 @@
 //! Webhook subscriptions of the caller's tenant (scope ADMIN): create, list, change (including
 //! secret rotation and re-enabling), delete, deliveries, replay and test-send.
 
-use super::{NativeAdmin, NativeCaller, Result, cut_page, page_limit, parse_cursor, timestamp};
+use super::{NativeAdmin, NativeCaller, Result, timestamp};
 use crate::body::JsonBody;
-use crate::dialects::self_service::parse_id;
 use crate::error::{ApiError, Native};
+use crate::params::parse_id;
+use crate::params::{cut_page, page_limit, parse_cursor};
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;

@@ -168,13 +168,13 @@ fn paging(q: std::result::Result<Query<Paging>, QueryRejection>) -> std::result:
         Some(l) if l >= 1 => l.min(MAX_LIMIT),
         Some(l) => return Err(ApiError::bad_request("limit", format!("limit must be at least 1, not {l}"))),
     };
-    Ok((crate::api::parse_cursor(q.cursor.as_deref())?, limit))
+    Ok((crate::params::parse_cursor(q.cursor.as_deref())?, limit))
 }
 
 /// One page of a list read with `limit + 1` items: the first `limit`, with the `nextCursor` header
 /// (empty on the last page; the extra item only says there are more).
 fn one_page<T>(items: Vec<T>, limit: i64, id_of: impl Fn(&T) -> i64) -> (HeaderMap, Vec<T>) {
-    let (items, cursor) = crate::api::cut_page(items, limit, id_of);
+    let (items, cursor) = crate::params::cut_page(items, limit, id_of);
     let mut h = HeaderMap::new();
     h.insert(NEXT_CURSOR, HeaderValue::from_str(&cursor.unwrap_or_default()).expect("digits are a valid header value"));
     (h, items)

@@ -10,6 +10,7 @@ pub use errors::Vendor;
 use crate::auth::{Authorized, Caller, require};
 use crate::body::JsonBody;
 use crate::error::{ApiError, Failure};
+use crate::params::parse_id;
 use crate::state::AppState;
 use axum::Json;
 use axum::Router;
@@ -45,14 +46,6 @@ async fn method_not_allowed(method: Method, uri: Uri) -> Failure<Vendor> {
         format!("{method} is not allowed on {}", uri.path()),
     )
     .into()
-}
-
-/// Parses a path id; the vendor's ids are positive int64 values.
-pub(crate) fn parse_id(raw: &str, reference: &str) -> std::result::Result<i64, ApiError> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|v| *v > 0)
-        .ok_or_else(|| ApiError::bad_request(reference, format!("{reference} must be a positive integer, not {raw:?}")))
 }
 
 /// What every GET needs: the customer, the tenant's policies and the domain's pending amendment.
