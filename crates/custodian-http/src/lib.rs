@@ -18,6 +18,7 @@ pub mod ops;
 pub mod params;
 pub mod rate_limit;
 pub mod state;
+pub mod wealth_shapes;
 
 pub use state::{AppState, HttpSettings};
 

@@ -4,11 +4,10 @@
 
 use super::{NativeAdmin, NativeCaller, Result};
 use crate::body::JsonBody;
-use crate::dialects::openwealth::dto::{self, parse_wire};
-use crate::dialects::openwealth::person_dto;
 use crate::error::{ApiError, Native};
 use crate::params::parse_id;
 use crate::state::AppState;
+use crate::wealth_shapes::{self as dto, parse_wire, person_dto};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{post, put};
@@ -68,7 +67,7 @@ pub struct WealthProfileView {
 async fn profile_view(state: &AppState, ctx: &custodian_app::Context, wc: WealthCustomer) -> Result<Json<WealthProfileView>> {
     let primary = state.services.wealth.person(ctx, &Audience::Staff, wc.profile.primary_person).await?;
     Ok(Json(WealthProfileView {
-        customer: crate::dialects::openwealth::customer_dto(&wc),
+        customer: dto::customer_dto(&wc),
         kyc: dto::wire(&wc.profile.kyc),
         primary_person: person_dto(&primary),
     }))

@@ -6,7 +6,7 @@
 //!
 //! A service user sees only the customers that granted it consent (see the native consents API).
 
-pub mod dto;
+pub use crate::wealth_shapes as dto;
 pub mod errors;
 
 pub use errors::OpenWealth;
@@ -23,11 +23,11 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use custodian_app::wealth::{AddressUpdate, AddressView, Audience, ContactView, PersonView, WealthCustomer};
+use custodian_app::wealth::{AddressUpdate, Audience, PersonView, WealthCustomer};
 use custodian_app::{AppError, Context};
 use custodian_domain::wealth::{ContactDetail, PersonId, ServiceUser, WealthAddress};
 use custodian_domain::{CustomerId, Scope};
-use dto::{parse_wire, wire};
+use dto::{address_dto, contact_dto, customer_dto, parse_wire, person_dto, wire};
 use errors::{Exchange, code};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -222,49 +222,6 @@ async fn visible_customer(state: &AppState, user: &ServiceUserCaller, id: &str) 
 async fn visible_person(state: &AppState, user: &ServiceUserCaller, id: &str) -> Result<PersonView> {
     let person = PersonId(path_id(id, "person")?);
     state.services.wealth.person(&user.ctx, &user.audience, person).await.map_err(|e| scoped(e, "person", id))
-}
-
-// ---- DTO mapping ----
-
-pub(crate) fn customer_dto(wc: &WealthCustomer) -> dto::Customer {
-    let p = &wc.profile.profile;
-    dto::Customer {
-        customer_identification: wc.customer.id.to_string(),
-        external_reference: p.external_reference.as_ref().map(ToString::to_string),
-        name: wc.name(),
-        status: p.status,
-        reference_currency: p.reference_currency.as_ref().map(ToString::to_string),
-        opening_date: p.opening_date.map(|d| d.to_string()),
-        person_list: wc
-            .profile
-            .persons
-            .iter()
-            .map(|l| dto::PersonListItem { person_relation: l.relation, person_identification: l.person.to_string() })
-            .collect(),
-        address_list: wc.address_numbers().into_iter().map(|n| dto::AddressListItem { address_identification: n }).collect(),
-    }
-}
-
-fn contact_dto(c: &ContactView) -> dto::ContactDetails {
-    dto::ContactDetails { contact_identification: Some(c.id.clone()), ..wire(&c.detail) }
-}
-
-pub(crate) fn person_dto(p: &PersonView) -> dto::Person {
-    dto::Person {
-        person_identification: Some(p.id.to_string()),
-        customer_list: p.customers.iter().map(|c| dto::CustomerListItem { customer_identification: c.to_string() }).collect(),
-        full_name: p.person.display_name(),
-        contact_information: p.contacts.iter().map(contact_dto).collect(),
-        person_type: Some(p.person.person_details.person_type()),
-        ..wire(&p.person)
-    }
-}
-
-fn address_dto(a: &AddressView) -> dto::Address {
-    let mut json = serde_json::to_value(&a.address).expect("an address serialises");
-    json["addressIdentification"] = a.number.into();
-    json["isDomicile"] = a.is_domicile.into();
-    serde_json::from_value(json).expect("the wire address mirrors the domain's")
 }
 
 // ---- customers ----
