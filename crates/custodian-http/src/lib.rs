@@ -50,7 +50,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), head_checks_key_only))
         .layer(middleware::from_fn_with_state(state.clone(), rate_limit::enforce))
-        .layer(middleware::from_fn_with_state(state.clone(), metrics::record))
+        .layer(middleware::from_fn_with_state(state.clone(), ops::record_metrics))
         .layer(middleware::from_fn(access_log::log))
         .layer(middleware::from_fn(error::with_request_id))
         .layer(DefaultBodyLimit::max(body_limit))
