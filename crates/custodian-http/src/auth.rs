@@ -2,9 +2,11 @@
 
 use crate::error::{ApiError, Dialect, Failure};
 use crate::state::AppState;
-use axum::extract::FromRequestParts;
-use axum::http::StatusCode;
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
+use axum::http::{Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use custodian_app::{Context, Principal};
 use custodian_domain::Scope;
 use std::marker::PhantomData;
@@ -26,6 +28,23 @@ pub async fn principal(state: &AppState, headers: &axum::http::HeaderMap) -> Res
         }
         Ok(None) => Err(unauthenticated()),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// The vendor rule, layered by a dialect on its routes: a `HEAD` request only validates the API
+/// key (200, or the dialect's 401 without a body); no business logic runs and resource existence
+/// is not checked.
+pub async fn head_checks_key_only<D: Dialect>(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if req.method() != Method::HEAD {
+        return next.run(req).await;
+    }
+    match principal(&state, req.headers()).await {
+        Ok(_) => StatusCode::OK.into_response(),
+        Err(e) => {
+            let mut r = e.render::<D>();
+            *r.body_mut() = axum::body::Body::empty();
+            r
+        }
     }
 }
 

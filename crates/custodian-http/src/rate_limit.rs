@@ -12,8 +12,7 @@
 //! served without connect info, as in tests) the per-address budgets do not apply.
 
 use crate::auth::{Authenticated, principal};
-use crate::dialects::self_service::Vendor;
-use crate::error::ApiError;
+use crate::error::{ApiError, Dialect};
 use crate::state::AppState;
 use axum::extract::connect_info::MockConnectInfo;
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
@@ -84,18 +83,20 @@ pub(crate) fn now_ms() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 
-fn too_many(wait: u64) -> Response {
+fn too_many<D: Dialect>(wait: u64) -> Response {
     let mut r = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limit.exceeded", "Access denied - rate limit is exceeded.")
-        .render::<Vendor>();
+        .render::<D>();
     r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait));
     r
 }
 
-/// Middleware for `/v1/` routes; `rate_limit_per_minute = 0` turns it off. Authenticates the key
-/// first (the handler then reuses the result) and counts only a key that authenticates.
-pub async fn enforce(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+/// Middleware for the routes of a dialect that has the vendor's rate limit (the self-service
+/// dialect layers it on its router), answering 429 in that dialect's shape `D`;
+/// `rate_limit_per_minute = 0` turns it off. Authenticates the key first (the handler then reuses
+/// the result) and counts only a key that authenticates.
+pub async fn enforce<D: Dialect>(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let limit = state.settings.rate_limit_per_minute;
-    if limit == 0 || !req.uri().path().starts_with("/v1/") {
+    if limit == 0 {
         return next.run(req).await;
     }
     let now = now_ms();
@@ -107,7 +108,7 @@ pub async fn enforce(State(state): State<AppState>, mut req: Request, next: Next
             req.extensions_mut().insert(Authenticated(caller));
             match state.rate_limiter.hit(&key, &endpoint, limit, now / 1000) {
                 None => next.run(req).await,
-                Some(wait) => too_many(wait),
+                Some(wait) => too_many::<D>(wait),
             }
         }
         Err(e) if e.status == StatusCode::UNAUTHORIZED => {
@@ -115,7 +116,7 @@ pub async fn enforce(State(state): State<AppState>, mut req: Request, next: Next
             let over = client_ip(req.extensions())
                 .and_then(|ip| state.rate_limiter.hit_recent(&format!("unauthenticated {ip}"), limit, 60_000, now));
             match over {
-                Some(wait) => too_many(wait),
+                Some(wait) => too_many::<D>(wait),
                 None => next.run(req).await,
             }
         }

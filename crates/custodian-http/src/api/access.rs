@@ -23,10 +23,10 @@ use utoipa::ToSchema;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/keys", get(list_keys).post(create_key))
-        .route("/api/v1/keys/{prefix}", delete(revoke_key))
-        .route("/api/v1/staff", get(list_staff).post(create_staff))
-        .route("/api/v1/staff/{username}", delete(delete_staff))
+        .route("/keys", get(list_keys).post(create_key))
+        .route("/keys/{prefix}", delete(revoke_key))
+        .route("/staff", get(list_staff).post(create_staff))
+        .route("/staff/{username}", delete(delete_staff))
 }
 
 /// An API key of the tenant. `secret` appears once, in the answer to its creation.

@@ -19,11 +19,11 @@ use utoipa::{IntoParams, ToSchema};
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/amendments", get(list_amendments))
-        .route("/api/v1/amendments/{id}", get(get_amendment))
-        .route("/api/v1/amendments/{id}/approve", post(approve_amendment))
-        .route("/api/v1/amendments/{id}/reject", post(reject_amendment))
-        .route("/api/v1/amendments/{id}/signature", get(get_signature))
+        .route("/amendments", get(list_amendments))
+        .route("/amendments/{id}", get(get_amendment))
+        .route("/amendments/{id}/approve", post(approve_amendment))
+        .route("/amendments/{id}/reject", post(reject_amendment))
+        .route("/amendments/{id}/signature", get(get_signature))
 }
 
 /// An amendment as staff see it.

@@ -23,8 +23,8 @@ use utoipa::{IntoParams, ToSchema};
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/consents", get(list_consents).post(grant_consent))
-        .route("/api/v1/consents/{id}", get(get_consent).delete(revoke_consent))
+        .route("/consents", get(list_consents).post(grant_consent))
+        .route("/consents/{id}", get(get_consent).delete(revoke_consent))
 }
 
 /// A consent as administrators see it.

@@ -21,11 +21,11 @@ use utoipa::{IntoParams, ToSchema};
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/customers", get(list_customers).post(create_customer))
-        .route("/api/v1/customers/{id}", get(get_customer))
-        .route("/api/v1/customers/{id}/audit", get(get_audit_trail))
-        .route("/api/v1/audit", get(get_tenant_audit_trail))
-        .route("/api/v1/customers/{id}/{domain}", put(update_customer_domain))
+        .route("/customers", get(list_customers).post(create_customer))
+        .route("/customers/{id}", get(get_customer))
+        .route("/customers/{id}/audit", get(get_audit_trail))
+        .route("/audit", get(get_tenant_audit_trail))
+        .route("/customers/{id}/{domain}", put(update_customer_domain))
 }
 
 /// Data for any of the four domains.

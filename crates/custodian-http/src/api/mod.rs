@@ -9,10 +9,13 @@ pub mod policies;
 pub mod wealth;
 pub mod webhooks;
 
-use crate::auth::{Authorized, Caller, require};
-use crate::error::{Failure, Native};
+use crate::auth::{Authorized, Caller, head_checks_key_only, require};
+use crate::error::{ApiError, Failure, Native};
 use crate::state::AppState;
 use axum::Router;
+use axum::extract::OriginalUri;
+use axum::http::{Method, StatusCode};
+use axum::middleware;
 use custodian_app::clock::rfc3339;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -24,8 +27,10 @@ pub(crate) type NativeAdmin = Authorized<Native, require::Admin>;
 pub(crate) type NativeReviewer = Authorized<Native, require::StaffReview>;
 pub(crate) type Result<T> = std::result::Result<T, Failure<Native>>;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+/// The native API under `/api/v1`, with its own rules on all of its routes: HEAD checks only the
+/// key, and unknown paths are problem+json 404s.
+pub fn router(state: &AppState) -> Router<AppState> {
+    let api = Router::new()
         .merge(amendments::router())
         .merge(customers::router())
         .merge(policies::router())
@@ -33,6 +38,14 @@ pub fn router() -> Router<AppState> {
         .merge(consents::router())
         .merge(wealth::router())
         .merge(access::router())
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), head_checks_key_only::<Native>));
+    Router::new().nest("/api/v1", api)
+}
+
+/// 404 for an unknown path under `/api/v1/`.
+async fn not_found(method: Method, OriginalUri(uri): OriginalUri) -> Failure<Native> {
+    ApiError::new(StatusCode::NOT_FOUND, "route.not_found", format!("no route for {method} {}", uri.path())).into()
 }
 
 /// One field's value before and after a change.

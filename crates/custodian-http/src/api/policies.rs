@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/policies", get(get_policies)).route("/api/v1/policies/{domain}", put(put_policy))
+    Router::new().route("/policies", get(get_policies)).route("/policies/{domain}", put(put_policy))
 }
 
 /// The policy of one domain.

@@ -22,8 +22,8 @@ use utoipa::ToSchema;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/customers/{id}/wealth-profile", put(save_wealth_profile).get(get_wealth_profile))
-        .route("/api/v1/customers/{id}/persons", post(relate_person))
+        .route("/customers/{id}/wealth-profile", put(save_wealth_profile).get(get_wealth_profile))
+        .route("/customers/{id}/persons", post(relate_person))
 }
 
 /// A customer's wealth profile: the contract data, the KYC record and the primary person.
