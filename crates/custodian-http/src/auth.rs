@@ -72,14 +72,10 @@ impl<D: Dialect> Caller<D> {
             Ok(Context { tenant: self.principal.tenant, actor: self.principal.actor(), request_id: self.request_id.clone() })
         } else {
             let names: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
-            Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "auth.missing_scope",
-                format!(
-                    "Authorization failed. The caller has no privilege to the given resource: requires scope {}",
-                    names.join(" or ")
-                ),
-            )
+            Err(ApiError::missing_scope(format!(
+                "Authorization failed. The caller has no privilege to the given resource: requires scope {}",
+                names.join(" or ")
+            ))
             .into())
         }
     }

@@ -24,7 +24,7 @@ pub use state::{AppState, HttpSettings};
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::{HeaderName, StatusCode};
+use axum::http::HeaderName;
 use axum::middleware;
 use axum::response::Response;
 use std::time::Instant;
@@ -72,8 +72,7 @@ pub fn router(state: AppState) -> Router {
 /// 404 for a path no router has: each dialect answers unknown paths under its own prefix itself.
 async fn not_found(req: Request) -> Response {
     let path = req.uri().path().to_owned();
-    error::ApiError::new(StatusCode::NOT_FOUND, "route.not_found", format!("no route for {} {path}", req.method()))
-        .render::<error::Native>()
+    error::ApiError::no_route(format!("no route for {} {path}", req.method())).render::<error::Native>()
 }
 
 /// Milliseconds since `start`, for latency metrics.

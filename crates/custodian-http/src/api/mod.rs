@@ -14,7 +14,7 @@ use crate::error::{ApiError, Failure, Native};
 use crate::state::AppState;
 use axum::Router;
 use axum::extract::OriginalUri;
-use axum::http::{Method, StatusCode};
+use axum::http::Method;
 use axum::middleware;
 use custodian_app::clock::rfc3339;
 use serde::Serialize;
@@ -45,7 +45,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
 
 /// 404 for an unknown path under `/api/v1/`.
 async fn not_found(method: Method, OriginalUri(uri): OriginalUri) -> Failure<Native> {
-    ApiError::new(StatusCode::NOT_FOUND, "route.not_found", format!("no route for {method} {}", uri.path())).into()
+    ApiError::no_route(format!("no route for {method} {}", uri.path())).into()
 }
 
 /// One field's value before and after a change.

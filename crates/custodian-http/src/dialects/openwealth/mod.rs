@@ -12,7 +12,7 @@ pub mod errors;
 pub use errors::OpenWealth;
 
 use crate::body::JsonBody;
-use crate::error::{ApiError, Failure};
+use crate::error::{ApiError, ErrorKind, Failure};
 use crate::state::AppState;
 use axum::Json;
 use axum::Router;
@@ -94,7 +94,7 @@ fn original_path(req: &Request) -> String {
 }
 
 async fn url_not_found() -> Failure<OpenWealth> {
-    ApiError::new(StatusCode::NOT_FOUND, "route.not_found", "URL not found").into()
+    ApiError::no_route("URL not found").into()
 }
 
 async fn wrong_method(req: Request) -> Failure<OpenWealth> {
@@ -123,6 +123,7 @@ impl FromRequestParts<AppState> for ServiceUserCaller {
                 code::TOKEN_MISSING,
                 "an Authorization header with a bearer token is required",
             )
+            .kind(ErrorKind::NoCredentials)
             .into());
         };
         let invalid =
@@ -137,9 +138,7 @@ impl FromRequestParts<AppState> for ServiceUserCaller {
         let principal = state.services.keys.authenticate(token).await.map_err(ApiError::from)?.ok_or_else(invalid)?;
         crate::access_log::note_tenant(principal.tenant);
         if !principal.has(Scope::WealthServiceUser) {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "auth.missing_scope",
+            return Err(ApiError::missing_scope(
                 "the token does not belong to a wealth-management service user (scope WEALTH_SERVICE_USER)",
             )
             .into());
@@ -192,6 +191,7 @@ fn not_visible(what: &str, id: &str) -> ApiError {
         code::NOT_VISIBLE,
         format!("{what} {id} does not exist or the token does not grant access to it"),
     )
+    .kind(ErrorKind::Dialect(code::NOT_VISIBLE))
 }
 
 /// Maps a use case's error: an unknown or unconsented customer or person is one answer, so

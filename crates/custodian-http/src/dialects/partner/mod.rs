@@ -16,7 +16,7 @@ use crate::body::JsonBody;
 use crate::error::{ApiError, Failure};
 use crate::state::AppState;
 use axum::extract::{OriginalUri, Path, Query, State};
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderValue, Method, header};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -49,7 +49,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
 
 /// `GLOBAL_1006` for an unknown path under `/api/v2/`.
 async fn not_found(method: Method, OriginalUri(uri): OriginalUri) -> Failure<Partner> {
-    ApiError::new(StatusCode::NOT_FOUND, "route.not_found", format!("no route for {method} {}", uri.path())).into()
+    ApiError::no_route(format!("no route for {method} {}", uri.path())).into()
 }
 
 /// 405 in the envelope, with the methods the route has.

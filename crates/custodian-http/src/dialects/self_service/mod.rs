@@ -56,7 +56,7 @@ async fn method_not_allowed(method: Method, OriginalUri(uri): OriginalUri) -> Fa
 
 /// 404 for an unknown path under `/v1/`, in the vendor's `ErrorResponse`.
 async fn not_found(method: Method, OriginalUri(uri): OriginalUri) -> Failure<Vendor> {
-    ApiError::new(StatusCode::NOT_FOUND, "route.not_found", format!("no route for {method} {}", uri.path())).into()
+    ApiError::no_route(format!("no route for {method} {}", uri.path())).into()
 }
 
 /// What every GET needs: the customer, the tenant's policies and the domain's pending amendment.
