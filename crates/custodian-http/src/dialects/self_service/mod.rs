@@ -7,11 +7,10 @@ pub mod errors;
 
 pub use errors::Vendor;
 
-use crate::auth::{Authorized, Caller, head_checks_key_only, require};
+use crate::auth::{Authorized, Caller, head_checks_key_only, rate_limited, require};
 use crate::body::JsonBody;
 use crate::error::{ApiError, Failure};
 use crate::params::parse_id;
-use crate::rate_limit;
 use crate::state::AppState;
 use axum::Json;
 use axum::Router;
@@ -40,7 +39,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), head_checks_key_only::<Vendor>))
-        .layer(middleware::from_fn_with_state(state.clone(), rate_limit::enforce::<Vendor>));
+        .layer(middleware::from_fn_with_state(state.clone(), rate_limited::<Vendor>));
     Router::new().nest("/v1", api)
 }
 
