@@ -68,10 +68,16 @@ E2E_PASSWORD=$(node -e 'console.log(require("crypto").randomBytes(12).toString("
 printf '%s\n' "$E2E_PASSWORD" | "$BIN" staff create --tenant 1 --username e2e-reviewer --role reviewer --password-stdin
 printf '%s\n' "$E2E_PASSWORD" | "$BIN" staff create --tenant 1 --username e2e-admin --role admin --password-stdin
 
+# The root of a partner hierarchy in the demo studio, as an operator creates one; the CLI names
+# its customer id on standard error.
+PARTNER_ROOT_ID=$("$BIN" partners create --tenant 1 --name "Acme IoT Connectivity Services" --currency EUR 2>&1 >/dev/null |
+    sed -n 's/.*(id \([0-9]*\)).*/\1/p')
+
 status=0
 (
     cd e2e
     BASE_URL="$BASE_URL" DEMO_KEYS="$WORK/demo.json" E2E_PASSWORD="$E2E_PASSWORD" CHROMIUM="$CHROMIUM" \
+        PARTNER_ROOT_ID="$PARTNER_ROOT_ID" \
         node --test --test-concurrency=1 tests/
 ) || status=$?
 if [ "$status" != 0 ]; then

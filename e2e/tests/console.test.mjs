@@ -193,6 +193,45 @@ test("the customer page shows the four domains, the pending change and the histo
   }
 });
 
+test('a wealth-management customer and a partner root read in words and fit a phone screen', async () => {
+  const saved = await api('PUT', `/api/v1/customers/${C4}/wealth-profile`, DEMO.adminKey, {
+    status: 'active', referenceCurrency: 'CHF', openingDate: '2018-04-13',
+    primaryPerson: { language: 'German', personDetails: { personType: 'naturalPerson', civilStatus: 'married' } },
+    kyc: { financialSituation: { monetaryWealth: { currency: 'CHF', amount: '1000000' } } },
+  });
+  assert.equal(saved.status, 200, JSON.stringify(saved.json));
+  // A long address with no place to break, in the data and in the history.
+  const email = 'mia.fischer.membership.and.billing.correspondence@fitness-studio-example.com';
+  await submit(C4, 'contact-data', { email });
+  const b = await openBrowser(PHONE);
+  try {
+    const { page } = b;
+    await signIn(page, REVIEWER);
+    await page.goto(`${BASE_URL}/console/customers/${C4}`);
+    const history = await page.locator('#history').innerText();
+    assert.match(history, /Wealth profile saved/);
+    assert.match(history, /Profile › Status:\s+from\s+not set →\s+to\s+active/);
+    assert.match(history, /KYC › Financial situation › Monetary wealth › Amount/);
+    assert.doesNotMatch(history, /[{}"]|wealth\.profile|financialSituation/, 'no codes or JSON in the history');
+    const width = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+    assert.ok(width[0] <= width[1], `the customer page scrolls sideways at 375 px: ${width[0]} > ${width[1]}`);
+    await checkAndShoot(page, 'customer-wealth');
+
+    await page.goto(`${BASE_URL}/console/customers/${process.env.PARTNER_ROOT_ID}`);
+    assert.equal(await page.getByRole('heading', { level: 1 }).innerText(), `Acme IoT Connectivity Services #${process.env.PARTNER_ROOT_ID}`);
+    const profile = await page.locator('#partner').innerText();
+    assert.match(profile, /The root of a partner hierarchy/);
+    assert.match(profile, /Status\s+Active/);
+    assert.match(profile, /Currency\s+EUR/);
+    await bothWidths(page, 'customer-partner');
+    await page.goto(`${BASE_URL}/console/customers`);
+    await page.getByRole('link', { name: 'Acme IoT Connectivity Services' }).waitFor();
+    assertSelfContained(b);
+  } finally {
+    await b.close();
+  }
+});
+
 test("an admin's policy change takes effect for the customer's app at once; reviewers cannot open settings", async () => {
   const reviewer = await openBrowser();
   const admin = await openBrowser();

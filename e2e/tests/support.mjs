@@ -126,7 +126,7 @@ export async function checkAndShoot(page, name) {
       unlabelled,
       imagesWithoutAlt,
       h1: document.querySelectorAll('h1').length,
-      overflow: document.documentElement.scrollWidth - window.innerWidth,
+      overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
       lang: document.documentElement.lang,
       title: document.title,
     };

@@ -1,10 +1,13 @@
 //! API-key authentication (`X-API-KEY`) and scope checks, rendered in the caller's dialect.
 
 use crate::error::{ApiError, Dialect, Failure};
+use crate::rate_limit;
 use crate::state::AppState;
-use axum::extract::FromRequestParts;
-use axum::http::StatusCode;
+use axum::extract::{FromRequestParts, MatchedPath, Request, State};
 use axum::http::request::Parts;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use custodian_app::{Context, Principal};
 use custodian_domain::Scope;
 use std::marker::PhantomData;
@@ -26,6 +29,23 @@ pub async fn principal(state: &AppState, headers: &axum::http::HeaderMap) -> Res
         }
         Ok(None) => Err(unauthenticated()),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// The vendor rule, layered by a dialect on its routes: a `HEAD` request only validates the API
+/// key (200, or the dialect's 401 without a body); no business logic runs and resource existence
+/// is not checked.
+pub async fn head_checks_key_only<D: Dialect>(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if req.method() != Method::HEAD {
+        return next.run(req).await;
+    }
+    match principal(&state, req.headers()).await {
+        Ok(_) => StatusCode::OK.into_response(),
+        Err(e) => {
+            let mut r = e.render::<D>();
+            *r.body_mut() = axum::body::Body::empty();
+            r
+        }
     }
 }
 
@@ -53,14 +73,10 @@ impl<D: Dialect> Caller<D> {
             Ok(Context { tenant: self.principal.tenant, actor: self.principal.actor(), request_id: self.request_id.clone() })
         } else {
             let names: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
-            Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "auth.missing_scope",
-                format!(
-                    "Authorization failed. The caller has no privilege to the given resource: requires scope {}",
-                    names.join(" or ")
-                ),
-            )
+            Err(ApiError::missing_scope(format!(
+                "Authorization failed. The caller has no privilege to the given resource: requires scope {}",
+                names.join(" or ")
+            ))
             .into())
         }
     }
@@ -128,5 +144,47 @@ impl<D: Dialect> FromRequestParts<AppState> for Caller<D> {
         };
         let request_id = parts.headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
         Ok(Caller { principal, request_id, _dialect: PhantomData })
+    }
+}
+
+fn too_many<D: Dialect>(wait: u64) -> Response {
+    let mut r = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limit.exceeded", "Access denied - rate limit is exceeded.")
+        .render::<D>();
+    r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait));
+    r
+}
+
+/// Middleware for the routes of a dialect that has the vendor's rate limit (the self-service
+/// dialect layers it on its router), answering 429 in that dialect's shape `D`;
+/// `rate_limit_per_minute = 0` turns it off. Authenticates the key first (the handler then reuses
+/// the result) and counts only a key that authenticates.
+pub async fn rate_limited<D: Dialect>(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let limit = state.settings.rate_limit_per_minute;
+    if limit == 0 {
+        return next.run(req).await;
+    }
+    let now = rate_limit::now_ms();
+    match principal(&state, req.headers()).await {
+        Ok(caller) => {
+            let key = format!("{} {}", caller.tenant.0, caller.key_prefix);
+            let endpoint = req.extensions().get::<MatchedPath>().map_or("unmatched", |m| m.as_str()).to_owned();
+            let endpoint = format!("{} {endpoint}", req.method());
+            req.extensions_mut().insert(Authenticated(caller));
+            match state.rate_limiter.hit(&key, &endpoint, limit, now / 1000) {
+                None => next.run(req).await,
+                Some(wait) => too_many::<D>(wait),
+            }
+        }
+        Err(e) if e.status == StatusCode::UNAUTHORIZED => {
+            // Failed authentications: a budget of their own per client address.
+            let over = rate_limit::client_ip(req.extensions())
+                .and_then(|ip| state.rate_limiter.hit_recent(&format!("unauthenticated {ip}"), limit, 60_000, now));
+            match over {
+                Some(wait) => too_many::<D>(wait),
+                None => next.run(req).await,
+            }
+        }
+        // The database did not answer: the handler reports it.
+        Err(_) => next.run(req).await,
     }
 }

@@ -4,7 +4,7 @@
 //! whitespace after it), no key given twice in any object at any depth, and no NUL character
 //! (U+0000) in any string or key — PostgreSQL cannot store it, and no field has a use for it.
 
-use crate::error::{ApiError, Dialect, Failure};
+use crate::error::{ApiError, Dialect, ErrorKind, Failure};
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
@@ -25,6 +25,7 @@ impl<S: Send + Sync, T: DeserializeOwned, D: Dialect> FromRequest<S> for JsonBod
                 ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "request.too_large", "the request body is too large")
             } else {
                 ApiError::new(StatusCode::BAD_REQUEST, "request.unreadable", format!("the request body could not be read: {e}"))
+                    .kind(ErrorKind::Unreadable)
             }
         })?;
         Ok(JsonBody(parse(&bytes)?, PhantomData))
@@ -52,6 +53,7 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                 "request.malformed_json",
                 format!("the request body is not valid JSON: {inner}"),
             )
+            .kind(ErrorKind::MalformedJson)
         }
     })
 }
@@ -81,7 +83,8 @@ pub fn strict_value(bytes: &[u8]) -> Result<Value, ApiError> {
                 StatusCode::BAD_REQUEST,
                 "request.malformed_json",
                 format!("the request body is not valid JSON: {inner}"),
-            ),
+            )
+            .kind(ErrorKind::MalformedJson),
         }
     })?;
     de.end().map_err(|e| {
@@ -90,6 +93,7 @@ pub fn strict_value(bytes: &[u8]) -> Result<Value, ApiError> {
             "request.malformed_json",
             format!("the request body is not valid JSON: {e} (only whitespace may follow the JSON value)"),
         )
+        .kind(ErrorKind::MalformedJson)
     })?;
     Ok(value)
 }

@@ -34,18 +34,93 @@ pub trait Dialect: Send + Sync + 'static {
     fn render(error: &ApiError) -> Response;
 }
 
-/// A failed request: status, stable machine code, readable message and the offending field.
+/// What went wrong, for a dialect to choose its own code and shape from (never the `code`
+/// string, which is the native API's machine code and only passed through).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The request carried no credentials at all.
+    NoCredentials,
+    /// Credentials that do not authenticate.
+    Unauthenticated,
+    /// Authenticated, but without the scope the route needs.
+    MissingScope,
+    /// Refused for another reason (a read-only domain).
+    Forbidden,
+    /// The resource does not exist, or not for this caller.
+    NotFound,
+    /// No route for the path.
+    NoRoute,
+    /// A method the route does not have.
+    MethodNotAllowed,
+    /// The body is not one JSON value.
+    MalformedJson,
+    /// The body is larger than allowed.
+    TooLarge,
+    /// The body could not be read.
+    Unreadable,
+    /// Any other bad input: a field, a query parameter, a header, a missing body.
+    Invalid,
+    /// The request conflicts with the current state.
+    Conflict,
+    /// Over the request budget.
+    RateLimited,
+    /// A part the request needs is not available right now.
+    Unavailable,
+    /// The server or its database failed.
+    Internal,
+    /// An error a dialect raised itself, with its own code.
+    Dialect(&'static str),
+}
+
+impl ErrorKind {
+    /// The kind a status implies, for errors built without a more precise one.
+    pub fn of_status(status: StatusCode) -> ErrorKind {
+        match status {
+            StatusCode::UNAUTHORIZED => ErrorKind::Unauthenticated,
+            StatusCode::FORBIDDEN => ErrorKind::Forbidden,
+            StatusCode::NOT_FOUND => ErrorKind::NotFound,
+            StatusCode::METHOD_NOT_ALLOWED => ErrorKind::MethodNotAllowed,
+            StatusCode::CONFLICT => ErrorKind::Conflict,
+            StatusCode::PAYLOAD_TOO_LARGE => ErrorKind::TooLarge,
+            StatusCode::TOO_MANY_REQUESTS => ErrorKind::RateLimited,
+            StatusCode::SERVICE_UNAVAILABLE => ErrorKind::Unavailable,
+            s if s.is_server_error() => ErrorKind::Internal,
+            _ => ErrorKind::Invalid,
+        }
+    }
+}
+
+/// A failed request: status, what went wrong, stable machine code, readable message and the
+/// offending field.
 #[derive(Debug, Clone)]
 pub struct ApiError {
     pub status: StatusCode,
+    pub kind: ErrorKind,
     pub code: String,
     pub message: String,
     pub reference: Option<String>,
 }
 
 impl ApiError {
+    /// An error of the kind its status implies; refine it with [`ApiError::kind`].
     pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> ApiError {
-        ApiError { status, code: code.to_owned(), message: message.into(), reference: None }
+        ApiError { status, kind: ErrorKind::of_status(status), code: code.to_owned(), message: message.into(), reference: None }
+    }
+
+    /// The same error, of kind `kind`.
+    pub fn kind(mut self, kind: ErrorKind) -> ApiError {
+        self.kind = kind;
+        self
+    }
+
+    /// 403 for a caller without the scope the route needs (`auth.missing_scope`).
+    pub fn missing_scope(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, "auth.missing_scope", message).kind(ErrorKind::MissingScope)
+    }
+
+    /// 404 for a path no route has (`route.not_found`).
+    pub fn no_route(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, "route.not_found", message).kind(ErrorKind::NoRoute)
     }
 
     pub fn with_reference(mut self, reference: impl Into<String>) -> ApiError {
@@ -83,7 +158,7 @@ impl From<AppError> for ApiError {
                     DomainError::Invalid(f) => format!("{} {}", f.reference, f.message),
                     other => other.to_string(),
                 };
-                ApiError { status, code: d.code().to_owned(), message, reference }
+                ApiError { status, kind: ErrorKind::of_status(status), code: d.code().to_owned(), message, reference }
             }
             AppError::NotFound(what) => {
                 ApiError::new(StatusCode::NOT_FOUND, &format!("{what}.not_found"), format!("{what} does not exist"))

@@ -10,20 +10,23 @@ pub mod auth;
 pub mod body;
 pub mod console;
 pub mod dialects;
+pub mod domains;
 pub mod error;
 pub mod metrics;
 pub mod openapi;
 pub mod ops;
+pub mod params;
 pub mod rate_limit;
 pub mod state;
+pub mod wealth_shapes;
 
 pub use state::{AppState, HttpSettings};
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{HeaderName, Method, StatusCode};
-use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::HeaderName;
+use axum::middleware;
+use axum::response::Response;
 use std::time::Instant;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -36,18 +39,16 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub fn router(state: AppState) -> Router {
     let body_limit = state.settings.body_limit_bytes;
     Router::new()
-        .merge(dialects::self_service::router())
+        .merge(dialects::self_service::router(&state))
         .merge(dialects::billing::router())
-        .merge(dialects::partner::router())
+        .merge(dialects::partner::router(&state))
         .merge(dialects::openwealth::router(&state.settings.openwealth_prefix))
-        .merge(api::router())
+        .merge(api::router(&state))
         .merge(ops::router())
         .merge(console::router())
         .merge(openapi::router())
         .fallback(not_found)
-        .layer(middleware::from_fn_with_state(state.clone(), head_checks_key_only))
-        .layer(middleware::from_fn_with_state(state.clone(), rate_limit::enforce))
-        .layer(middleware::from_fn_with_state(state.clone(), metrics::record))
+        .layer(middleware::from_fn_with_state(state.clone(), ops::record_metrics))
         .layer(middleware::from_fn(access_log::log))
         .layer(middleware::from_fn(error::with_request_id))
         .layer(DefaultBodyLimit::max(body_limit))
@@ -68,38 +69,10 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// 404 for a path no router has: each dialect answers unknown paths under its own prefix itself.
 async fn not_found(req: Request) -> Response {
     let path = req.uri().path().to_owned();
-    if path.starts_with("/v1/") {
-        error::ApiError::new(StatusCode::NOT_FOUND, "route.not_found", format!("no route for {} {path}", req.method()))
-            .render::<dialects::self_service::Vendor>()
-    } else if path.starts_with("/api/v2/") {
-        error::ApiError::new(StatusCode::NOT_FOUND, "route.not_found", format!("no route for {} {path}", req.method()))
-            .render::<dialects::partner::Partner>()
-    } else {
-        error::ApiError::new(StatusCode::NOT_FOUND, "route.not_found", format!("no route for {} {path}", req.method()))
-            .render::<error::Native>()
-    }
-}
-
-/// The vendor rule, applied to the whole API: a `HEAD` request only validates the API key
-/// (200 or 401); no business logic runs and resource existence is not checked.
-async fn head_checks_key_only(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if req.method() != Method::HEAD {
-        return next.run(req).await;
-    }
-    let path = req.uri().path();
-    if !(path.starts_with("/v1/") || path.starts_with("/api/")) {
-        return next.run(req).await;
-    }
-    match auth::principal(&state, req.headers()).await {
-        Ok(_) => StatusCode::OK.into_response(),
-        Err(e) => {
-            let mut r = e.render::<error::Native>();
-            *r.body_mut() = axum::body::Body::empty();
-            r
-        }
-    }
+    error::ApiError::no_route(format!("no route for {} {path}", req.method())).render::<error::Native>()
 }
 
 /// Milliseconds since `start`, for latency metrics.

@@ -1,14 +1,10 @@
 //! Prometheus metrics: request counts and latency by method and matched route (never the raw
-//! path, so ids do not explode label sets), and amendments by state read from the store.
+//! path, so ids do not explode label sets), and amendments by state read from the store. The
+//! counters only: the middleware that feeds them and the `/metrics` endpoint are in [`crate::ops`].
 
-use crate::state::AppState;
-use axum::extract::{MatchedPath, Request, State};
-use axum::middleware::Next;
-use axum::response::Response;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::Mutex;
-use std::time::Instant;
 
 /// Upper bounds of the latency histogram, in seconds.
 const BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
@@ -69,16 +65,6 @@ impl Metrics {
         }
         out
     }
-}
-
-/// Middleware recording every request under its matched route.
-pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let route = req.extensions().get::<MatchedPath>().map_or("unmatched", |m| m.as_str()).to_owned();
-    let method = req.method().to_string();
-    let start = Instant::now();
-    let response = next.run(req).await;
-    state.metrics.observe(&method, &route, response.status().as_u16(), crate::elapsed_seconds(start));
-    response
 }
 
 /// The standard `process_*` metrics of this process (read from `/proc`; empty where there is no

@@ -2,11 +2,13 @@
 
 use crate::state::AppState;
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{StatusCode, header};
-use axum::response::IntoResponse;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::json;
+use std::time::Instant;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/health", get(health)).route("/ready", get(ready)).route("/metrics", get(metrics))
@@ -59,4 +61,14 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     ));
     text.push_str(&crate::metrics::process_metrics());
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
+}
+
+/// Middleware recording every request under its matched route.
+pub async fn record_metrics(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let route = req.extensions().get::<MatchedPath>().map_or("unmatched", |m| m.as_str()).to_owned();
+    let method = req.method().to_string();
+    let start = Instant::now();
+    let response = next.run(req).await;
+    state.metrics.observe(&method, &route, response.status().as_u16(), crate::elapsed_seconds(start));
+    response
 }

@@ -8,18 +8,14 @@
 //!   same number per sliding minute).
 //! - Console sign-ins per client address (see [`crate::console`]).
 //!
+//! The counters only; the self-service router layers [`crate::auth::rate_limited`] on its routes.
+//!
 //! Counted per process (several nodes each count). Without a known client address (a router
 //! served without connect info, as in tests) the per-address budgets do not apply.
 
-use crate::auth::{Authenticated, principal};
-use crate::dialects::self_service::Vendor;
-use crate::error::ApiError;
-use crate::state::AppState;
+use axum::extract::ConnectInfo;
 use axum::extract::connect_info::MockConnectInfo;
-use axum::extract::{ConnectInfo, MatchedPath, Request, State};
-use axum::http::{Extensions, HeaderValue, StatusCode, header};
-use axum::middleware::Next;
-use axum::response::Response;
+use axum::http::Extensions;
 use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
@@ -82,46 +78,6 @@ pub fn client_ip(extensions: &Extensions) -> Option<IpAddr> {
 
 pub(crate) fn now_ms() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
-}
-
-fn too_many(wait: u64) -> Response {
-    let mut r = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limit.exceeded", "Access denied - rate limit is exceeded.")
-        .render::<Vendor>();
-    r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait));
-    r
-}
-
-/// Middleware for `/v1/` routes; `rate_limit_per_minute = 0` turns it off. Authenticates the key
-/// first (the handler then reuses the result) and counts only a key that authenticates.
-pub async fn enforce(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let limit = state.settings.rate_limit_per_minute;
-    if limit == 0 || !req.uri().path().starts_with("/v1/") {
-        return next.run(req).await;
-    }
-    let now = now_ms();
-    match principal(&state, req.headers()).await {
-        Ok(caller) => {
-            let key = format!("{} {}", caller.tenant.0, caller.key_prefix);
-            let endpoint = req.extensions().get::<MatchedPath>().map_or("unmatched", |m| m.as_str()).to_owned();
-            let endpoint = format!("{} {endpoint}", req.method());
-            req.extensions_mut().insert(Authenticated(caller));
-            match state.rate_limiter.hit(&key, &endpoint, limit, now / 1000) {
-                None => next.run(req).await,
-                Some(wait) => too_many(wait),
-            }
-        }
-        Err(e) if e.status == StatusCode::UNAUTHORIZED => {
-            // Failed authentications: a budget of their own per client address.
-            let over = client_ip(req.extensions())
-                .and_then(|ip| state.rate_limiter.hit_recent(&format!("unauthenticated {ip}"), limit, 60_000, now));
-            match over {
-                Some(wait) => too_many(wait),
-                None => next.run(req).await,
-            }
-        }
-        // The database did not answer: the handler reports it.
-        Err(_) => next.run(req).await,
-    }
 }
 
 #[cfg(test)]

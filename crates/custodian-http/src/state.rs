@@ -1,4 +1,5 @@
-//! Shared state of every handler: the application services, metrics and HTTP settings.
+//! Shared state of every handler: the application services, metrics and HTTP settings. It imports
+//! no module that handles requests (those import it).
 
 use crate::metrics::Metrics;
 use custodian_app::Services;
@@ -12,7 +13,7 @@ pub struct HttpSettings {
     /// Where the OpenWealth (wealth-management) dialect is mounted, e.g. `/openwealth`.
     pub openwealth_prefix: String,
     /// Staff console sessions and cookies.
-    pub console: crate::console::ConsoleSettings,
+    pub console: ConsoleSettings,
     /// Self-service requests per API key and endpoint per minute (the vendor's 1000); 0 = no limit.
     pub rate_limit_per_minute: u32,
 }
@@ -25,6 +26,25 @@ impl Default for HttpSettings {
             console: Default::default(),
             rate_limit_per_minute: 1000,
         }
+    }
+}
+
+/// Console sessions and cookies.
+#[derive(Debug, Clone)]
+pub struct ConsoleSettings {
+    /// Send cookies with the `Secure` flag (browsers then return them over https only). Turn off
+    /// only for plain-http use on a trusted machine.
+    pub cookie_secure: bool,
+    /// How long a sign-in lasts.
+    pub session_ttl_ms: i64,
+    /// Sign-in attempts per client address per sliding minute; past it, 429 with `Retry-After`.
+    /// 0 turns the limit off.
+    pub sign_ins_per_minute: u32,
+}
+
+impl Default for ConsoleSettings {
+    fn default() -> Self {
+        ConsoleSettings { cookie_secure: true, session_ttl_ms: 12 * 3600 * 1000, sign_ins_per_minute: 10 }
     }
 }
 

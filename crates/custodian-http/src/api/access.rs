@@ -3,9 +3,10 @@
 //! themselves stay a matter for the operator's CLI. Every change is in the tenant's audit trail.
 
 use super::customers::{PageQuery, page_query};
-use super::{NativeCaller, Result, cut_page, timestamp};
+use super::{NativeCaller, Result, timestamp};
 use crate::body::JsonBody;
 use crate::error::{ApiError, Native};
+use crate::params::cut_page;
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -22,10 +23,10 @@ use utoipa::ToSchema;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/keys", get(list_keys).post(create_key))
-        .route("/api/v1/keys/{prefix}", delete(revoke_key))
-        .route("/api/v1/staff", get(list_staff).post(create_staff))
-        .route("/api/v1/staff/{username}", delete(delete_staff))
+        .route("/keys", get(list_keys).post(create_key))
+        .route("/keys/{prefix}", delete(revoke_key))
+        .route("/staff", get(list_staff).post(create_staff))
+        .route("/staff/{username}", delete(delete_staff))
 }
 
 /// An API key of the tenant. `secret` appears once, in the answer to its creation.

@@ -1,10 +1,11 @@
 //! The staff review queue: list, show with a field-by-field comparison, approve, reject, and the
 //! sanitised signature image.
 
-use super::{FieldChangeView, NativeCaller, NativeReviewer, Result, cut_page, page_limit, parse_cursor, timestamp};
+use super::{FieldChangeView, NativeCaller, NativeReviewer, Result, timestamp};
 use crate::body::JsonBody;
-use crate::dialects::self_service::parse_id;
 use crate::error::{ApiError, Native};
+use crate::params::parse_id;
+use crate::params::{cut_page, page_limit, parse_cursor};
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
@@ -18,11 +19,11 @@ use utoipa::{IntoParams, ToSchema};
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/amendments", get(list_amendments))
-        .route("/api/v1/amendments/{id}", get(get_amendment))
-        .route("/api/v1/amendments/{id}/approve", post(approve_amendment))
-        .route("/api/v1/amendments/{id}/reject", post(reject_amendment))
-        .route("/api/v1/amendments/{id}/signature", get(get_signature))
+        .route("/amendments", get(list_amendments))
+        .route("/amendments/{id}", get(get_amendment))
+        .route("/amendments/{id}/approve", post(approve_amendment))
+        .route("/amendments/{id}/reject", post(reject_amendment))
+        .route("/amendments/{id}/signature", get(get_signature))
 }
 
 /// An amendment as staff see it.

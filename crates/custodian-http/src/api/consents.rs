@@ -2,10 +2,11 @@
 //! (scope ADMIN; STAFF_REVIEW may read). A service user sees a customer through the OpenWealth
 //! dialect only while it holds a live consent for it.
 
-use super::{NativeAdmin, NativeCaller, Result, cut_page, page_limit, parse_cursor, timestamp};
+use super::{NativeAdmin, NativeCaller, Result, timestamp};
 use crate::body::JsonBody;
-use crate::dialects::self_service::parse_id;
 use crate::error::{ApiError, Failure, Native};
+use crate::params::parse_id;
+use crate::params::{cut_page, page_limit, parse_cursor};
 use crate::state::AppState;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
@@ -22,8 +23,8 @@ use utoipa::{IntoParams, ToSchema};
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/consents", get(list_consents).post(grant_consent))
-        .route("/api/v1/consents/{id}", get(get_consent).delete(revoke_consent))
+        .route("/consents", get(list_consents).post(grant_consent))
+        .route("/consents/{id}", get(get_consent).delete(revoke_consent))
 }
 
 /// A consent as administrators see it.

@@ -1,11 +1,12 @@
 //! Customers in the native API: create with initial data, read (IBAN masked unless admin), list,
 //! edit one domain directly, and read the audit trail.
 
-use super::{FieldChangeView, NativeAdmin, NativeCaller, Result, cut_page, page_limit, parse_cursor, timestamp};
+use super::{FieldChangeView, NativeAdmin, NativeCaller, Result, timestamp};
 use crate::body::JsonBody;
-use crate::dialects::self_service::dto::{CustomerAddressData, CustomerContactData, CustomerMasterData, CustomerPaymentData};
-use crate::dialects::self_service::parse_id;
+use crate::domains::{CustomerAddressData, CustomerContactData, CustomerMasterData, CustomerPaymentData};
 use crate::error::{ApiError, Native};
+use crate::params::parse_id;
+use crate::params::{cut_page, page_limit, parse_cursor};
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -20,11 +21,11 @@ use utoipa::{IntoParams, ToSchema};
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/customers", get(list_customers).post(create_customer))
-        .route("/api/v1/customers/{id}", get(get_customer))
-        .route("/api/v1/customers/{id}/audit", get(get_audit_trail))
-        .route("/api/v1/audit", get(get_tenant_audit_trail))
-        .route("/api/v1/customers/{id}/{domain}", put(update_customer_domain))
+        .route("/customers", get(list_customers).post(create_customer))
+        .route("/customers/{id}", get(get_customer))
+        .route("/customers/{id}/audit", get(get_audit_trail))
+        .route("/audit", get(get_tenant_audit_trail))
+        .route("/customers/{id}/{domain}", put(update_customer_domain))
 }
 
 /// Data for any of the four domains.

@@ -10,10 +10,13 @@ pub mod privacy;
 pub mod wealth;
 pub mod webhooks;
 
-use crate::auth::{Authorized, Caller, require};
+use crate::auth::{Authorized, Caller, head_checks_key_only, require};
 use crate::error::{ApiError, Failure, Native};
 use crate::state::AppState;
 use axum::Router;
+use axum::extract::OriginalUri;
+use axum::http::Method;
+use axum::middleware;
 use custodian_app::clock::rfc3339;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -25,8 +28,10 @@ pub(crate) type NativeAdmin = Authorized<Native, require::Admin>;
 pub(crate) type NativeReviewer = Authorized<Native, require::StaffReview>;
 pub(crate) type Result<T> = std::result::Result<T, Failure<Native>>;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+/// The native API under `/api/v1`, with its own rules on all of its routes: HEAD checks only the
+/// key, and unknown paths are problem+json 404s.
+pub fn router(state: &AppState) -> Router<AppState> {
+    let api = Router::new()
         .merge(amendments::router())
         .merge(customers::router())
         .merge(policies::router())
@@ -35,37 +40,14 @@ pub fn router() -> Router<AppState> {
         .merge(wealth::router())
         .merge(access::router())
         .merge(privacy::router())
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), head_checks_key_only::<Native>));
+    Router::new().nest("/api/v1", api)
 }
 
-/// Page size: 1..=200, default 50.
-pub(crate) fn page_limit(limit: Option<i64>) -> std::result::Result<i64, ApiError> {
-    match limit {
-        None => Ok(50),
-        Some(l) if (1..=200).contains(&l) => Ok(l),
-        Some(l) => Err(ApiError::bad_request("limit", format!("limit must be between 1 and 200, not {l}"))),
-    }
-}
-
-/// Cuts a list read with `limit + 1` items to one page: the first `limit` items, and the cursor of
-/// the next page (the last item's id) when there was more.
-pub(crate) fn cut_page<T>(mut items: Vec<T>, limit: i64, id_of: impl Fn(&T) -> i64) -> (Vec<T>, Option<String>) {
-    let more = items.len() as i64 > limit;
-    items.truncate(limit as usize);
-    let next_cursor = if more { items.last().map(|i| id_of(i).to_string()) } else { None };
-    (items, next_cursor)
-}
-
-/// Parses an opaque cursor (the last id of the previous page).
-pub(crate) fn parse_cursor(cursor: Option<&str>) -> std::result::Result<Option<i64>, ApiError> {
-    cursor
-        .filter(|c| !c.is_empty())
-        .map(|c| {
-            c.parse::<i64>()
-                .ok()
-                .filter(|v| *v >= 0)
-                .ok_or_else(|| ApiError::bad_request("cursor", "cursor is not one this API returned"))
-        })
-        .transpose()
+/// 404 for an unknown path under `/api/v1/`.
+async fn not_found(method: Method, OriginalUri(uri): OriginalUri) -> Failure<Native> {
+    ApiError::no_route(format!("no route for {method} {}", uri.path())).into()
 }
 
 /// One field's value before and after a change.

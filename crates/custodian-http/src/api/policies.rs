@@ -2,7 +2,7 @@
 
 use super::{NativeAdmin, NativeCaller, Result};
 use crate::body::JsonBody;
-use crate::dialects::self_service::dto::AmendmentConfigurationStatus;
+use crate::domains::AmendmentConfigurationStatus;
 use crate::error::{ApiError, Native};
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/policies", get(get_policies)).route("/api/v1/policies/{domain}", put(put_policy))
+    Router::new().route("/policies", get(get_policies)).route("/policies/{domain}", put(put_policy))
 }
 
 /// The policy of one domain.

@@ -5,7 +5,7 @@ use super::amendments::AmendmentView;
 use super::customers::{AuditEntryView, CustomerView, audit_view, view};
 use super::webhooks::DeliveryView;
 use super::{NativeAdmin, Result, timestamp};
-use crate::dialects::self_service::parse_id;
+use crate::params::parse_id;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::header;
@@ -21,8 +21,8 @@ use utoipa::ToSchema;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/customers/{id}/export", get(export_customer))
-        .route("/api/v1/customers/{id}", axum::routing::delete(erase_customer))
+        .route("/customers/{id}/export", get(export_customer))
+        .route("/customers/{id}", axum::routing::delete(erase_customer))
 }
 
 /// An amendment with everything stored about it, its signature included.

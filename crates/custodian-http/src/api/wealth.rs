@@ -4,11 +4,10 @@
 
 use super::{NativeAdmin, NativeCaller, Result};
 use crate::body::JsonBody;
-use crate::dialects::openwealth::dto::{self, parse_wire};
-use crate::dialects::openwealth::person_dto;
-use crate::dialects::self_service::parse_id;
 use crate::error::{ApiError, Native};
+use crate::params::parse_id;
 use crate::state::AppState;
+use crate::wealth_shapes::{self as dto, parse_wire, person_dto};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{post, put};
@@ -23,8 +22,8 @@ use utoipa::ToSchema;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/customers/{id}/wealth-profile", put(save_wealth_profile).get(get_wealth_profile))
-        .route("/api/v1/customers/{id}/persons", post(relate_person))
+        .route("/customers/{id}/wealth-profile", put(save_wealth_profile).get(get_wealth_profile))
+        .route("/customers/{id}/persons", post(relate_person))
 }
 
 /// A customer's wealth profile: the contract data, the KYC record and the primary person.
@@ -68,7 +67,7 @@ pub struct WealthProfileView {
 async fn profile_view(state: &AppState, ctx: &custodian_app::Context, wc: WealthCustomer) -> Result<Json<WealthProfileView>> {
     let primary = state.services.wealth.person(ctx, &Audience::Staff, wc.profile.primary_person).await?;
     Ok(Json(WealthProfileView {
-        customer: crate::dialects::openwealth::customer_dto(&wc),
+        customer: dto::customer_dto(&wc),
         kyc: dto::wire(&wc.profile.kyc),
         primary_person: person_dto(&primary),
     }))

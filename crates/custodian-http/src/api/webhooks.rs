@@ -1,10 +1,11 @@
 //! Webhook subscriptions of the caller's tenant (scope ADMIN): create, list, change (including
 //! secret rotation and re-enabling), delete, deliveries, replay and test-send.
 
-use super::{NativeAdmin, NativeCaller, Result, cut_page, page_limit, parse_cursor, timestamp};
+use super::{NativeAdmin, NativeCaller, Result, timestamp};
 use crate::body::JsonBody;
-use crate::dialects::self_service::parse_id;
 use crate::error::{ApiError, Native};
+use crate::params::parse_id;
+use crate::params::{cut_page, page_limit, parse_cursor};
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -19,12 +20,12 @@ use utoipa::{IntoParams, ToSchema};
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/webhooks", get(list_subscriptions).post(create_subscription))
-        .route("/api/v1/webhooks/{id}", get(get_subscription).patch(update_subscription).delete(delete_subscription))
-        .route("/api/v1/webhooks/{id}/deliveries", get(list_deliveries))
-        .route("/api/v1/webhooks/{id}/replay-failed", post(replay_failed))
-        .route("/api/v1/webhooks/{id}/test", post(test_subscription))
-        .route("/api/v1/webhook-deliveries/{id}/replay", post(replay_delivery))
+        .route("/webhooks", get(list_subscriptions).post(create_subscription))
+        .route("/webhooks/{id}", get(get_subscription).patch(update_subscription).delete(delete_subscription))
+        .route("/webhooks/{id}/deliveries", get(list_deliveries))
+        .route("/webhooks/{id}/replay-failed", post(replay_failed))
+        .route("/webhooks/{id}/test", post(test_subscription))
+        .route("/webhook-deliveries/{id}/replay", post(replay_delivery))
 }
 
 /// A webhook subscription. `secret` (and `vendorKey`) appear only when created or rotated.

@@ -196,7 +196,7 @@ async fn load(state: &AppState, staff: &Staff, id: AmendmentId, extras: Extras) 
         chrome: Chrome::load(state, staff, "queue").await?,
         id: a.id.0,
         customer_id: a.customer_id.0,
-        customer_name: view::customer_name(&customer),
+        customer_name: view::display_name(state, &customer).await?,
         domain: view::domain_label(a.domain),
         state_label: view::state_label(a.state),
         state_class: a.state.as_str(),

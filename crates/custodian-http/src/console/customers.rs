@@ -4,7 +4,7 @@
 
 use super::errors::ConsoleError;
 use super::session::{Staff, parse_form};
-use super::view::{self, Chrome, FieldValue};
+use super::view::{self, ChangeRow, Chrome, FieldValue};
 use crate::state::AppState;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -45,6 +45,7 @@ pub struct CustomerPage {
     pub full_iban: bool,
     /// Admins may download the customer's data export.
     pub admin: bool,
+    pub partner: Option<PartnerSection>,
     pub domains: Vec<DomainSection>,
     pub audit: Vec<AuditRow>,
     pub audit_next_href: Option<String>,
@@ -57,6 +58,14 @@ pub struct DomainSection {
     pub policy: String,
     pub fields: Vec<FieldValue>,
     pub pending: Option<PendingLink>,
+}
+
+/// A partner customer's profile (the partner API's customers): its place in the hierarchy and
+/// the profile's set values. Its primary contact and address are the shared domains below.
+pub struct PartnerSection {
+    pub uuid: String,
+    pub parent: Option<i64>,
+    pub fields: Vec<FieldValue>,
 }
 
 pub struct PendingLink {
@@ -72,12 +81,6 @@ pub struct AuditRow {
     pub domain: Option<&'static str>,
     pub amendment_id: Option<i64>,
     pub changes: Vec<ChangeRow>,
-}
-
-pub struct ChangeRow {
-    pub label: String,
-    pub before: Option<String>,
-    pub after: Option<String>,
 }
 
 fn action_label(action: &str) -> String {
@@ -155,11 +158,11 @@ pub async fn list(State(state): State<AppState>, staff: Staff, RawQuery(query): 
     };
     let more = items.len() as i64 > LIST_PAGE;
     items.truncate(LIST_PAGE as usize);
-    let rows = items
+    let mut rows: Vec<CustomerRow> = items
         .iter()
         .map(|c| CustomerRow {
             id: c.id.0,
-            name: view::customer_name(c),
+            name: String::new(),
             email: match c.data(DataDomain::Contact) {
                 Some(DomainData::Contact(d)) => d.email.as_ref().map(|e| e.as_str().to_owned()),
                 _ => None,
@@ -170,6 +173,9 @@ pub async fn list(State(state): State<AppState>, staff: Staff, RawQuery(query): 
             },
         })
         .collect();
+    for (row, c) in rows.iter_mut().zip(&items) {
+        row.name = view::display_name(&state, c).await?;
+    }
     Ok(CustomersPage {
         chrome: Chrome::load(&state, &staff, "customers").await?,
         rows,
@@ -228,6 +234,12 @@ pub async fn page(
         });
     }
 
+    let partner = view::partner(&state, ctx.tenant, id).await?.map(|p| PartnerSection {
+        uuid: p.uuid.to_string(),
+        parent: p.parent().map(|c| c.0),
+        fields: serde_json::to_value(&p.profile).map(|v| view::json_fields(&v, full_iban)).unwrap_or_default(),
+    });
+
     let mut entries = state.services.customers.audit_trail(&ctx, id, audit_after, AUDIT_PAGE + 1).await?;
     let more = entries.len() as i64 > AUDIT_PAGE;
     entries.truncate(AUDIT_PAGE as usize);
@@ -244,22 +256,19 @@ pub async fn page(
             changes: e
                 .changes
                 .iter()
-                .map(|c| ChangeRow {
-                    label: view::field_label(&c.field),
-                    before: view::value_text(&c.field, c.before.as_ref(), full_iban),
-                    after: view::value_text(&c.field, c.after.as_ref(), full_iban),
-                })
+                .flat_map(|c| view::change_rows(&c.field, c.before.as_ref(), c.after.as_ref(), full_iban))
                 .collect(),
         })
         .collect();
     Ok(CustomerPage {
         chrome: Chrome::load(&state, &staff, "customers").await?,
         id: id.0,
-        name: view::customer_name(&customer),
+        name: view::display_name(&state, &customer).await?,
         created_at: view::datetime(customer.created_ms),
         created_iso: view::iso(customer.created_ms),
         full_iban,
         admin: staff.session.is_admin(),
+        partner,
         domains,
         audit,
         audit_next_href: if more {

@@ -30,24 +30,7 @@ use axum::routing::{get, post};
 
 pub use errors::ConsoleError;
 
-/// Console sessions and cookies.
-#[derive(Debug, Clone)]
-pub struct ConsoleSettings {
-    /// Send cookies with the `Secure` flag (browsers then return them over https only). Turn off
-    /// only for plain-http use on a trusted machine.
-    pub cookie_secure: bool,
-    /// How long a sign-in lasts.
-    pub session_ttl_ms: i64,
-    /// Sign-in attempts per client address per sliding minute; past it, 429 with `Retry-After`.
-    /// 0 turns the limit off.
-    pub sign_ins_per_minute: u32,
-}
-
-impl Default for ConsoleSettings {
-    fn default() -> Self {
-        ConsoleSettings { cookie_secure: true, session_ttl_ms: 12 * 3600 * 1000, sign_ins_per_minute: 10 }
-    }
-}
+pub use crate::state::ConsoleSettings;
 
 /// Every console route, with the console's security headers and its same-origin rule for writes.
 pub fn router() -> Router<AppState> {

@@ -108,7 +108,7 @@ pub async fn page(State(state): State<AppState>, staff: Staff, RawQuery(query): 
         rows.push(QueueRow {
             id: a.id.0,
             customer_id: a.customer_id.0,
-            customer_name: view::customer_name(c),
+            customer_name: view::display_name(&state, c).await?,
             domain: view::domain_label(a.domain),
             age: view::age(now, a.submitted_at_ms),
             submitted_at: view::datetime(a.submitted_at_ms),

@@ -104,9 +104,19 @@ pub fn state_label(s: AmendmentState) -> &'static str {
     }
 }
 
-/// A readable label for a field of a domain (or of an audit entry).
+/// A readable label for a field of a domain (or of an audit entry); a dotted path
+/// (`primaryPerson.language`) reads as its parts' labels joined by ` › `.
 pub fn field_label(field: &str) -> String {
+    if field.contains('.') {
+        return field.split('.').filter(|p| !p.is_empty()).map(part_label).collect::<Vec<_>>().join(" › ");
+    }
     let known = match field {
+        "kyc" => "KYC",
+        "vatRegistrationNumber" => "VAT registration number",
+        "mfaConfiguration" => "Two-factor sign-in",
+        "isAllowedImeiLock" => "IMEI lock allowed",
+        "isImeiLockEnabled" => "IMEI lock on",
+        "type" => "Type",
         "email" => "E-mail",
         "phonePrivate" => "Phone (private)",
         "phonePrivateMobile" => "Mobile (private)",
@@ -176,7 +186,17 @@ pub fn value_text(field: &str, value: Option<&Value>, full_iban: bool) -> Option
             "PROF" => "Prof.".into(),
             other => other.into(),
         },
-        ("status", Value::String(s)) => policy_label(s).into(),
+        ("status", Value::String(s)) if policy_label(s) != s => policy_label(s).into(),
+        // Codes of the partner and wealth models (`ACTIVE`, `BUSINESS`, `SELFCARE`) as words.
+        (
+            "status" | "type" | "role" | "mfaConfiguration" | "deliveryMethod" | "salutation" | "activityIndication"
+            | "paymentDueUnits",
+            Value::String(s),
+        ) if s.len() > 1 && s.bytes().all(|b| b.is_ascii_uppercase() || b == b'_') => {
+            let words = s.replace('_', " ").to_lowercase();
+            let mut chars = words.chars();
+            chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+        }
         // Staff read country names; the code stays for one the standard does not name.
         ("countryCode" | "countryOfBirth", Value::String(s)) => {
             custodian_domain::values::CountryCode::parse(s).map_or_else(|_| s.clone(), |c| c.english_name())
@@ -186,6 +206,96 @@ pub fn value_text(field: &str, value: Option<&Value>, full_iban: bool) -> Option
         (_, other) => other.to_string(),
     };
     Some(text)
+}
+
+/// The label of a field inside a nested value: `status` there is not a domain policy.
+fn part_label(field: &str) -> String {
+    match field {
+        "status" => "Status".into(),
+        other => field_label(other),
+    }
+}
+
+/// One changed value of a history entry, in words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeRow {
+    pub label: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// The rows that show a recorded change of `field` in words. A plain value is one row; a nested
+/// one (a wealth profile's KYC, a partner's invoice settings or contacts) becomes one row per
+/// value that changed inside it, labelled with its path (`KYC › Financial situation › Amount`;
+/// list entries by position), so staff never read JSON. IBANs are masked at any depth.
+pub fn change_rows(field: &str, before: Option<&Value>, after: Option<&Value>, full_iban: bool) -> Vec<ChangeRow> {
+    let mut rows = Vec::new();
+    let key = field.rsplit('.').next().unwrap_or(field);
+    // A customer's history: a top-level `status` is the customer's (partner, wealth), not a policy.
+    walk(part_label(field), key, before, after, true, full_iban, &mut rows);
+    rows
+}
+
+fn walk(
+    label: String,
+    key: &str,
+    before: Option<&Value>,
+    after: Option<&Value>,
+    top: bool,
+    full_iban: bool,
+    out: &mut Vec<ChangeRow>,
+) {
+    let before = before.filter(|v| !v.is_null());
+    let after = after.filter(|v| !v.is_null());
+    let object = |v: Option<&Value>| v.is_none_or(Value::is_object);
+    let array = |v: Option<&Value>| v.is_none_or(Value::is_array);
+    let nested = before.or(after).is_some_and(|v| v.is_object() || v.is_array());
+    if nested && object(before) && object(after) {
+        let empty = serde_json::Map::new();
+        let b = before.and_then(Value::as_object).unwrap_or(&empty);
+        let a = after.and_then(Value::as_object).unwrap_or(&empty);
+        let keys = a.keys().chain(b.keys().filter(|k| !a.contains_key(*k)));
+        for k in keys {
+            walk(format!("{label} › {}", part_label(k)), k, b.get(k), a.get(k), false, full_iban, out);
+        }
+    } else if nested && array(before) && array(after) {
+        let b = before.and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+        let a = after.and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+        for i in 0..a.len().max(b.len()) {
+            walk(format!("{label} {}", i + 1), key, b.get(i), a.get(i), false, full_iban, out);
+        }
+    } else if top || before != after {
+        out.push(ChangeRow { label, before: words(key, before, full_iban), after: words(key, after, full_iban) });
+    }
+}
+
+/// A value in words; a nested one (only where the other side of a change is not nested alike)
+/// as its set values, `Label: value`, separated by semicolons.
+fn words(key: &str, value: Option<&Value>, full_iban: bool) -> Option<String> {
+    match value? {
+        Value::Object(o) => {
+            let parts: Vec<String> =
+                o.iter().filter_map(|(k, v)| words(k, Some(v), full_iban).map(|w| format!("{}: {w}", part_label(k)))).collect();
+            (!parts.is_empty()).then(|| parts.join("; "))
+        }
+        Value::Array(items) => {
+            let parts: Vec<String> = items.iter().filter_map(|v| words(key, Some(v), full_iban)).collect();
+            (!parts.is_empty()).then(|| parts.join("; "))
+        }
+        v => value_text(key, Some(v), full_iban),
+    }
+}
+
+/// The set values of a JSON object (a partner's profile, contact or address) as labelled
+/// fields, nested ones with their path.
+pub fn json_fields(value: &Value, full_iban: bool) -> Vec<FieldValue> {
+    let mut rows = Vec::new();
+    if let Some(o) = value.as_object() {
+        for (k, v) in o {
+            walk(part_label(k), k, None, Some(v), false, full_iban, &mut rows);
+        }
+    }
+    rows.into_iter().map(|r| FieldValue { label: r.label, value: r.after }).collect()
 }
 
 pub fn policy_label(status: &str) -> &str {
@@ -237,6 +347,31 @@ pub fn iso(ms: i64) -> String {
     rfc3339(ms)
 }
 
+/// A partner customer's stored profile, if `id` is one (the partner API's customers).
+pub async fn partner(
+    state: &AppState,
+    tenant: custodian_domain::TenantId,
+    id: custodian_domain::CustomerId,
+) -> Result<Option<custodian_domain::hierarchy::PartnerCustomer>, ConsoleError> {
+    match state.services.store.get_partner_customer_by_id(tenant, id).await {
+        Ok(p) => Ok(Some(p.customer)),
+        Err(custodian_store::StoreError::NotFound) => Ok(None),
+        Err(e) => Err(custodian_app::AppError::Store(e).into()),
+    }
+}
+
+/// How staff recognise a customer: [`customer_name`], but a partner customer without personal
+/// data by its partner profile's name (a partner root has neither personal nor contact data).
+pub async fn display_name(state: &AppState, c: &Customer) -> Result<String, ConsoleError> {
+    if c.data(DataDomain::Master).is_none()
+        && let Some(p) = partner(state, c.tenant_id, c.id).await?
+        && let Some(name) = &p.profile.name
+    {
+        return Ok(name.as_str().to_owned());
+    }
+    Ok(customer_name(c))
+}
+
 /// How staff recognise a customer: their name, else their e-mail, else their number.
 pub fn customer_name(c: &Customer) -> String {
     if let Some(DomainData::Master(m)) = c.data(DataDomain::Master) {
@@ -277,6 +412,42 @@ mod tests {
         assert_eq!(field_label("streetBlock"), "Street block");
         assert_eq!(value_text("gender", Some(&json!("FEMALE")), false).unwrap(), "Female");
         assert_eq!(value_text("requireSignature", Some(&json!(true)), false).unwrap(), "yes");
+        assert_eq!(value_text("status", Some(&json!("CHANGES_WITHOUT_VERIFICATION")), false).unwrap(), "Changes apply at once");
+        assert_eq!(value_text("status", Some(&json!("ACTIVE")), false).unwrap(), "Active");
+        assert_eq!(value_text("type", Some(&json!("SOLE_TRADER")), false).unwrap(), "Sole trader");
+    }
+
+    #[test]
+    fn nested_changes_read_as_one_row_per_changed_value_with_its_path() {
+        let before = json!({"financialSituation": {"monetaryWealth": {"currency": "CHF", "amount": "1000"}}});
+        let after =
+            json!({"financialSituation": {"monetaryWealth": {"currency": "CHF", "amount": "2000"}}, "riskProfile": "low"});
+        assert_eq!(
+            change_rows("kyc", Some(&before), Some(&after), false),
+            vec![
+                ChangeRow {
+                    label: "KYC › Financial situation › Monetary wealth › Amount".into(),
+                    before: Some("1000".into()),
+                    after: Some("2000".into()),
+                },
+                ChangeRow { label: "KYC › Risk profile".into(), before: None, after: Some("low".into()) },
+            ]
+        );
+        let contacts = json!([{"firstName": "Ada", "iban": "DE89370400440532013000"}]);
+        let rows = change_rows("contact", None, Some(&contacts), false);
+        assert_eq!(rows[0].label, "Contact 1 › First name");
+        assert_eq!(rows[1].after.as_deref(), Some("DE****************3000"), "IBANs are masked at any depth");
+        assert_eq!(
+            change_rows("primaryPerson.language", Some(&json!("German")), Some(&json!("French")), false)[0].label,
+            "Primary person › Language"
+        );
+        let plain = change_rows("email", Some(&json!("a@example.com")), Some(&json!("b@example.com")), false);
+        assert_eq!(plain.len(), 1);
+        let mixed = change_rows("kyc", Some(&json!("x")), Some(&after), false);
+        assert_eq!(
+            mixed[0].after.as_deref(),
+            Some("Financial situation: Monetary wealth: Currency: CHF; Amount: 2000; Risk profile: low")
+        );
     }
 
     #[test]

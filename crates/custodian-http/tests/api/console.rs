@@ -969,6 +969,46 @@ async fn invisible_characters_are_shown_as_markers_in_the_amendment_comparison(a
 
 both_backends!(invisible_characters_are_shown_as_markers_in_the_amendment_comparison);
 
+/// Staff read a partner root by its name with its partner profile, and nested values of the
+/// history (a wealth profile's KYC) one by one in words, never as JSON or action codes.
+async fn a_partner_root_shows_its_profile_and_nested_history_values_read_as_words(app: TestApp) {
+    let t = studio(&app).await;
+    let ctx = custodian_app::Context { tenant: t.id, actor: custodian_domain::Actor::system(), request_id: None };
+    let input = custodian_domain::hierarchy::CreateInput {
+        status: Some("ACTIVE".into()),
+        name: Some("Acme IoT".into()),
+        currency: Some("EUR".into()),
+        ..Default::default()
+    };
+    let root = app.services.hierarchy.create_root(&ctx, &input).await.unwrap();
+    let mut b = Browser::signed_in(&app, &t, "alice").await;
+    let page = b.get(&format!("/console/customers/{}", root.id)).await.text();
+    assert!(page.contains(&format!(r#"<h1>Acme IoT <span class="muted">#{}</span></h1>"#, root.id)), "{page}");
+    assert!(page.contains("The root of a partner hierarchy"), "{page}");
+    assert!(page.contains(&format!("<dt>Partner id</dt><dd>{}</dd>", root.uuid)), "{page}");
+    assert!(page.contains("<dt>Status</dt><dd>Active</dd>") && page.contains("<dt>Currency</dt><dd>EUR</dd>"), "{page}");
+    assert!(page.contains("<strong>Partner customer created</strong>"), "{page}");
+    assert!(!page.contains(&format!("Customer {}", root.id)) && !page.contains(">Policy</span>"), "{page}");
+    let list = b.get("/console/customers").await.text();
+    assert!(list.contains(&format!(r#"href="/console/customers/{}">Acme IoT</a>"#, root.id)), "{list}");
+
+    let customer = app.customer(&t).await;
+    let profile = json!({"status": "active", "referenceCurrency": "CHF", "primaryPerson": {"language": "German", "personDetails": {"personType": "naturalPerson"}},
+        "kyc": {"financialSituation": {"monetaryWealth": {"currency": "CHF", "amount": "1000000"}}}});
+    let r = app.put(&format!("/api/v1/customers/{customer}/wealth-profile"), &t.admin, profile).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let page = b.get(&format!("/console/customers/{customer}")).await.text();
+    let history = page.split(r#"id="history""#).nth(1).unwrap();
+    assert!(history.contains("<strong>Wealth profile saved</strong>"), "{history}");
+    assert!(
+        history.contains(r#"<span class="changed-field">KYC › Financial situation › Monetary wealth › Amount</span>"#),
+        "{history}"
+    );
+    assert!(!history.contains('{') && !history.contains("&#34;") && !history.contains("wealth.profile"), "{history}");
+}
+
+both_backends!(a_partner_root_shows_its_profile_and_nested_history_values_read_as_words);
+
 /// A NUL character in a console form (sign-in name, rejection reason) is a 400, never a 500, and
 /// changes nothing.
 async fn a_nul_character_in_a_console_form_is_refused(app: TestApp) {

@@ -40,11 +40,7 @@ async fn method_not_allowed() -> Failure<Billing> {
 
 /// Only `v1` exists.
 fn check_version(version: &str) -> std::result::Result<(), ApiError> {
-    if version == "v1" {
-        Ok(())
-    } else {
-        Err(ApiError::new(StatusCode::NOT_FOUND, "route.not_found", format!("unknown API version {version:?}: use v1")))
-    }
+    if version == "v1" { Ok(()) } else { Err(ApiError::no_route(format!("unknown API version {version:?}: use v1"))) }
 }
 
 /// A caller authenticated by `X-Subscription-Key` against Custodian's API keys.
@@ -64,11 +60,10 @@ impl SubscriptionCaller {
             });
         }
         let names: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
-        Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "auth.missing_scope",
-            format!("the subscription key lacks the privilege for this operation: requires scope {}", names.join(" or ")),
-        )
+        Err(ApiError::missing_scope(format!(
+            "the subscription key lacks the privilege for this operation: requires scope {}",
+            names.join(" or ")
+        ))
         .into())
     }
 }

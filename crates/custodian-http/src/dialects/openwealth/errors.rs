@@ -2,7 +2,7 @@
 //! (`/problems/INVALID_PAYLOAD`), `title`, `detail` and `instance` (the request path), sent with
 //! `Content-Language: en`, the echoed `X-Correlation-ID` and, on 401, `WWW-Authenticate`.
 
-use crate::error::{ApiError, Dialect};
+use crate::error::{ApiError, Dialect, ErrorKind};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -105,29 +105,28 @@ pub(crate) mod code {
     pub const UNAVAILABLE: &str = "module.unavailable";
 }
 
-/// The vendor's status, type and detail for one of our errors.
+/// The vendor's status, type and detail for one of our errors, chosen by its kind.
 fn classify(e: &ApiError) -> (StatusCode, ProblemType, String) {
+    use ErrorKind as K;
     use ProblemType as P;
     let detail = e.message.clone();
-    match e.code.as_str() {
-        "auth.unauthenticated" | code::TOKEN_MISSING => (StatusCode::UNAUTHORIZED, P::InvalidToken, detail),
-        "auth.missing_scope" => (StatusCode::FORBIDDEN, P::InsufficientPrivileges, detail),
-        code::NOT_VISIBLE => (StatusCode::NOT_FOUND, P::InsufficientPrivileges, detail),
-        "address.not_found" | "wealth_profile.not_found" | "person.not_found" | "customer.not_found" => {
-            (StatusCode::NOT_FOUND, P::ResourceDoesNotExist, detail)
-        }
-        "request.malformed_json" => (StatusCode::BAD_REQUEST, P::InvalidPayload, "Malformed JSON".to_owned()),
-        "request.too_large" => (StatusCode::BAD_REQUEST, P::ResourceTooLarge, detail),
-        "request.unreadable" => (StatusCode::BAD_REQUEST, P::MalformedPayload, detail),
-        "route.not_found" => (StatusCode::NOT_FOUND, P::TechnicalError, "URL not found".to_owned()),
-        code::METHOD_NOT_ALLOWED => (StatusCode::METHOD_NOT_ALLOWED, P::WrongMethod, detail),
-        code::UNAVAILABLE => (StatusCode::SERVICE_UNAVAILABLE, P::TechnicalError, detail),
-        _ if e.status == StatusCode::CONFLICT => (StatusCode::CONFLICT, P::OperationNotAllowed, detail),
-        _ if e.status.is_server_error() => {
+    match e.kind {
+        K::NoCredentials | K::Unauthenticated => (StatusCode::UNAUTHORIZED, P::InvalidToken, detail),
+        K::MissingScope => (StatusCode::FORBIDDEN, P::InsufficientPrivileges, detail),
+        K::Dialect(code::NOT_VISIBLE) => (StatusCode::NOT_FOUND, P::InsufficientPrivileges, detail),
+        K::NotFound => (StatusCode::NOT_FOUND, P::ResourceDoesNotExist, detail),
+        K::MalformedJson => (StatusCode::BAD_REQUEST, P::InvalidPayload, "Malformed JSON".to_owned()),
+        K::TooLarge => (StatusCode::BAD_REQUEST, P::ResourceTooLarge, detail),
+        K::Unreadable => (StatusCode::BAD_REQUEST, P::MalformedPayload, detail),
+        K::NoRoute => (StatusCode::NOT_FOUND, P::TechnicalError, "URL not found".to_owned()),
+        K::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, P::WrongMethod, detail),
+        K::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, P::TechnicalError, detail),
+        K::Conflict => (StatusCode::CONFLICT, P::OperationNotAllowed, detail),
+        K::Internal => {
             (StatusCode::INTERNAL_SERVER_ERROR, P::TechnicalError, "An unexpected technical error occurred.".to_owned())
         }
         // Validation, missing bodies, bad query parameters and headers.
-        _ => (StatusCode::BAD_REQUEST, P::InvalidPayload, detail),
+        K::Forbidden | K::Invalid | K::RateLimited | K::Dialect(_) => (StatusCode::BAD_REQUEST, P::InvalidPayload, detail),
     }
 }
 
@@ -146,7 +145,7 @@ impl Dialect for OpenWealth {
         }
         if status == StatusCode::UNAUTHORIZED {
             // RFC 6750 §3: no error code when the request carried no credentials.
-            let challenge = if e.code == code::TOKEN_MISSING { "Bearer" } else { r#"Bearer error="invalid_token""# };
+            let challenge = if e.kind == ErrorKind::NoCredentials { "Bearer" } else { r#"Bearer error="invalid_token""# };
             r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
         }
         r

@@ -6,13 +6,13 @@
 //!
 //! A service user sees only the customers that granted it consent (see the native consents API).
 
-pub mod dto;
+pub use crate::wealth_shapes as dto;
 pub mod errors;
 
 pub use errors::OpenWealth;
 
 use crate::body::JsonBody;
-use crate::error::{ApiError, Failure};
+use crate::error::{ApiError, ErrorKind, Failure};
 use crate::state::AppState;
 use axum::Json;
 use axum::Router;
@@ -23,11 +23,11 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use custodian_app::wealth::{AddressUpdate, AddressView, Audience, ContactView, PersonView, WealthCustomer};
+use custodian_app::wealth::{AddressUpdate, Audience, PersonView, WealthCustomer};
 use custodian_app::{AppError, Context};
 use custodian_domain::wealth::{ContactDetail, PersonId, ServiceUser, WealthAddress};
 use custodian_domain::{CustomerId, Scope};
-use dto::{parse_wire, wire};
+use dto::{address_dto, contact_dto, customer_dto, parse_wire, person_dto, wire};
 use errors::{Exchange, code};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -94,7 +94,7 @@ fn original_path(req: &Request) -> String {
 }
 
 async fn url_not_found() -> Failure<OpenWealth> {
-    ApiError::new(StatusCode::NOT_FOUND, "route.not_found", "URL not found").into()
+    ApiError::no_route("URL not found").into()
 }
 
 async fn wrong_method(req: Request) -> Failure<OpenWealth> {
@@ -123,6 +123,7 @@ impl FromRequestParts<AppState> for ServiceUserCaller {
                 code::TOKEN_MISSING,
                 "an Authorization header with a bearer token is required",
             )
+            .kind(ErrorKind::NoCredentials)
             .into());
         };
         let invalid =
@@ -137,9 +138,7 @@ impl FromRequestParts<AppState> for ServiceUserCaller {
         let principal = state.services.keys.authenticate(token).await.map_err(ApiError::from)?.ok_or_else(invalid)?;
         crate::access_log::note_tenant(principal.tenant);
         if !principal.has(Scope::WealthServiceUser) {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "auth.missing_scope",
+            return Err(ApiError::missing_scope(
                 "the token does not belong to a wealth-management service user (scope WEALTH_SERVICE_USER)",
             )
             .into());
@@ -168,13 +167,13 @@ fn paging(q: std::result::Result<Query<Paging>, QueryRejection>) -> std::result:
         Some(l) if l >= 1 => l.min(MAX_LIMIT),
         Some(l) => return Err(ApiError::bad_request("limit", format!("limit must be at least 1, not {l}"))),
     };
-    Ok((crate::api::parse_cursor(q.cursor.as_deref())?, limit))
+    Ok((crate::params::parse_cursor(q.cursor.as_deref())?, limit))
 }
 
 /// One page of a list read with `limit + 1` items: the first `limit`, with the `nextCursor` header
 /// (empty on the last page; the extra item only says there are more).
 fn one_page<T>(items: Vec<T>, limit: i64, id_of: impl Fn(&T) -> i64) -> (HeaderMap, Vec<T>) {
-    let (items, cursor) = crate::api::cut_page(items, limit, id_of);
+    let (items, cursor) = crate::params::cut_page(items, limit, id_of);
     let mut h = HeaderMap::new();
     h.insert(NEXT_CURSOR, HeaderValue::from_str(&cursor.unwrap_or_default()).expect("digits are a valid header value"));
     (h, items)
@@ -192,6 +191,7 @@ fn not_visible(what: &str, id: &str) -> ApiError {
         code::NOT_VISIBLE,
         format!("{what} {id} does not exist or the token does not grant access to it"),
     )
+    .kind(ErrorKind::Dialect(code::NOT_VISIBLE))
 }
 
 /// Maps a use case's error: an unknown or unconsented customer or person is one answer, so
@@ -222,49 +222,6 @@ async fn visible_customer(state: &AppState, user: &ServiceUserCaller, id: &str) 
 async fn visible_person(state: &AppState, user: &ServiceUserCaller, id: &str) -> Result<PersonView> {
     let person = PersonId(path_id(id, "person")?);
     state.services.wealth.person(&user.ctx, &user.audience, person).await.map_err(|e| scoped(e, "person", id))
-}
-
-// ---- DTO mapping ----
-
-pub(crate) fn customer_dto(wc: &WealthCustomer) -> dto::Customer {
-    let p = &wc.profile.profile;
-    dto::Customer {
-        customer_identification: wc.customer.id.to_string(),
-        external_reference: p.external_reference.as_ref().map(ToString::to_string),
-        name: wc.name(),
-        status: p.status,
-        reference_currency: p.reference_currency.as_ref().map(ToString::to_string),
-        opening_date: p.opening_date.map(|d| d.to_string()),
-        person_list: wc
-            .profile
-            .persons
-            .iter()
-            .map(|l| dto::PersonListItem { person_relation: l.relation, person_identification: l.person.to_string() })
-            .collect(),
-        address_list: wc.address_numbers().into_iter().map(|n| dto::AddressListItem { address_identification: n }).collect(),
-    }
-}
-
-fn contact_dto(c: &ContactView) -> dto::ContactDetails {
-    dto::ContactDetails { contact_identification: Some(c.id.clone()), ..wire(&c.detail) }
-}
-
-pub(crate) fn person_dto(p: &PersonView) -> dto::Person {
-    dto::Person {
-        person_identification: Some(p.id.to_string()),
-        customer_list: p.customers.iter().map(|c| dto::CustomerListItem { customer_identification: c.to_string() }).collect(),
-        full_name: p.person.display_name(),
-        contact_information: p.contacts.iter().map(contact_dto).collect(),
-        person_type: Some(p.person.person_details.person_type()),
-        ..wire(&p.person)
-    }
-}
-
-fn address_dto(a: &AddressView) -> dto::Address {
-    let mut json = serde_json::to_value(&a.address).expect("an address serialises");
-    json["addressIdentification"] = a.number.into();
-    json["isDomicile"] = a.is_domicile.into();
-    serde_json::from_value(json).expect("the wire address mirrors the domain's")
 }
 
 // ---- customers ----

@@ -2,7 +2,7 @@
 //! `{"errorCode": …, "errorMessage": …, "content": "", "pageable": ""}` (the vendor's NAK shape);
 //! the HTTP status says the same in HTTP terms.
 
-use crate::error::{ApiError, Dialect};
+use crate::error::{ApiError, Dialect, ErrorKind};
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -53,7 +53,7 @@ impl Code {
             Some(d) => format!("{}: {d}", self.message),
             None => self.message.to_owned(),
         };
-        ApiError::new(self.status, self.code, message)
+        ApiError::new(self.status, self.code, message).kind(ErrorKind::Dialect(self.code))
     }
 
     /// Re-labels a generic bad-input error (unreadable body, bad field) with this code; the
@@ -81,16 +81,15 @@ pub fn failure(e: HierarchyError, invalid: Code) -> ApiError {
     }
 }
 
-/// The code of an error raised by shared infrastructure (authentication, bodies, fallback).
+/// The code of an error: its own, or, for one raised by shared infrastructure (authentication,
+/// bodies, routing), the one its kind calls for.
 fn code_of(e: &ApiError) -> Code {
-    if let Some(own) = ALL.iter().find(|k| k.code == e.code) {
-        return *own;
-    }
-    match e.code.as_str() {
-        _ if e.status.is_server_error() => SERVICE_UNAVAILABLE,
-        "auth.unauthenticated" => UNAUTHENTICATED,
-        "auth.missing_scope" => FORBIDDEN,
-        "route.not_found" => NO_ROUTE,
+    match e.kind {
+        ErrorKind::Dialect(own) => ALL.iter().find(|k| k.code == own).copied().unwrap_or(INVALID_REQUEST),
+        ErrorKind::Internal | ErrorKind::Unavailable => SERVICE_UNAVAILABLE,
+        ErrorKind::NoCredentials | ErrorKind::Unauthenticated => UNAUTHENTICATED,
+        ErrorKind::MissingScope => FORBIDDEN,
+        ErrorKind::NoRoute => NO_ROUTE,
         _ => INVALID_REQUEST,
     }
 }
@@ -117,7 +116,7 @@ pub struct ErrorEnvelope {
 impl Dialect for Partner {
     fn render(e: &ApiError) -> Response {
         let code = code_of(e);
-        let own = e.code == code.code;
+        let own = matches!(e.kind, ErrorKind::Dialect(_));
         let (status, message) = if code.code == SERVICE_UNAVAILABLE.code {
             // Server-side details go to the log, never to the client.
             (StatusCode::SERVICE_UNAVAILABLE, code.message.to_owned())

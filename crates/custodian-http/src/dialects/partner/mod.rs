@@ -11,12 +11,13 @@ pub mod errors;
 
 pub use errors::Partner;
 
-use crate::auth::Caller;
+use crate::auth::{Caller, head_checks_key_only};
 use crate::body::JsonBody;
 use crate::error::{ApiError, Failure};
 use crate::state::AppState;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, header};
+use axum::extract::{OriginalUri, Path, Query, State};
+use axum::http::{HeaderValue, Method, header};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -33,14 +34,22 @@ type Result<T> = std::result::Result<T, Failure<Partner>>;
 type PartnerCaller = Caller<Partner>;
 type Body = std::result::Result<JsonBody<serde_json::Value, Partner>, Failure<Partner>>;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router(state: &AppState) -> Router<AppState> {
+    let api = Router::new()
         .route(
-            "/api/v2/customer/{id}",
+            "/customer/{id}",
             get(get_customer).post(create_customer).patch(modify_customer).fallback(|| not_allowed("GET, POST, PATCH")),
         )
-        .route("/api/v2/customer/{id}/child-customers", get(list_child_customers).fallback(|| not_allowed("GET")))
-        .route("/api/v2/global/call/{requestId}", get(get_request_status).fallback(|| not_allowed("GET")))
+        .route("/customer/{id}/child-customers", get(list_child_customers).fallback(|| not_allowed("GET")))
+        .route("/global/call/{requestId}", get(get_request_status).fallback(|| not_allowed("GET")))
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), head_checks_key_only::<Partner>));
+    Router::new().nest("/api/v2", api)
+}
+
+/// `GLOBAL_1006` for an unknown path under `/api/v2/`.
+async fn not_found(method: Method, OriginalUri(uri): OriginalUri) -> Failure<Partner> {
+    ApiError::no_route(format!("no route for {method} {}", uri.path())).into()
 }
 
 /// 405 in the envelope, with the methods the route has.

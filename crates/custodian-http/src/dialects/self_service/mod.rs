@@ -7,14 +7,16 @@ pub mod errors;
 
 pub use errors::Vendor;
 
-use crate::auth::{Authorized, Caller, require};
+use crate::auth::{Authorized, Caller, head_checks_key_only, rate_limited, require};
 use crate::body::JsonBody;
 use crate::error::{ApiError, Failure};
+use crate::params::parse_id;
 use crate::state::AppState;
 use axum::Json;
 use axum::Router;
-use axum::extract::{Path, State};
-use axum::http::{Method, StatusCode, Uri};
+use axum::extract::{OriginalUri, Path, State};
+use axum::http::{Method, StatusCode};
+use axum::middleware;
 use axum::routing::{delete, get};
 use custodian_app::{Context, Proposal, Submission};
 use custodian_domain::{AmendmentId, CustomerId, DataDomain, DomainChange, DomainData, PolicySet, Scope};
@@ -27,18 +29,22 @@ type VendorCaller = Caller<Vendor>;
 /// A caller with CUSTOMER_SELF_SERVICE_WRITE, checked before the body is read.
 type VendorWriter = Authorized<Vendor, require::SelfServiceWrite>;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/customers/{customerId}/self-service/contact-data", get(get_contact_data).post(post_contact_data))
-        .route("/v1/customers/{customerId}/self-service/address-data", get(get_address_data).post(post_address_data))
-        .route("/v1/customers/{customerId}/self-service/master-data", get(get_master_data).post(post_master_data))
-        .route("/v1/customers/{customerId}/self-service/payment-data", get(get_payment_data).post(post_payment_data))
-        .route("/v1/customers/{customerId}/self-service/amendment/{amendmentId}", delete(withdraw_amendment))
+pub fn router(state: &AppState) -> Router<AppState> {
+    let api = Router::new()
+        .route("/customers/{customerId}/self-service/contact-data", get(get_contact_data).post(post_contact_data))
+        .route("/customers/{customerId}/self-service/address-data", get(get_address_data).post(post_address_data))
+        .route("/customers/{customerId}/self-service/master-data", get(get_master_data).post(post_master_data))
+        .route("/customers/{customerId}/self-service/payment-data", get(get_payment_data).post(post_payment_data))
+        .route("/customers/{customerId}/self-service/amendment/{amendmentId}", delete(withdraw_amendment))
         .method_not_allowed_fallback(method_not_allowed)
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), head_checks_key_only::<Vendor>))
+        .layer(middleware::from_fn_with_state(state.clone(), rate_limited::<Vendor>));
+    Router::new().nest("/v1", api)
 }
 
 /// 405 in the vendor's `ErrorResponse` (axum keeps the `Allow` header of the route).
-async fn method_not_allowed(method: Method, uri: Uri) -> Failure<Vendor> {
+async fn method_not_allowed(method: Method, OriginalUri(uri): OriginalUri) -> Failure<Vendor> {
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         "route.method_not_allowed",
@@ -47,12 +53,9 @@ async fn method_not_allowed(method: Method, uri: Uri) -> Failure<Vendor> {
     .into()
 }
 
-/// Parses a path id; the vendor's ids are positive int64 values.
-pub(crate) fn parse_id(raw: &str, reference: &str) -> std::result::Result<i64, ApiError> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|v| *v > 0)
-        .ok_or_else(|| ApiError::bad_request(reference, format!("{reference} must be a positive integer, not {raw:?}")))
+/// 404 for an unknown path under `/v1/`, in the vendor's `ErrorResponse`.
+async fn not_found(method: Method, OriginalUri(uri): OriginalUri) -> Failure<Vendor> {
+    ApiError::no_route(format!("no route for {method} {}", uri.path())).into()
 }
 
 /// What every GET needs: the customer, the tenant's policies and the domain's pending amendment.

@@ -1,10 +1,13 @@
-//! Wire shapes of the OpenWealth customer-management API (OW 1.2.1 as bLink serves it), named as
-//! in the vendor's schemas, and their mapping to and from the domain's wealth model.
+//! The wealth model as JSON: the shapes of the OpenWealth customer-management API (OW 1.2.1 as
+//! bLink serves it), named as in the vendor's schemas, and their mapping to and from the domain's
+//! wealth model. Shared code: the wealth dialect serves these shapes and the native wealth-profile
+//! API takes and shows them; it uses neither.
 //!
 //! The domain types serialise to exactly these shapes, so mapping is a change of type through
 //! JSON: outwards with [`wire`], inwards with [`parse_wire`], which also turns a failing field
 //! into a [`FieldError`] naming its path (`postalAddress.physicalAddress.country`).
 
+use custodian_app::wealth::{AddressView, ContactView, PersonView, WealthCustomer};
 use custodian_domain::FieldError;
 use custodian_domain::wealth::{
     CivilStatus, ContactMedium, ContactMediumType, CustomerStatus, DateType, DispatchType, PersonAssociationType, PersonGender,
@@ -637,6 +640,49 @@ pub struct Healthcheck {
     pub timestamp: String,
     /// The request headers as received (credentials left out), to verify they pass unchanged.
     pub received_headers: std::collections::BTreeMap<String, String>,
+}
+
+// ---- mapping from the application's views ----
+
+pub(crate) fn customer_dto(wc: &WealthCustomer) -> Customer {
+    let p = &wc.profile.profile;
+    Customer {
+        customer_identification: wc.customer.id.to_string(),
+        external_reference: p.external_reference.as_ref().map(ToString::to_string),
+        name: wc.name(),
+        status: p.status,
+        reference_currency: p.reference_currency.as_ref().map(ToString::to_string),
+        opening_date: p.opening_date.map(|d| d.to_string()),
+        person_list: wc
+            .profile
+            .persons
+            .iter()
+            .map(|l| PersonListItem { person_relation: l.relation, person_identification: l.person.to_string() })
+            .collect(),
+        address_list: wc.address_numbers().into_iter().map(|n| AddressListItem { address_identification: n }).collect(),
+    }
+}
+
+pub(crate) fn contact_dto(c: &ContactView) -> ContactDetails {
+    ContactDetails { contact_identification: Some(c.id.clone()), ..wire(&c.detail) }
+}
+
+pub(crate) fn person_dto(p: &PersonView) -> Person {
+    Person {
+        person_identification: Some(p.id.to_string()),
+        customer_list: p.customers.iter().map(|c| CustomerListItem { customer_identification: c.to_string() }).collect(),
+        full_name: p.person.display_name(),
+        contact_information: p.contacts.iter().map(contact_dto).collect(),
+        person_type: Some(p.person.person_details.person_type()),
+        ..wire(&p.person)
+    }
+}
+
+pub(crate) fn address_dto(a: &AddressView) -> Address {
+    let mut json = serde_json::to_value(&a.address).expect("an address serialises");
+    json["addressIdentification"] = a.number.into();
+    json["isDomicile"] = a.is_domicile.into();
+    serde_json::from_value(json).expect("the wire address mirrors the domain's")
 }
 
 #[cfg(test)]
