@@ -11,6 +11,7 @@ pub mod body;
 pub mod console;
 pub mod dialects;
 pub mod error;
+pub mod idempotency;
 pub mod metrics;
 pub mod openapi;
 pub mod ops;
@@ -36,11 +37,21 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub fn router(state: AppState) -> Router {
     let body_limit = state.settings.body_limit_bytes;
     Router::new()
-        .merge(dialects::self_service::router())
+        // Idempotency-Key on the write routes of every API whose vendor has no retry mechanism of
+        // its own (the billing dialect keeps its vendor's X-Request-ID).
+        .merge(idempotency::guard_routes::<dialects::self_service::Vendor>(
+            dialects::self_service::router(),
+            &state,
+            idempotency::api_key_header,
+        ))
         .merge(dialects::billing::router())
-        .merge(dialects::partner::router())
-        .merge(dialects::openwealth::router(&state.settings.openwealth_prefix))
-        .merge(api::router())
+        .merge(idempotency::guard_routes::<dialects::partner::Partner>(
+            dialects::partner::router(),
+            &state,
+            idempotency::api_key_header,
+        ))
+        .merge(dialects::openwealth::router(&state))
+        .merge(idempotency::guard_routes::<error::Native>(api::router(), &state, idempotency::api_key_header))
         .merge(ops::router())
         .merge(console::router())
         .merge(openapi::router())

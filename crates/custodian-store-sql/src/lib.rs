@@ -16,6 +16,8 @@ mod hierarchy_sql;
 mod wealth_sql;
 #[macro_use]
 mod staff_sql;
+#[macro_use]
+mod idempotency_sql;
 pub mod postgres;
 pub mod sqlite;
 
