@@ -5,12 +5,13 @@ use super::{FieldChangeView, NativeCaller, NativeReviewer, Result, cut_page, pag
 use crate::body::JsonBody;
 use crate::dialects::self_service::parse_id;
 use crate::error::{ApiError, Native};
+use crate::idempotency::ConcernsCustomer;
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use custodian_domain::{Amendment, AmendmentId, AmendmentState, CustomerId, DataDomain, Scope};
 use custodian_store::AmendmentQuery;
 use serde::{Deserialize, Serialize};
@@ -197,11 +198,11 @@ pub async fn approve_amendment(
     State(state): State<AppState>,
     caller: NativeCaller,
     Path(id): Path<String>,
-) -> Result<Json<AmendmentView>> {
+) -> Result<(Extension<ConcernsCustomer>, Json<AmendmentView>)> {
     let ctx = caller.require(Scope::StaffReview)?;
     let id = AmendmentId(parse_id(&id, "id")?);
     let a = state.services.amendments.approve(&ctx, id).await?;
-    Ok(Json(AmendmentView::new(&a, caller.principal.has(Scope::Admin))))
+    Ok((Extension(ConcernsCustomer(a.customer_id)), Json(AmendmentView::new(&a, caller.principal.has(Scope::Admin)))))
 }
 
 /// Why the amendment is rejected; shown to the customer.
@@ -220,11 +221,11 @@ pub async fn reject_amendment(
     caller: NativeReviewer,
     Path(id): Path<String>,
     JsonBody(body, ..): JsonBody<RejectRequest, Native>,
-) -> Result<Json<AmendmentView>> {
+) -> Result<(Extension<ConcernsCustomer>, Json<AmendmentView>)> {
     let ctx = caller.ctx;
     let id = AmendmentId(parse_id(&id, "id")?);
     let a = state.services.amendments.reject(&ctx, id, &body.reason).await?;
-    Ok(Json(AmendmentView::new(&a, caller.principal.has(Scope::Admin))))
+    Ok((Extension(ConcernsCustomer(a.customer_id)), Json(AmendmentView::new(&a, caller.principal.has(Scope::Admin)))))
 }
 
 #[utoipa::path(get, path = "/api/v1/amendments/{id}/signature", tag = "Review", summary = "The customer's signature",

@@ -6,11 +6,12 @@ use crate::body::JsonBody;
 use crate::dialects::self_service::dto::{CustomerAddressData, CustomerContactData, CustomerMasterData, CustomerPaymentData};
 use crate::dialects::self_service::parse_id;
 use crate::error::{ApiError, Native};
+use crate::idempotency::ConcernsCustomer;
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, put};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use custodian_app::{AppError, Context};
 use custodian_domain::{CustomerId, DataDomain, DomainData, FieldError, Scope};
 use custodian_store::{AuditEntry, Customer};
@@ -96,11 +97,11 @@ pub async fn create_customer(
     State(state): State<AppState>,
     caller: NativeAdmin,
     JsonBody(body, ..): JsonBody<CustomerData, Native>,
-) -> Result<(StatusCode, Json<CustomerView>)> {
+) -> Result<(StatusCode, Extension<ConcernsCustomer>, Json<CustomerView>)> {
     let ctx = caller.ctx;
     let data = body.parse(state.services.clock.today())?;
     let c = state.services.customers.create(&ctx, data).await?;
-    Ok((StatusCode::CREATED, Json(view(&c, true))))
+    Ok((StatusCode::CREATED, Extension(ConcernsCustomer(c.id)), Json(view(&c, true))))
 }
 
 fn reader(caller: &NativeCaller) -> Result<(Context, bool)> {

@@ -69,6 +69,9 @@ async fn a_repeated_customer_creation_creates_one_customer(app: TestApp) {
     assert_eq!(again.json()["id"], first.json()["id"]);
     assert!(replayed(&again));
     assert_eq!(app.customer_count(&t).await, 1);
+    // The receipt names the customer it created, so that erasing the customer finds it.
+    let id = CustomerId(first.json()["id"].as_i64().unwrap());
+    assert_eq!(app.services.store.delete_idempotency_receipts_of(t.id, id).await.unwrap(), 1);
 }
 
 async fn the_same_key_with_another_body_is_a_409_in_the_dialects_error_shape(app: TestApp) {
