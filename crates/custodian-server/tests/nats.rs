@@ -283,6 +283,44 @@ async fn a_nats_restart_in_the_middle_loses_nothing(db_url: &str) {
     assert_all_in_order(&messages, &outbox, d.tenant);
 }
 
+/// Two processes on one PostgreSQL database relay by turns: still every event once, in order.
+async fn two_processes_relay_by_turns(db_url: &str) {
+    let nats = Nats::start().await;
+    let d = Arc::new(demo(db_url, &nats).await);
+    let url = nats.url();
+    let env = [("CUSTODIAN_EVENTS__NATS_URL", url.as_str()), ("CUSTODIAN_EVENTS__NATS_POLL_INTERVAL_MS", "50")];
+    let second = start_with(db_url, None, &env).await;
+    let mut ids = d.customers.clone();
+    for i in 0..4 {
+        ids.push(d.new_customer(i).await);
+    }
+    let mut tasks = Vec::new();
+    for (n, &c) in ids.iter().enumerate() {
+        let (d, base) = (d.clone(), if n % 2 == 0 { d.server.base.clone() } else { second.base.clone() });
+        tasks.push(tokio::spawn(async move {
+            for i in 0..5 {
+                let r = d
+                    .client
+                    .post(format!("{base}/v1/customers/{c}/self-service/contact-data"))
+                    .header("X-API-KEY", &d.partner)
+                    .json(&json!({ "email": format!("turns-{c}-{i}@example.com") }))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), 200);
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let outbox = d.outbox(&ids).await;
+    let total: usize = outbox.values().map(Vec::len).sum();
+    let messages = wait_for(&nats, d.tenant, total, Duration::from_secs(60)).await;
+    assert_eq!(messages.len(), total, "nothing twice");
+    assert_all_in_order(&messages, &outbox, d.tenant);
+}
+
 async fn run_with(test: impl AsyncFnOnce(&str), sqlite: bool) {
     if !nats_installed() {
         return;
@@ -314,4 +352,9 @@ async fn a_nats_restart_in_the_middle_loses_no_event_on_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_nats_restart_in_the_middle_loses_no_event_on_postgres() {
     run_with(a_nats_restart_in_the_middle_loses_nothing, false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_processes_on_one_postgres_relay_by_turns_each_event_once_in_order() {
+    run_with(two_processes_relay_by_turns, false).await;
 }
