@@ -197,10 +197,7 @@ impl IdempotencyService {
         }
         let headers = serde_json::to_string(headers).expect("headers serialise");
         let now = self.clock.now_ms();
-        self.store
-            .complete_idempotency_key(holding, status, &headers, body, customer, now)
-            .await
-            .map_err(AppError::Store)?;
+        self.store.complete_idempotency_key(holding, status, &headers, body, customer, now).await.map_err(AppError::Store)?;
         Ok(())
     }
 }

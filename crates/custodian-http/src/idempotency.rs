@@ -9,12 +9,12 @@
 
 use crate::error::{ApiError, Dialect};
 use crate::state::AppState;
+use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::Router;
 use custodian_app::idempotency::{self as rules, Begin};
 use custodian_domain::CustomerId;
 use std::marker::PhantomData;
@@ -99,8 +99,7 @@ async fn guard<D: Dialect>(State(g): State<Guard<D>>, req: Request, next: Next) 
     let bytes = match axum::body::to_bytes(body, g.state.settings.body_limit_bytes).await {
         Ok(b) => b,
         Err(e) => {
-            let too_large = std::error::Error::source(&e)
-                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
+            let too_large = std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
                 || e.to_string().contains("length limit");
             let err = if too_large {
                 ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "request.too_large", "the request body is too large")
@@ -119,7 +118,9 @@ async fn guard<D: Dialect>(State(g): State<Guard<D>>, req: Request, next: Next) 
         Ok(Begin::Run(h)) => h,
         Ok(Begin::Replay { status, headers, body }) => return replayed(status, headers, body),
         Ok(Begin::Conflict(why)) => {
-            return ApiError::new(StatusCode::CONFLICT, why.code(), why.message()).with_reference("Idempotency-Key").render::<D>();
+            return ApiError::new(StatusCode::CONFLICT, why.code(), why.message())
+                .with_reference("Idempotency-Key")
+                .render::<D>();
         }
         Err(e) => return ApiError::from(e).render::<D>(),
     };
@@ -133,11 +134,8 @@ async fn guard<D: Dialect>(State(g): State<Guard<D>>, req: Request, next: Next) 
             Bytes::new()
         }
     };
-    let headers: Vec<(String, String)> = parts
-        .headers
-        .iter()
-        .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_owned(), v.to_owned())))
-        .collect();
+    let headers: Vec<(String, String)> =
+        parts.headers.iter().filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_owned(), v.to_owned()))).collect();
     let customer = path_customer.or_else(|| parts.extensions.get::<ConcernsCustomer>().map(|c| c.0));
     if let Err(e) = service.finish(&holding, parts.status.as_u16(), &headers, &bytes, customer).await {
         tracing::error!(error = %e, receipt = holding.receipt, "recording an idempotent response failed");

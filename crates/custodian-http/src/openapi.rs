@@ -146,7 +146,11 @@ impl utoipa::Modify for IdempotencyKeys {
                 continue;
             }
             for op in [&mut item.post, &mut item.patch, &mut item.delete].into_iter().flatten() {
-                let schema = ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).max_length(Some(255)).pattern(Some("^[!-~]+$"));
+                let schema = ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .min_length(Some(1))
+                    .max_length(Some(255))
+                    .pattern(Some("^[!-~]+$"));
                 let parameter = ParameterBuilder::new()
                     .name("Idempotency-Key")
                     .parameter_in(ParameterIn::Header)
@@ -168,7 +172,9 @@ impl utoipa::Modify for IdempotencyKeys {
                     if status.starts_with('2') {
                         let header = utoipa::openapi::HeaderBuilder::new()
                             .schema(Some(ObjectBuilder::new().schema_type(Type::String).enum_values(Some(["true"]))))
-                            .description(Some("`true` when this is the recorded answer of an earlier request with the same `Idempotency-Key`."))
+                            .description(Some(
+                                "`true` when this is the recorded answer of an earlier request with the same `Idempotency-Key`.",
+                            ))
                             .build();
                         response.headers.insert("Idempotent-Replayed".into(), RefOr::T(header));
                     }

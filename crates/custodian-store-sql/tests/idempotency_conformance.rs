@@ -47,7 +47,9 @@ async fn concurrent_reservations_admit_one(store: Arc<dyn Store>) {
     let mut set = tokio::task::JoinSet::new();
     for i in 0..50 {
         let store = store.clone();
-        set.spawn(async move { store.reserve_idempotency_key(reservation(tenant, "key:a", "k", &format!("t{i}"))).await.unwrap() });
+        set.spawn(
+            async move { store.reserve_idempotency_key(reservation(tenant, "key:a", "k", &format!("t{i}"))).await.unwrap() },
+        );
     }
     let (mut mine, mut taken) = (0, 0);
     while let Some(r) = set.join_next().await {
@@ -93,7 +95,12 @@ async fn positions_resume_and_never_move_back(store: Arc<dyn Store>) {
     let mut customers = Vec::new();
     for _ in 0..2 {
         let c = store
-            .create_customer(tenant, Vec::new(), T0, Box::new(move |_| Records { audit: vec![], events: vec![event(1), event(2)] }))
+            .create_customer(
+                tenant,
+                Vec::new(),
+                T0,
+                Box::new(move |_| Records { audit: vec![], events: vec![event(1), event(2)] }),
+            )
             .await
             .unwrap();
         customers.push(c);

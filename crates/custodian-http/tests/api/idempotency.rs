@@ -88,8 +88,7 @@ async fn the_same_key_with_another_body_is_a_409_in_the_dialects_error_shape(app
     assert_eq!(body["errorCode"], "idempotency.key_reused", "the vendor's ErrorResponse: {body}");
     assert_eq!(body["reference"], "Idempotency-Key");
     // Another path with the same key is another request too.
-    let elsewhere =
-        app.idempotent(Method::POST, &ss(c, "address-data"), &t.partner, "k-1", Some(address_example())).await;
+    let elsewhere = app.idempotent(Method::POST, &ss(c, "address-data"), &t.partner, "k-1", Some(address_example())).await;
     assert_eq!(elsewhere.status, StatusCode::CONFLICT, "{}", elsewhere.text());
     assert_eq!(app.audit_len(&t, c).await, audit, "nothing written");
 
@@ -108,9 +107,7 @@ async fn fifty_concurrent_requests_with_one_key_write_exactly_once(app: TestApp)
     let mut set = tokio::task::JoinSet::new();
     for _ in 0..50 {
         let (app, admin) = (app.clone(), t.admin.clone());
-        set.spawn(async move {
-            app.idempotent(Method::POST, "/api/v1/customers", &admin, "burst", Some(customer_body())).await
-        });
+        set.spawn(async move { app.idempotent(Method::POST, "/api/v1/customers", &admin, "burst", Some(customer_body())).await });
     }
     let (mut created, mut in_progress, mut ids) = (0, 0, std::collections::BTreeSet::new());
     while let Some(r) = set.join_next().await {
@@ -165,13 +162,7 @@ async fn an_invalid_key_is_a_400_naming_the_header_and_writes_nothing(app: TestA
 
 async fn keys_are_scoped_to_the_caller_so_another_key_with_the_same_idempotency_key_is_independent(app: TestApp) {
     let t = app.tenant(&[]).await;
-    let second_admin = app
-        .services
-        .keys
-        .create(t.id, vec![custodian_domain::Scope::Admin], "second-admin")
-        .await
-        .unwrap()
-        .secret;
+    let second_admin = app.services.keys.create(t.id, vec![custodian_domain::Scope::Admin], "second-admin").await.unwrap().secret;
     let a = app.idempotent(Method::POST, "/api/v1/customers", &t.admin, "shared", Some(customer_body())).await;
     let b = app.idempotent(Method::POST, "/api/v1/customers", &second_admin, "shared", Some(customer_body())).await;
     assert_eq!((a.status, b.status), (StatusCode::CREATED, StatusCode::CREATED), "{} {}", a.text(), b.text());
@@ -194,7 +185,10 @@ async fn a_conflict_that_wrote_nothing_releases_the_key_so_a_retry_runs_again(ap
     let r = app.idempotent(Method::POST, &ss(c, "address-data"), &t.partner, "move-1", Some(moved.clone())).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
     assert_eq!(r.json()["errorCode"], "amendment.pending_exists");
-    assert_eq!(app.delete(&format!("/v1/customers/{c}/self-service/amendment/{pending}"), &t.partner).await.status, StatusCode::OK);
+    assert_eq!(
+        app.delete(&format!("/v1/customers/{c}/self-service/amendment/{pending}"), &t.partner).await.status,
+        StatusCode::OK
+    );
     let retry = app.idempotent(Method::POST, &ss(c, "address-data"), &t.partner, "move-1", Some(moved)).await;
     assert_eq!(retry.status, StatusCode::OK, "the retry ran: {}", retry.text());
     assert!(!replayed(&retry));
@@ -235,8 +229,7 @@ async fn a_write_marks_its_receipt_committed_in_the_same_transaction_and_receipt
     let ctx = custodian_app::Context::operator(t.id);
     let stale = Holding { tenant: t.id, receipt: id, token: "t1".into() };
     let policy = custodian_domain::DomainPolicy { status: READ, require_signature: false };
-    let refused =
-        custodian_store::idempotency::within(stale, app.services.policies.set(&ctx, DataDomain::Master, policy)).await;
+    let refused = custodian_store::idempotency::within(stale, app.services.policies.set(&ctx, DataDomain::Master, policy)).await;
     assert!(refused.is_err(), "{refused:?}");
     assert_ne!(app.services.store.policies(t.id).await.unwrap().get(DataDomain::Master).status, READ, "not applied");
     let holder = Holding { tenant: t.id, receipt: id, token: "t2".into() };
