@@ -43,8 +43,9 @@ pub struct NatsSettings {
     pub batch: i64,
     /// Positions are recorded after this many acknowledgements (and at the end of each pass).
     pub record_every: usize,
-    /// Events are skipped by later scans only once they are this old (their transactions have
-    /// long committed or rolled back).
+    /// Events are skipped by later scans only once they are this old: on PostgreSQL a
+    /// transaction that took a lower outbox id may commit after one with a higher id, so the scan
+    /// keeps looking this far back (each scan reads the events of this window once).
     pub horizon_grace: Duration,
 }
 
@@ -59,7 +60,7 @@ impl NatsSettings {
             ack_timeout: Duration::from_secs(5),
             batch: 256,
             record_every: 64,
-            horizon_grace: Duration::from_secs(600),
+            horizon_grace: Duration::from_secs(60),
         }
     }
 }
