@@ -16,9 +16,10 @@
 
 use async_nats::jetstream;
 use custodian_store::Store;
+pub use custodian_store::relay::RelayStats;
 use custodian_store::relay::{RelayEvent, RelayPosition};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 /// The relay's name in the database's relay tables.
@@ -63,13 +64,6 @@ impl NatsSettings {
             horizon_grace: Duration::from_secs(60),
         }
     }
-}
-
-/// Counters for metrics and logs.
-#[derive(Debug, Default)]
-pub struct RelayStats {
-    pub published: AtomicU64,
-    pub failed_attempts: AtomicU64,
 }
 
 /// The subject of a tenant's customer's events.

@@ -376,6 +376,7 @@ async fn serve(services: Services, settings: &Settings, listen: &str) -> Result<
     let relay = settings.nats().map(|n| {
         tracing::info!(stream = %n.stream, subjects = %format!("{}.>", n.subject_prefix), "relaying events to NATS JetStream");
         let relay = Arc::new(custodian_nats::NatsRelay::new(services.store.clone(), n));
+        state.relay_stats = relay.stats.clone();
         let mut stop = stop_rx.clone();
         tokio::spawn(relay.run(async move {
             let _ = stop.wait_for(|s| *s).await;

@@ -240,6 +240,13 @@ async fn every_event_arrives_once_in_order_per_customer(db_url: &str) {
         }
     }
     assert_eq!(seen, total - initial, "the live subscriber saw every new event");
+    let metrics = d.client.get(format!("{}/metrics", d.server.base)).send().await.unwrap().text().await.unwrap();
+    let published: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("custodian_nats_published_total "))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no NATS counter in {metrics}"));
+    assert!(published >= total as u64, "{published} of {total}");
 }
 
 async fn a_nats_restart_in_the_middle_loses_nothing(db_url: &str) {

@@ -7,6 +7,15 @@ use crate::{OutboxEvent, StoreResult};
 use async_trait::async_trait;
 use custodian_domain::{CustomerId, TenantId};
 
+/// Counters of a relay running in this process (for `/metrics`).
+#[derive(Debug, Default)]
+pub struct RelayStats {
+    /// Events the sink acknowledged.
+    pub published: std::sync::atomic::AtomicU64,
+    /// Passes that stopped on a sink or database failure (each retried with backoff).
+    pub failed_attempts: std::sync::atomic::AtomicU64,
+}
+
 /// An outbox event with its tenant.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RelayEvent {
