@@ -947,6 +947,9 @@ async fn a_repeated_contact_detail_with_an_idempotency_key_is_stored_once(app: T
     let other = json!({ "medium": "email", "contactMediumType": "private", "contactContent": "tony@example.com" });
     let r = send(other, "third").await;
     assert_ow_problem(&r, StatusCode::CONFLICT, "OPERATION_NOT_ALLOWED", &path);
+    // The receipt names the customer whose person it was, so that erasing the customer finds it.
+    let receipts = app.services.store.delete_idempotency_receipts_of(w.t.id, custodian_domain::CustomerId(w.customer)).await;
+    assert_eq!(receipts.unwrap(), 1);
 }
 
 both_backends!(

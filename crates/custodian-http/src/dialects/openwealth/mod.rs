@@ -13,8 +13,8 @@ pub use errors::OpenWealth;
 
 use crate::body::JsonBody;
 use crate::error::{ApiError, Failure};
+use crate::idempotency::ConcernsCustomer;
 use crate::state::AppState;
-use axum::Json;
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequestParts, OriginalUri, Path, Query, Request, State};
@@ -23,6 +23,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::{Extension, Json};
 use custodian_app::wealth::{AddressUpdate, AddressView, Audience, ContactView, PersonView, WealthCustomer};
 use custodian_app::{AppError, Context};
 use custodian_domain::wealth::{ContactDetail, PersonId, ServiceUser, WealthAddress};
@@ -395,16 +396,16 @@ pub async fn post_contact_details(
     user: ServiceUserCaller,
     Path(id): Path<String>,
     JsonBody(body, ..): JsonBody<dto::ContactDetails, OpenWealth>,
-) -> Result<(StatusCode, Json<dto::ContactDetails>)> {
+) -> Result<(StatusCode, Extension<ConcernsCustomer>, Json<dto::ContactDetails>)> {
     let person = PersonId(path_id(&id, "person")?);
     let detail: ContactDetail = parse_wire(&body, "").map_err(AppError::from)?;
-    let view = state
+    let (customer, view) = state
         .services
         .wealth
         .add_contact_detail(&user.ctx, &user.audience, person, detail)
         .await
         .map_err(|e| scoped(e, "person", &id))?;
-    Ok((StatusCode::CREATED, Json(contact_dto(&view))))
+    Ok((StatusCode::CREATED, Extension(ConcernsCustomer(customer)), Json(contact_dto(&view))))
 }
 
 // ---- addresses ----
