@@ -10,6 +10,7 @@ pub mod customers;
 pub mod error;
 pub mod events;
 pub mod hierarchy;
+pub mod idempotency;
 pub mod policies;
 pub mod privacy;
 pub mod signature;
@@ -24,6 +25,7 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use customers::CustomerService;
 pub use error::{AppError, AppResult};
 pub use hierarchy::{HierarchyError, HierarchyService, Requester};
+pub use idempotency::IdempotencyService;
 pub use policies::PolicyService;
 pub use privacy::PrivacyService;
 pub use staff::{SignIn, StaffService, StaffSession};
@@ -61,6 +63,7 @@ pub struct Services {
     pub webhooks: WebhookService,
     pub billing: BillingService,
     pub hierarchy: HierarchyService,
+    pub idempotency: IdempotencyService,
     pub wealth: WealthService,
     pub staff: StaffService,
     pub privacy: PrivacyService,
@@ -85,6 +88,7 @@ impl Services {
             keys: ApiKeyService::new(store.clone(), clock.clone()),
             billing: BillingService::new(store.clone(), clock.clone()),
             hierarchy: HierarchyService::new(store.clone(), clock.clone()),
+            idempotency: IdempotencyService::new(store.clone(), clock.clone()),
             wealth: WealthService::new(store.clone(), clock.clone()),
             staff: StaffService::new(store.clone(), clock.clone()),
             privacy: PrivacyService::new(store.clone(), clock.clone()),

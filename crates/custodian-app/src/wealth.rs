@@ -269,7 +269,7 @@ impl WealthService {
         audience: &Audience,
         person: PersonId,
         detail: ContactDetail,
-    ) -> AppResult<ContactView> {
+    ) -> AppResult<(CustomerId, ContactView)> {
         let detail = detail.check()?;
         for _ in 0..MAX_ATTEMPTS {
             let record = self.store.get_person(ctx.tenant, person).await.map_err(AppError::store("person"))?;
@@ -291,7 +291,7 @@ impl WealthService {
                     let records = self.domain_change(ctx, c, DataDomain::Contact, &changes, now);
                     let apply = Apply { data: next, expected_version: current.version(DataDomain::Contact), at_ms: now };
                     match self.store.apply_change(ctx.tenant, c, apply, records).await {
-                        Ok(()) => return Ok(ContactView { id: slot.id().to_owned(), detail }),
+                        Ok(()) => return Ok((c, ContactView { id: slot.id().to_owned(), detail })),
                         Err(StoreError::VersionConflict) => continue,
                         Err(e) => return Err(AppError::store("customer")(e)),
                     }
@@ -312,7 +312,7 @@ impl WealthService {
             });
             let write = WealthWrite::AddContactDetail { person, detail: detail.clone() };
             return match self.store.write_wealth(ctx.tenant, customer, write, Vec::new(), now, follow_up).await {
-                Ok(id) => Ok(ContactView { id: id.to_string(), detail }),
+                Ok(id) => Ok((customer, ContactView { id: id.to_string(), detail })),
                 Err(e) => Err(AppError::store("person")(e)),
             };
         }

@@ -62,6 +62,9 @@ pub enum ErrorKind {
     Invalid,
     /// The request conflicts with the current state.
     Conflict,
+    /// An `Idempotency-Key` reused for another request, or for one still running or of unknown
+    /// outcome.
+    IdempotencyConflict,
     /// Over the request budget.
     RateLimited,
     /// A part the request needs is not available right now.

@@ -12,6 +12,7 @@ pub mod console;
 pub mod dialects;
 pub mod domains;
 pub mod error;
+pub mod idempotency;
 pub mod metrics;
 pub mod openapi;
 pub mod ops;
@@ -39,11 +40,22 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub fn router(state: AppState) -> Router {
     let body_limit = state.settings.body_limit_bytes;
     Router::new()
-        .merge(dialects::self_service::router(&state))
+        // Idempotency-Key on the write routes of every API whose vendor has no retry mechanism of
+        // its own (the billing dialect keeps its vendor's X-Request-ID; the wealth dialect guards
+        // its own routes, behind its bearer token).
+        .merge(idempotency::guard_routes::<dialects::self_service::Vendor>(
+            dialects::self_service::router(&state),
+            &state,
+            idempotency::api_key_header,
+        ))
         .merge(dialects::billing::router())
-        .merge(dialects::partner::router(&state))
-        .merge(dialects::openwealth::router(&state.settings.openwealth_prefix))
-        .merge(api::router(&state))
+        .merge(idempotency::guard_routes::<dialects::partner::Partner>(
+            dialects::partner::router(&state),
+            &state,
+            idempotency::api_key_header,
+        ))
+        .merge(dialects::openwealth::router(&state))
+        .merge(idempotency::guard_routes::<error::Native>(api::router(&state), &state, idempotency::api_key_header))
         .merge(ops::router())
         .merge(console::router())
         .merge(openapi::router())

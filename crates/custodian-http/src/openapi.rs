@@ -84,7 +84,7 @@ use utoipa_swagger_ui::SwaggerUi;
         crate::ops::metrics,
     ),
     components(schemas(crate::error::Problem)),
-    modifiers(&SecurityAddon, &SubscriptionKeyScheme, &ErrorResponses, &ParameterBounds),
+    modifiers(&SecurityAddon, &SubscriptionKeyScheme, &IdempotencyKeys, &ErrorResponses, &ParameterBounds),
     tags(
         (name = "Customers Self-service", description = "The vendor self-service collection: amendments per data domain."),
         (name = "Subscription billing", description = "Subscription-billing customers by the merchant's customer number (X-Subscription-Key); operator writes that apply directly."),
@@ -124,6 +124,66 @@ impl utoipa::Modify for SecurityAddon {
                     .build(),
             ),
         );
+    }
+}
+
+/// The `Idempotency-Key` header on every POST, PATCH and DELETE of the APIs whose vendors define
+/// no retry mechanism (native, self-service, partner, wealth; the billing dialect keeps its
+/// vendor's `X-Request-ID`), with the 409 of a reused or busy key and the `Idempotent-Replayed`
+/// header of a repeated request's answer. The guard is `crate::idempotency`.
+struct IdempotencyKeys;
+
+/// Whether the guard covers the operations under `path`.
+pub fn idempotency_covers(path: &str) -> bool {
+    ["/v1/", "/api/v1/", "/api/v2/", "/openwealth/"].iter().any(|p| path.starts_with(p))
+}
+
+impl utoipa::Modify for IdempotencyKeys {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        use utoipa::openapi::{RefOr, Required, ResponseBuilder};
+        const CONFLICT: &str = "The `Idempotency-Key` was used for a different request (`idempotency.key_reused`), or its first request is still running (`idempotency.in_progress`) or stopped after changing data without recording its answer (`idempotency.outcome_unknown`).";
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            if !idempotency_covers(path) {
+                continue;
+            }
+            for op in [&mut item.post, &mut item.patch, &mut item.delete].into_iter().flatten() {
+                let schema = ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .min_length(Some(1))
+                    .max_length(Some(255))
+                    .pattern(Some("^[!-~]+$"));
+                let parameter = ParameterBuilder::new()
+                    .name("Idempotency-Key")
+                    .parameter_in(ParameterIn::Header)
+                    .required(Required::False)
+                    .description(Some("Makes a retry safe (Stripe's semantics): a repeat with the same key and the same method, path and body answers the first response (marked `Idempotent-Replayed: true`) and changes nothing again; the same key with another request is a 409. 1 to 255 visible ASCII characters (a UUID v4 is a good choice), else 400. Scoped to the API key; kept at least 24 hours. Responses are recorded when final (2xx, 4xx but 408, 409, 425 and 429) or when the request changed data."))
+                    .schema(Some(schema))
+                    .build();
+                op.parameters.get_or_insert_with(Vec::new).push(RefOr::T(parameter));
+                let responses = &mut op.responses.responses;
+                match responses.get_mut("409") {
+                    Some(RefOr::T(r)) if !r.description.is_empty() => r.description = format!("{} Or: {CONFLICT}", r.description),
+                    Some(RefOr::T(r)) => r.description = format!("{} Or: {CONFLICT}", describe("409")),
+                    _ => {
+                        responses.insert("409".into(), RefOr::T(ResponseBuilder::new().description(CONFLICT).build()));
+                    }
+                }
+                for (status, response) in responses.iter_mut() {
+                    let RefOr::T(response) = response else { continue };
+                    if status.starts_with('2') {
+                        let header = utoipa::openapi::HeaderBuilder::new()
+                            .schema(Some(ObjectBuilder::new().schema_type(Type::String).enum_values(Some(["true"]))))
+                            .description(Some(
+                                "`true` when this is the recorded answer of an earlier request with the same `Idempotency-Key`.",
+                            ))
+                            .build();
+                        response.headers.insert("Idempotent-Replayed".into(), RefOr::T(header));
+                    }
+                }
+            }
+        }
     }
 }
 

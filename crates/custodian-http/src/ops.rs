@@ -59,6 +59,15 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         w.endpoints_disabled.load(Relaxed),
         latency as f64 / 1000.0,
     ));
+    let r = &state.relay_stats;
+    text.push_str(&format!(
+        "# HELP custodian_nats_published_total Events this process published to NATS JetStream (acknowledged).\n\
+         # TYPE custodian_nats_published_total counter\ncustodian_nats_published_total {}\n\
+         # HELP custodian_nats_failed_attempts_total Relay passes of this process that NATS or the database failed (retried).\n\
+         # TYPE custodian_nats_failed_attempts_total counter\ncustodian_nats_failed_attempts_total {}\n",
+        r.published.load(Relaxed),
+        r.failed_attempts.load(Relaxed),
+    ));
     text.push_str(&crate::metrics::process_metrics());
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
 }

@@ -57,6 +57,8 @@ pub struct AppState {
     /// Counters of the webhook dispatcher running in this process (zero when none runs).
     pub webhook_stats: Arc<custodian_webhooks::DispatchStats>,
     pub rate_limiter: Arc<crate::rate_limit::RateLimiter>,
+    /// Counters of the NATS relay running in this process (zero when none runs).
+    pub relay_stats: Arc<custodian_store::relay::RelayStats>,
 }
 
 impl AppState {
@@ -67,6 +69,7 @@ impl AppState {
             settings: Arc::new(settings),
             webhook_stats: Arc::default(),
             rate_limiter: Arc::default(),
+            relay_stats: Arc::default(),
         }
     }
 }

@@ -373,6 +373,15 @@ async fn serve(services: Services, settings: &Settings, listen: &str) -> Result<
             let _ = stop.wait_for(|s| *s).await;
         }))
     });
+    let relay = settings.nats().map(|n| {
+        tracing::info!(stream = %n.stream, subjects = %format!("{}.>", n.subject_prefix), "relaying events to NATS JetStream");
+        let relay = Arc::new(custodian_nats::NatsRelay::new(services.store.clone(), n));
+        state.relay_stats = relay.stats.clone();
+        let mut stop = stop_rx.clone();
+        tokio::spawn(relay.run(async move {
+            let _ = stop.wait_for(|s| *s).await;
+        }))
+    });
     let app = custodian_http::router(state);
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
     let addr = listener.local_addr()?;
@@ -382,6 +391,9 @@ async fn serve(services: Services, settings: &Settings, listen: &str) -> Result<
     let _ = stop_tx.send(true);
     if let Some(d) = dispatcher {
         let _ = d.await;
+    }
+    if let Some(r) = relay {
+        let _ = r.await;
     }
     // Closing the connections lets SQLite checkpoint its WAL into the database file.
     services.store.close().await;

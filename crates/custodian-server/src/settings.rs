@@ -17,6 +17,20 @@ pub struct Settings {
     pub webhooks: WebhookSettings,
     pub dialects: DialectSettings,
     pub console: ConsoleSettings,
+    pub events: EventSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventSettings {
+    /// The NATS server of the optional JetStream sink (`nats://host:4222`); empty = no sink.
+    pub nats_url: String,
+    /// The JetStream stream the events are stored in (created when missing).
+    pub nats_stream: String,
+    /// Events are published to `<prefix>.<tenantId>.<customerId>`.
+    pub nats_subject_prefix: String,
+    /// How often the relay looks for new events when it has caught up.
+    pub nats_poll_interval_ms: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -151,6 +165,12 @@ impl Default for Settings {
             },
             dialects: DialectSettings { openwealth_prefix: "/openwealth".into() },
             console: ConsoleSettings { cookie_secure: true, session_hours: 12, sign_ins_per_minute: 10 },
+            events: EventSettings {
+                nats_url: String::new(),
+                nats_stream: "CUSTODIAN".into(),
+                nats_subject_prefix: "custodian.events".into(),
+                nats_poll_interval_ms: 500,
+            },
         }
     }
 }
@@ -234,14 +254,28 @@ impl Settings {
     pub fn redacted_toml(&self) -> String {
         let mut copy = self.clone();
         copy.database.url = self.database.redacted_url();
+        copy.events.nats_url = redact_url(&self.events.nats_url);
         toml_string(&copy)
+    }
+
+    /// The NATS sink's settings, when `events.nats_url` names a server.
+    pub fn nats(&self) -> Option<custodian_nats::NatsSettings> {
+        let url = self.events.nats_url.trim();
+        if url.is_empty() {
+            return None;
+        }
+        let mut n = custodian_nats::NatsSettings::new(url);
+        n.stream = self.events.nats_stream.clone();
+        n.subject_prefix = self.events.nats_subject_prefix.clone();
+        n.poll_interval = std::time::Duration::from_millis(self.events.nats_poll_interval_ms.max(10));
+        Some(n)
     }
 }
 
 fn toml_string(s: &Settings) -> String {
     // figment has no TOML writer; the structure is small and flat enough to write by hand.
     format!(
-        "[server]\nlisten = {:?}\nbody_limit_bytes = {}\nrate_limit_per_minute = {}\nheader_read_timeout_ms = {}\nbody_read_timeout_ms = {}\nmax_connections = {}\n\n[database]\nurl = {:?}\nsqlite_synchronous = {:?}\nsqlite_readers = {}\npg_max_connections = {}\n\n[log]\nformat = {:?}\nlevel = {:?}\n\n[webhooks]\ndispatcher = {}\nallow_http_hosts = {:?}\nallow_private_addresses = {}\ndisable_after_hours = {}\ndisable_after_failures = {}\npoll_interval_ms = {}\nlease_ms = {}\nretry_delay_scale = {}\n\n[dialects]\nopenwealth_prefix = {:?}\n\n[console]\ncookie_secure = {}\nsession_hours = {}\nsign_ins_per_minute = {}\n",
+        "[server]\nlisten = {:?}\nbody_limit_bytes = {}\nrate_limit_per_minute = {}\nheader_read_timeout_ms = {}\nbody_read_timeout_ms = {}\nmax_connections = {}\n\n[database]\nurl = {:?}\nsqlite_synchronous = {:?}\nsqlite_readers = {}\npg_max_connections = {}\n\n[log]\nformat = {:?}\nlevel = {:?}\n\n[webhooks]\ndispatcher = {}\nallow_http_hosts = {:?}\nallow_private_addresses = {}\ndisable_after_hours = {}\ndisable_after_failures = {}\npoll_interval_ms = {}\nlease_ms = {}\nretry_delay_scale = {}\n\n[dialects]\nopenwealth_prefix = {:?}\n\n[console]\ncookie_secure = {}\nsession_hours = {}\nsign_ins_per_minute = {}\n\n[events]\nnats_url = {:?}\nnats_stream = {:?}\nnats_subject_prefix = {:?}\nnats_poll_interval_ms = {}\n",
         s.server.listen,
         s.server.body_limit_bytes,
         s.server.rate_limit_per_minute,
@@ -265,21 +299,30 @@ fn toml_string(s: &Settings) -> String {
         s.dialects.openwealth_prefix,
         s.console.cookie_secure,
         s.console.session_hours,
-        s.console.sign_ins_per_minute
+        s.console.sign_ins_per_minute,
+        s.events.nats_url,
+        s.events.nats_stream,
+        s.events.nats_subject_prefix,
+        s.events.nats_poll_interval_ms
     )
 }
 
 impl DatabaseSettings {
     /// The URL with any password replaced by `***`.
     pub fn redacted_url(&self) -> String {
-        match (self.url.find("://"), self.url.rfind('@')) {
-            (Some(scheme_end), Some(at)) if at > scheme_end => {
-                let userinfo = &self.url[scheme_end + 3..at];
-                let user = userinfo.split(':').next().unwrap_or_default();
-                format!("{}{}:***{}", &self.url[..scheme_end + 3], user, &self.url[at..])
-            }
-            _ => self.url.clone(),
+        redact_url(&self.url)
+    }
+}
+
+/// A URL with any password replaced by `***`.
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{}{}:***{}", &url[..scheme_end + 3], user, &url[at..])
         }
+        _ => url.to_owned(),
     }
 }
 

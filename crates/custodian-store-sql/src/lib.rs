@@ -18,6 +18,8 @@ mod wealth_sql;
 mod staff_sql;
 #[macro_use]
 mod privacy_sql;
+#[macro_use]
+mod idempotency_sql;
 pub mod postgres;
 pub mod sqlite;
 

@@ -39,7 +39,14 @@ impl PgStore {
         Ok(PgStore { pool })
     }
 
+    /// A write transaction; inside a request holding an idempotency reservation it first marks
+    /// that receipt committed (see `custodian_store::idempotency`).
     async fn begin_write(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
+        mark_idempotent_write!(self.begin_plain_write().await?)
+    }
+
+    /// A write transaction that never marks an idempotency receipt (receipts' own bookkeeping).
+    async fn begin_plain_write(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
         self.pool.begin().await.map_err(backend_error)
     }
 
@@ -64,5 +71,6 @@ impl_webhook_store!(PgStore, sqlx::Postgres, sqlx::postgres::PgRow, "FOR UPDATE 
 impl_billing_store!(PgStore, sqlx::Postgres, sqlx::postgres::PgRow);
 impl_hierarchy_store!(PgStore, sqlx::Postgres, sqlx::postgres::PgRow, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
 impl_wealth_store!(PgStore, sqlx::Postgres, sqlx::postgres::PgRow);
+impl_idempotency_store!(PgStore, sqlx::Postgres, sqlx::postgres::PgRow);
 impl_staff_store!(PgStore, sqlx::Postgres, sqlx::postgres::PgRow);
 impl_privacy_store!(PgStore, Postgres, sqlx::postgres::PgRow);

@@ -23,8 +23,10 @@ macro_rules! impl_privacy_store {
                 Bool,
                 /// A TEXT column holding a JSON document, inlined.
                 Json,
+                /// A BLOB holding a response body: inlined as JSON when it is, else as text.
+                Body,
             }
-            use Col::{Bool, Int, Json, Text};
+            use Col::{Body, Bool, Int, Json, Text};
 
             /// The wealth persons of a customer: related persons and its primary person.
             const PERSONS: &str = "SELECT person_id FROM wealth_person_customers WHERE tenant_id = $1 AND customer_id = $2 \
@@ -150,6 +152,21 @@ macro_rules! impl_privacy_store {
                         ],
                     ),
                     (
+                        "idempotency_receipts",
+                        "SELECT principal, idempotency_key, state, status, body, created_ms, completed_ms FROM idempotency_receipts \
+                         WHERE tenant_id = $1 AND customer_id = $2 ORDER BY id"
+                            .into(),
+                        &[
+                            ("principal", Text),
+                            ("idempotency_key", Text),
+                            ("state", Text),
+                            ("status", Int),
+                            ("body", Body),
+                            ("created_ms", Int),
+                            ("completed_ms", Int),
+                        ],
+                    ),
+                    (
                         "api_keys",
                         "SELECT k.prefix, k.scopes, k.label, k.created_ms, k.revoked_ms FROM api_keys k \
                          JOIN api_key_customers b ON b.api_key_id = k.id WHERE b.tenant_id = $1 AND b.customer_id = $2 ORDER BY k.id"
@@ -166,6 +183,10 @@ macro_rules! impl_privacy_store {
                         Int => get::<Option<i64>>(r, name)?.map_or(Value::Null, Value::from),
                         Text => get::<Option<String>>(r, name)?.map_or(Value::Null, Value::from),
                         Bool => Value::from(get::<bool>(r, name)?),
+                        Body => match get::<Option<Vec<u8>>>(r, name)? {
+                            Some(b) => serde_json::from_slice(&b).unwrap_or_else(|_| Value::from(String::from_utf8_lossy(&b).into_owned())),
+                            None => Value::Null,
+                        },
                         Json => match get::<Option<String>>(r, name)? {
                             Some(s) => serde_json::from_str(&s)
                                 .map_err(|e| StoreError::Backend(format!("stored JSON in {name} is invalid: {e}")))?,
@@ -199,6 +220,12 @@ macro_rules! impl_privacy_store {
                     (
                         "customer_search_terms",
                         "DELETE FROM customer_search_terms WHERE tenant_id = $1 AND customer_id = $2".into(),
+                    ),
+                    // Completed receipts hold response bodies; the erasure's own receipt (marked in this
+                    // transaction, completed after it) keeps only ids.
+                    (
+                        "idempotency_receipts",
+                        "DELETE FROM idempotency_receipts WHERE tenant_id = $1 AND customer_id = $2 AND state = 'completed'".into(),
                     ),
                     ("billing_receipts", "DELETE FROM billing_receipts WHERE tenant_id = $1 AND customer_id = $2".into()),
                     ("billing_profiles", "DELETE FROM billing_profiles WHERE tenant_id = $1 AND customer_id = $2".into()),

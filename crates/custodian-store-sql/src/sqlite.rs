@@ -82,7 +82,14 @@ impl SqliteStore {
         Ok(SqliteStore { read, write })
     }
 
+    /// A write transaction; inside a request holding an idempotency reservation it first marks
+    /// that receipt committed (see `custodian_store::idempotency`).
     async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
+        mark_idempotent_write!(self.begin_plain_write().await?)
+    }
+
+    /// A write transaction that never marks an idempotency receipt (receipts' own bookkeeping).
+    async fn begin_plain_write(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
         self.write.begin_with("BEGIN IMMEDIATE").await.map_err(backend_error)
     }
 
@@ -114,5 +121,6 @@ impl_webhook_store!(SqliteStore, sqlx::Sqlite, sqlx::sqlite::SqliteRow, "");
 impl_billing_store!(SqliteStore, sqlx::Sqlite, sqlx::sqlite::SqliteRow);
 impl_hierarchy_store!(SqliteStore, sqlx::Sqlite, sqlx::sqlite::SqliteRow, "BEGIN");
 impl_wealth_store!(SqliteStore, sqlx::Sqlite, sqlx::sqlite::SqliteRow);
+impl_idempotency_store!(SqliteStore, sqlx::Sqlite, sqlx::sqlite::SqliteRow);
 impl_staff_store!(SqliteStore, sqlx::Sqlite, sqlx::sqlite::SqliteRow);
 impl_privacy_store!(SqliteStore, Sqlite, sqlx::sqlite::SqliteRow);

@@ -7,16 +7,20 @@
 
 pub mod billing;
 pub mod hierarchy;
+pub mod idempotency;
 pub mod privacy;
 mod records;
+pub mod relay;
 pub mod staff;
 pub mod wealth;
 pub mod webhooks;
 
 pub use billing::BillingStore;
 pub use hierarchy::HierarchyStore;
+pub use idempotency::IdempotencyStore;
 pub use privacy::{CustomerDossier, ErasureReport, PrivacyStore};
 pub use records::*;
+pub use relay::EventRelayStore;
 pub use staff::StaffStore;
 pub use wealth::WealthStore;
 pub use webhooks::WebhookStore;
@@ -55,7 +59,17 @@ pub type FollowUp = Box<dyn FnOnce(AmendmentId) -> Records + Send>;
 /// Customer data, amendments, policies, keys, audit trail and outbox, scoped by tenant.
 #[async_trait]
 pub trait Store:
-    WebhookStore + BillingStore + HierarchyStore + WealthStore + StaffStore + PrivacyStore + Send + Sync + 'static
+    WebhookStore
+    + IdempotencyStore
+    + EventRelayStore
+    + BillingStore
+    + HierarchyStore
+    + WealthStore
+    + StaffStore
+    + PrivacyStore
+    + Send
+    + Sync
+    + 'static
 {
     /// Which backend this is (`sqlite` or `postgres`), for logs and readiness.
     fn backend(&self) -> &'static str;

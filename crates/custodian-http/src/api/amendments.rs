@@ -4,6 +4,7 @@
 use super::{FieldChangeView, NativeCaller, NativeReviewer, Result, timestamp};
 use crate::body::JsonBody;
 use crate::error::{ApiError, Native};
+use crate::idempotency::ConcernsCustomer;
 use crate::params::parse_id;
 use crate::params::{cut_page, page_limit, parse_cursor};
 use crate::state::AppState;
@@ -11,7 +12,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use custodian_domain::{Amendment, AmendmentId, AmendmentState, CustomerId, DataDomain, Scope};
 use custodian_store::AmendmentQuery;
 use serde::{Deserialize, Serialize};
@@ -198,11 +199,11 @@ pub async fn approve_amendment(
     State(state): State<AppState>,
     caller: NativeCaller,
     Path(id): Path<String>,
-) -> Result<Json<AmendmentView>> {
+) -> Result<(Extension<ConcernsCustomer>, Json<AmendmentView>)> {
     let ctx = caller.require(Scope::StaffReview)?;
     let id = AmendmentId(parse_id(&id, "id")?);
     let a = state.services.amendments.approve(&ctx, id).await?;
-    Ok(Json(AmendmentView::new(&a, caller.principal.has(Scope::Admin))))
+    Ok((Extension(ConcernsCustomer(a.customer_id)), Json(AmendmentView::new(&a, caller.principal.has(Scope::Admin)))))
 }
 
 /// Why the amendment is rejected; shown to the customer.
@@ -221,11 +222,11 @@ pub async fn reject_amendment(
     caller: NativeReviewer,
     Path(id): Path<String>,
     JsonBody(body, ..): JsonBody<RejectRequest, Native>,
-) -> Result<Json<AmendmentView>> {
+) -> Result<(Extension<ConcernsCustomer>, Json<AmendmentView>)> {
     let ctx = caller.ctx;
     let id = AmendmentId(parse_id(&id, "id")?);
     let a = state.services.amendments.reject(&ctx, id, &body.reason).await?;
-    Ok(Json(AmendmentView::new(&a, caller.principal.has(Scope::Admin))))
+    Ok((Extension(ConcernsCustomer(a.customer_id)), Json(AmendmentView::new(&a, caller.principal.has(Scope::Admin)))))
 }
 
 #[utoipa::path(get, path = "/api/v1/amendments/{id}/signature", tag = "Review", summary = "The customer's signature",

@@ -5,13 +5,14 @@ use super::{FieldChangeView, NativeAdmin, NativeCaller, Result, timestamp};
 use crate::body::JsonBody;
 use crate::domains::{CustomerAddressData, CustomerContactData, CustomerMasterData, CustomerPaymentData};
 use crate::error::{ApiError, Native};
+use crate::idempotency::ConcernsCustomer;
 use crate::params::parse_id;
 use crate::params::{cut_page, page_limit, parse_cursor};
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, put};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use custodian_app::{AppError, Context};
 use custodian_domain::{CustomerId, DataDomain, DomainData, FieldError, Scope};
 use custodian_store::{AuditEntry, Customer};
@@ -97,11 +98,11 @@ pub async fn create_customer(
     State(state): State<AppState>,
     caller: NativeAdmin,
     JsonBody(body, ..): JsonBody<CustomerData, Native>,
-) -> Result<(StatusCode, Json<CustomerView>)> {
+) -> Result<(StatusCode, Extension<ConcernsCustomer>, Json<CustomerView>)> {
     let ctx = caller.ctx;
     let data = body.parse(state.services.clock.today())?;
     let c = state.services.customers.create(&ctx, data).await?;
-    Ok((StatusCode::CREATED, Json(view(&c, true))))
+    Ok((StatusCode::CREATED, Extension(ConcernsCustomer(c.id)), Json(view(&c, true))))
 }
 
 fn reader(caller: &NativeCaller) -> Result<(Context, bool)> {

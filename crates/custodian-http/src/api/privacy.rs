@@ -86,8 +86,8 @@ pub struct CustomerExport {
     /// `billing_profiles`, `billing_receipts` (subscription billing), `wealth_profiles` (profile and
     /// KYC), `wealth_persons`, `wealth_person_customers`, `wealth_contact_details`,
     /// `wealth_addresses`, `wealth_consents` (OpenWealth), `partner_customers`, `partner_contacts`,
-    /// `partner_addresses`, `partner_operations` (partner hierarchy), `api_keys` (keys bound to the
-    /// customer; never a secret), `customer_search_terms` (what staff search finds it by). Tables
+    /// `partner_addresses`, `partner_operations` (partner hierarchy), `idempotency_receipts` (answers
+    /// kept for retried requests), `api_keys` (keys bound to the customer; never a secret), `customer_search_terms` (what staff search finds it by). Tables
     /// without rows are left out.
     #[schema(value_type = BTreeMap<String, Vec<Object>>)]
     pub records: BTreeMap<String, Vec<serde_json::Value>>,

@@ -8,6 +8,7 @@ mod billing;
 mod console;
 mod cross_dialect;
 mod hostile_input;
+mod idempotency;
 mod native;
 mod openwealth;
 mod openwealth_healthcheck;

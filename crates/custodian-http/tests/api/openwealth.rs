@@ -916,7 +916,44 @@ async fn the_prefix_is_configurable(app: TestApp) {
     assert_eq!(r.status(), StatusCode::NOT_FOUND, "the default prefix is not mounted then");
 }
 
+async fn a_repeated_contact_detail_with_an_idempotency_key_is_stored_once(app: TestApp) {
+    let w = wealth(&app).await;
+    let path = format!("{OW}/persons/{}/contactdetails", w.primary);
+    let send = |body: Value, correlation: &'static str| {
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri(&path)
+            .header("X-Correlation-ID", correlation)
+            .header("Authorization", format!("Bearer {}", w.token))
+            .header("Idempotency-Key", "phone-1")
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        app.raw(req)
+    };
+    let phone = json!({ "medium": "phone", "contactMediumType": "business", "contactContent": "0041998887766",
+        "additionalContactInformation": "Prio 1 Phone Number" });
+    let first = send(phone.clone(), "first").await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text());
+    let again = send(phone, "second").await;
+    assert_eq!(again.status, StatusCode::CREATED);
+    assert_eq!(again.body, first.body);
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    assert_eq!(again.headers["x-correlation-id"], "second", "the retry's own correlation id");
+    let listed = ow_get(&app, &format!("/persons/{}/contactdetails", w.primary), &w.token).await.json();
+    let copies = listed.as_array().unwrap().iter().filter(|d| d["contactContent"] == "0041998887766").count();
+    assert_eq!(copies, 1, "stored once: {listed}");
+
+    let other = json!({ "medium": "email", "contactMediumType": "private", "contactContent": "tony@example.com" });
+    let r = send(other, "third").await;
+    assert_ow_problem(&r, StatusCode::CONFLICT, "OPERATION_NOT_ALLOWED", &path);
+    // The receipt names the customer whose person it was, so that erasing the customer finds it.
+    let receipts = app.services.store.delete_idempotency_receipts_of(w.t.id, custodian_domain::CustomerId(w.customer)).await;
+    assert_eq!(receipts.unwrap(), 1);
+}
+
 both_backends!(
+    a_repeated_contact_detail_with_an_idempotency_key_is_stored_once,
     a_service_user_lists_exactly_the_customers_that_granted_it_consent,
     a_revoked_consent_hides_the_customer_and_its_persons_again,
     customers_are_paged_by_cursor_and_limit_with_the_next_cursor_header,

@@ -883,7 +883,31 @@ async fn methods_a_route_does_not_have_answer_405_in_the_envelope(app: TestApp) 
     assert_nak(&r, StatusCode::METHOD_NOT_ALLOWED, "GLOBAL_1007");
 }
 
+async fn a_repeated_creation_with_an_idempotency_key_creates_one_sub_customer_and_answers_the_same_ack(app: TestApp) {
+    let t = app.tenant(&[]).await;
+    let (root, key) = app.partner_root(&t, "Operator Root").await;
+    let path = customer_path(&root);
+    let send = |body: Value| app.idempotent(Method::POST, &path, &key, "create-volvo", Some(body));
+    let first = send(new_customer_body("Volvo Fleet")).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text());
+    let again = send(new_customer_body("Volvo Fleet")).await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(again.body, first.body, "the same requestId and customerId");
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    let children = app.get(&children_path(&root), &key).await.json();
+    assert_eq!(children["content"].as_array().unwrap().len(), 1, "one sub-customer: {children}");
+
+    let other = send(new_customer_body("Scania Fleet")).await;
+    assert!(assert_nak(&other, StatusCode::CONFLICT, "GLOBAL_1008").starts_with("Idempotency-Key conflict: "));
+    let bad = app.idempotent(Method::POST, &customer_path(&root), &key, "", Some(new_customer_body("Scania"))).await;
+    assert_nak(&bad, StatusCode::BAD_REQUEST, "GLOBAL_1002");
+    let child = first.json()["content"][0]["customerId"].as_str().unwrap().to_owned();
+    let numeric = CustomerId(app.numeric_id(&t, &child).await);
+    assert_eq!(app.services.store.delete_idempotency_receipts_of(t.id, numeric).await.unwrap(), 1, "the receipt names it");
+}
+
 both_backends!(
+    a_repeated_creation_with_an_idempotency_key_creates_one_sub_customer_and_answers_the_same_ack,
     a_write_that_keeps_conflicting_ends_as_failure_and_changes_nothing,
     methods_a_route_does_not_have_answer_405_in_the_envelope,
     the_seed_example_changes_only_the_name_and_answers_the_documented_ack,

@@ -71,9 +71,19 @@ async fn erasing_a_person_leaves_none_of_their_data_in_the_database(app: TestApp
     let ctx = Context { tenant: p.t.id, actor: Actor::system(), request_id: None };
     let signed = DomainPolicy { status: VERIFY, require_signature: true };
     app.services.policies.set(&ctx, DataDomain::Payment, signed).await.unwrap();
-    // self-service: a new e-mail address (applied at once)
-    let r = app.post(&ss(p.id, "contact-data"), &p.t.partner, json!({ "email": "ada.byron@erasure-test.example" })).await;
+    // self-service: a new e-mail address (applied at once), sent with an Idempotency-Key, so that
+    // its answer is kept as a receipt
+    let req = axum::http::Request::builder()
+        .method(Method::POST)
+        .uri(ss(p.id, "contact-data"))
+        .header("X-API-KEY", &p.t.partner)
+        .header("Idempotency-Key", "erasure-test-1")
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(json!({ "email": "ada.byron@erasure-test.example" }).to_string()))
+        .unwrap();
+    let r = app.raw(req).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(r.text().contains("ada.byron@erasure-test.example"), "{}", r.text());
     // native: staff correct the master data directly
     let r = app.get(&format!("/api/v1/customers/{}", p.id), &p.t.admin).await;
     let mut master = r.json()["data"]["master"].clone();
@@ -154,9 +164,15 @@ async fn erasing_a_person_leaves_none_of_their_data_in_the_database(app: TestApp
     assert_eq!(e["customer"]["id"], p.id);
     assert_eq!(e["amendments"].as_array().unwrap().last().unwrap()["state"], "pending");
     assert!(e["amendments"].as_array().unwrap().last().unwrap()["signatureSvg"].as_str().unwrap().contains(&drawing));
-    for table in
-        ["wealth_profiles", "wealth_persons", "wealth_consents", "partner_customers", "partner_contacts", "partner_addresses"]
-    {
+    for table in [
+        "wealth_profiles",
+        "wealth_persons",
+        "wealth_consents",
+        "partner_customers",
+        "partner_contacts",
+        "partner_addresses",
+        "idempotency_receipts",
+    ] {
         assert!(e["records"][table].as_array().is_some_and(|rows| !rows.is_empty()), "{table}: {}", e["records"]);
     }
     assert_eq!(e["audit"].as_array().unwrap().last().unwrap()["action"], "customer.exported", "the export is audited");

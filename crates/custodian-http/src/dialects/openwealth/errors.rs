@@ -121,7 +121,7 @@ fn classify(e: &ApiError) -> (StatusCode, ProblemType, String) {
         K::NoRoute => (StatusCode::NOT_FOUND, P::TechnicalError, "URL not found".to_owned()),
         K::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, P::WrongMethod, detail),
         K::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, P::TechnicalError, detail),
-        K::Conflict => (StatusCode::CONFLICT, P::OperationNotAllowed, detail),
+        K::Conflict | K::IdempotencyConflict => (StatusCode::CONFLICT, P::OperationNotAllowed, detail),
         K::Internal => {
             (StatusCode::INTERNAL_SERVER_ERROR, P::TechnicalError, "An unexpected technical error occurred.".to_owned())
         }

@@ -13,8 +13,8 @@ pub use errors::OpenWealth;
 
 use crate::body::JsonBody;
 use crate::error::{ApiError, ErrorKind, Failure};
+use crate::idempotency::ConcernsCustomer;
 use crate::state::AppState;
-use axum::Json;
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequestParts, OriginalUri, Path, Query, Request, State};
@@ -23,6 +23,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::{Extension, Json};
 use custodian_app::wealth::{AddressUpdate, Audience, PersonView, WealthCustomer};
 use custodian_app::{AppError, Context};
 use custodian_domain::wealth::{ContactDetail, PersonId, ServiceUser, WealthAddress};
@@ -41,8 +42,10 @@ const NEXT_CURSOR: &str = "nextcursor";
 const DEFAULT_LIMIT: i64 = 20;
 const MAX_LIMIT: i64 = 100;
 
-/// The routes under `prefix` (e.g. `/openwealth`; not `/`).
-pub fn router(prefix: &str) -> Router<AppState> {
+/// The routes under the configured prefix (e.g. `/openwealth`; not `/`), their writes guarded by
+/// `Idempotency-Key` (the vendor defines no retry mechanism; `X-Correlation-ID` only traces).
+pub fn router(state: &AppState) -> Router<AppState> {
+    let prefix = state.settings.openwealth_prefix.as_str();
     let api = Router::new()
         .route("/customers", get(get_customers))
         .route("/customers/{customerId}", get(get_customer))
@@ -55,7 +58,8 @@ pub fn router(prefix: &str) -> Router<AppState> {
         .route("/persons", get(get_persons))
         .route("/persons/{personId}", get(get_person))
         .route("/persons/{personId}/contactdetails", get(get_contact_details).post(post_contact_details))
-        .route("/healthcheck", get(healthcheck))
+        .route("/healthcheck", get(healthcheck));
+    let api = crate::idempotency::guard_routes::<OpenWealth>(api, state, bearer_token)
         .method_not_allowed_fallback(wrong_method)
         .fallback(url_not_found)
         .layer(middleware::from_fn(exchange));
@@ -86,6 +90,12 @@ async fn exchange(req: Request, next: Next) -> Response {
         ApiError::new(StatusCode::BAD_REQUEST, code::CORRELATION_ID, message).render::<OpenWealth>()
     })
     .await
+}
+
+/// The token of an `Authorization: Bearer …` header.
+fn bearer_token(h: &HeaderMap) -> Option<&str> {
+    let (scheme, token) = h.get(header::AUTHORIZATION)?.to_str().ok()?.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
 /// The path as the client sent it (a nested router sees it without the prefix).
@@ -343,16 +353,16 @@ pub async fn post_contact_details(
     user: ServiceUserCaller,
     Path(id): Path<String>,
     JsonBody(body, ..): JsonBody<dto::ContactDetails, OpenWealth>,
-) -> Result<(StatusCode, Json<dto::ContactDetails>)> {
+) -> Result<(StatusCode, Extension<ConcernsCustomer>, Json<dto::ContactDetails>)> {
     let person = PersonId(path_id(&id, "person")?);
     let detail: ContactDetail = parse_wire(&body, "").map_err(AppError::from)?;
-    let view = state
+    let (customer, view) = state
         .services
         .wealth
         .add_contact_detail(&user.ctx, &user.audience, person, detail)
         .await
         .map_err(|e| scoped(e, "person", &id))?;
-    Ok((StatusCode::CREATED, Json(contact_dto(&view))))
+    Ok((StatusCode::CREATED, Extension(ConcernsCustomer(customer)), Json(contact_dto(&view))))
 }
 
 // ---- addresses ----

@@ -39,6 +39,7 @@ codes! {
     FORBIDDEN = "GLOBAL_1005", FORBIDDEN, "Access denied", false;
     NO_ROUTE = "GLOBAL_1006", NOT_FOUND, "No such API", false;
     METHOD_NOT_ALLOWED = "GLOBAL_1007", METHOD_NOT_ALLOWED, "Method not allowed", false;
+    IDEMPOTENCY_CONFLICT = "GLOBAL_1008", CONFLICT, "Idempotency-Key conflict", false;
     CREATE_FAILED = "CUSTOMER_1001", BAD_REQUEST, "Failed to create customer", false;
     CUSTOMER_NOT_FOUND = "CUSTOMER_1002", NOT_FOUND, "Customer does not exist", true;
     UPDATE_FAILED = "CUSTOMER_1003", BAD_REQUEST, "Failed to update customer details", true;
@@ -90,6 +91,7 @@ fn code_of(e: &ApiError) -> Code {
         ErrorKind::NoCredentials | ErrorKind::Unauthenticated => UNAUTHENTICATED,
         ErrorKind::MissingScope => FORBIDDEN,
         ErrorKind::NoRoute => NO_ROUTE,
+        ErrorKind::IdempotencyConflict => IDEMPOTENCY_CONFLICT,
         _ => INVALID_REQUEST,
     }
 }

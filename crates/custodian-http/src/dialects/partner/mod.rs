@@ -14,13 +14,14 @@ pub use errors::Partner;
 use crate::auth::{Caller, head_checks_key_only};
 use crate::body::JsonBody;
 use crate::error::{ApiError, Failure};
+use crate::idempotency::ConcernsCustomer;
 use crate::state::AppState;
 use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::{HeaderValue, Method, header};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use custodian_app::Requester;
 use custodian_domain::Scope;
 use custodian_domain::hierarchy::{CustomerUuid, OperationFailure, RequestId};
@@ -50,6 +51,13 @@ pub fn router(state: &AppState) -> Router<AppState> {
 /// `GLOBAL_1006` for an unknown path under `/api/v2/`.
 async fn not_found(method: Method, OriginalUri(uri): OriginalUri) -> Failure<Partner> {
     ApiError::no_route(format!("no route for {method} {}", uri.path())).into()
+}
+
+/// The numeric id of the customer a write concerned, for its idempotency receipt (erasure finds
+/// receipts by it); `None` when it cannot be read, which only leaves the receipt unnamed.
+async fn concerns(state: &AppState, caller: &PartnerCaller, customer: CustomerUuid) -> Option<Extension<ConcernsCustomer>> {
+    let id = state.services.hierarchy.customer_id(caller.principal.tenant, customer).await.ok()?;
+    Some(Extension(ConcernsCustomer(id)))
 }
 
 /// 405 in the envelope, with the methods the route has.
@@ -139,7 +147,7 @@ pub async fn create_customer(
     caller: PartnerCaller,
     Path(id): Path<String>,
     body: Body,
-) -> Result<Json<Envelope<RequestAccepted>>> {
+) -> Result<(Option<Extension<ConcernsCustomer>>, Json<Envelope<RequestAccepted>>)> {
     let (r, parent, request) = write_input::<CreateCustomerRequest>(&state, &caller, &id, body, errors::CREATE_FAILED).await?;
     let accepted = state
         .services
@@ -147,10 +155,14 @@ pub async fn create_customer(
         .create_sub_customer(&r, parent, &request.into())
         .await
         .map_err(|e| errors::failure(e, errors::CREATE_FAILED))?;
-    Ok(Json(Envelope::single(RequestAccepted {
-        request_id: accepted.request_id.to_string(),
-        customer_id: Some(accepted.customer.to_string()),
-    })))
+    let concerns = concerns(&state, &caller, accepted.customer).await;
+    Ok((
+        concerns,
+        Json(Envelope::single(RequestAccepted {
+            request_id: accepted.request_id.to_string(),
+            customer_id: Some(accepted.customer.to_string()),
+        })),
+    ))
 }
 
 #[utoipa::path(patch, path = "/api/v2/customer/{id}", tag = "Partner hierarchy", operation_id = "modifyCustomerDetails",
@@ -169,7 +181,7 @@ pub async fn modify_customer(
     caller: PartnerCaller,
     Path(id): Path<String>,
     body: Body,
-) -> Result<Json<Envelope<RequestAccepted>>> {
+) -> Result<(Option<Extension<ConcernsCustomer>>, Json<Envelope<RequestAccepted>>)> {
     let (r, target, request) = write_input::<ModifyCustomerRequest>(&state, &caller, &id, body, errors::UPDATE_FAILED).await?;
     let accepted = state
         .services
@@ -177,7 +189,8 @@ pub async fn modify_customer(
         .modify(&r, target, &request.into())
         .await
         .map_err(|e| errors::failure(e, errors::UPDATE_FAILED))?;
-    Ok(Json(Envelope::single(RequestAccepted { request_id: accepted.request_id.to_string(), customer_id: None })))
+    let concerns = concerns(&state, &caller, target).await;
+    Ok((concerns, Json(Envelope::single(RequestAccepted { request_id: accepted.request_id.to_string(), customer_id: None }))))
 }
 
 /// Paging of the child list.
