@@ -11,6 +11,7 @@ pub mod error;
 pub mod events;
 pub mod hierarchy;
 pub mod policies;
+pub mod retention;
 pub mod signature;
 pub mod staff;
 pub mod wealth;
@@ -24,6 +25,7 @@ pub use customers::CustomerService;
 pub use error::{AppError, AppResult};
 pub use hierarchy::{HierarchyError, HierarchyService, Requester};
 pub use policies::PolicyService;
+pub use retention::{RetentionPolicy, RetentionReport, RetentionService};
 pub use staff::{SignIn, StaffService, StaffSession};
 pub use wealth::WealthService;
 pub use webhooks::{SubscriptionInput, WebhookService};
@@ -61,6 +63,7 @@ pub struct Services {
     pub hierarchy: HierarchyService,
     pub wealth: WealthService,
     pub staff: StaffService,
+    pub retention: RetentionService,
 }
 
 impl Services {
@@ -84,6 +87,7 @@ impl Services {
             hierarchy: HierarchyService::new(store.clone(), clock.clone()),
             wealth: WealthService::new(store.clone(), clock.clone()),
             staff: StaffService::new(store.clone(), clock.clone()),
+            retention: RetentionService::new(store.clone(), clock.clone()),
             store,
             clock,
         }

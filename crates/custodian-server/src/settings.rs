@@ -17,6 +17,7 @@ pub struct Settings {
     pub webhooks: WebhookSettings,
     pub dialects: DialectSettings,
     pub console: ConsoleSettings,
+    pub retention: RetentionSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -55,6 +56,22 @@ pub struct ConsoleSettings {
     pub session_hours: u64,
     /// Sign-in attempts per client address per minute (429 with `Retry-After` past it); 0 = off.
     pub sign_ins_per_minute: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionSettings {
+    /// Run the retention job in this process (first run a minute after start, then every
+    /// `interval_seconds`). Several processes may run it; their deletes do not collide.
+    pub background: bool,
+    /// Seconds between two runs of the background job.
+    pub interval_seconds: u64,
+    /// Days a decided amendment's signature is kept after the decision; 0 = forever.
+    pub decided_signature_days: u32,
+    /// Days a webhook event body (outbox event) is kept once all its deliveries succeeded; 0 = forever.
+    pub webhook_event_days: u32,
+    /// Days an idempotency receipt (billing `X-Request-ID`, `Idempotency-Key`) is kept; 0 = forever.
+    pub receipt_days: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -151,6 +168,13 @@ impl Default for Settings {
             },
             dialects: DialectSettings { openwealth_prefix: "/openwealth".into() },
             console: ConsoleSettings { cookie_secure: true, session_hours: 12, sign_ins_per_minute: 10 },
+            retention: RetentionSettings {
+                background: true,
+                interval_seconds: 3600,
+                decided_signature_days: 90,
+                webhook_event_days: 30,
+                receipt_days: 30,
+            },
         }
     }
 }
@@ -173,6 +197,9 @@ impl Settings {
         let settings: Settings = fig.extract().context("invalid configuration")?;
         settings.database.sqlite_synchronous.parse::<custodian_store_sql::Synchronous>().map_err(anyhow::Error::msg)?;
         settings.dialects.check()?;
+        if settings.retention.interval_seconds == 0 {
+            anyhow::bail!("retention.interval_seconds must be at least 1");
+        }
         if !matches!(settings.log.format.as_str(), "human" | "json") {
             anyhow::bail!("log.format must be human or json, not {:?}", settings.log.format);
         }
@@ -230,6 +257,14 @@ impl Settings {
         }
     }
 
+    pub fn retention_policy(&self) -> custodian_app::RetentionPolicy {
+        custodian_app::RetentionPolicy {
+            decided_signature_days: self.retention.decided_signature_days,
+            webhook_event_days: self.retention.webhook_event_days,
+            receipt_days: self.retention.receipt_days,
+        }
+    }
+
     /// The settings as TOML with the database password hidden.
     pub fn redacted_toml(&self) -> String {
         let mut copy = self.clone();
@@ -241,7 +276,7 @@ impl Settings {
 fn toml_string(s: &Settings) -> String {
     // figment has no TOML writer; the structure is small and flat enough to write by hand.
     format!(
-        "[server]\nlisten = {:?}\nbody_limit_bytes = {}\nrate_limit_per_minute = {}\nheader_read_timeout_ms = {}\nbody_read_timeout_ms = {}\nmax_connections = {}\n\n[database]\nurl = {:?}\nsqlite_synchronous = {:?}\nsqlite_readers = {}\npg_max_connections = {}\n\n[log]\nformat = {:?}\nlevel = {:?}\n\n[webhooks]\ndispatcher = {}\nallow_http_hosts = {:?}\nallow_private_addresses = {}\ndisable_after_hours = {}\ndisable_after_failures = {}\npoll_interval_ms = {}\nlease_ms = {}\nretry_delay_scale = {}\n\n[dialects]\nopenwealth_prefix = {:?}\n\n[console]\ncookie_secure = {}\nsession_hours = {}\nsign_ins_per_minute = {}\n",
+        "[server]\nlisten = {:?}\nbody_limit_bytes = {}\nrate_limit_per_minute = {}\nheader_read_timeout_ms = {}\nbody_read_timeout_ms = {}\nmax_connections = {}\n\n[database]\nurl = {:?}\nsqlite_synchronous = {:?}\nsqlite_readers = {}\npg_max_connections = {}\n\n[log]\nformat = {:?}\nlevel = {:?}\n\n[webhooks]\ndispatcher = {}\nallow_http_hosts = {:?}\nallow_private_addresses = {}\ndisable_after_hours = {}\ndisable_after_failures = {}\npoll_interval_ms = {}\nlease_ms = {}\nretry_delay_scale = {}\n\n[dialects]\nopenwealth_prefix = {:?}\n\n[console]\ncookie_secure = {}\nsession_hours = {}\nsign_ins_per_minute = {}\n\n[retention]\nbackground = {}\ninterval_seconds = {}\ndecided_signature_days = {}\nwebhook_event_days = {}\nreceipt_days = {}\n",
         s.server.listen,
         s.server.body_limit_bytes,
         s.server.rate_limit_per_minute,
@@ -265,7 +300,12 @@ fn toml_string(s: &Settings) -> String {
         s.dialects.openwealth_prefix,
         s.console.cookie_secure,
         s.console.session_hours,
-        s.console.sign_ins_per_minute
+        s.console.sign_ins_per_minute,
+        s.retention.background,
+        s.retention.interval_seconds,
+        s.retention.decided_signature_days,
+        s.retention.webhook_event_days,
+        s.retention.receipt_days
     )
 }
 

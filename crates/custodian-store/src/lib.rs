@@ -5,16 +5,20 @@
 //! that also writes the audit entries and outbox events it is given. Every method takes the
 //! tenant, so no query can forget tenant isolation.
 
+pub mod audit;
 pub mod billing;
 pub mod hierarchy;
 mod records;
+pub mod retention;
 pub mod staff;
 pub mod wealth;
 pub mod webhooks;
 
+pub use audit::AuditStore;
 pub use billing::BillingStore;
 pub use hierarchy::HierarchyStore;
 pub use records::*;
+pub use retention::RetentionStore;
 pub use staff::StaffStore;
 pub use wealth::WealthStore;
 pub use webhooks::WebhookStore;
@@ -52,7 +56,7 @@ pub type FollowUp = Box<dyn FnOnce(AmendmentId) -> Records + Send>;
 
 /// Customer data, amendments, policies, keys, audit trail and outbox, scoped by tenant.
 #[async_trait]
-pub trait Store: WebhookStore + BillingStore + HierarchyStore + WealthStore + StaffStore + Send + Sync + 'static {
+pub trait Store: AuditStore + RetentionStore + WebhookStore + BillingStore + HierarchyStore + WealthStore + StaffStore + Send + Sync + 'static {
     /// Which backend this is (`sqlite` or `postgres`), for logs and readiness.
     fn backend(&self) -> &'static str;
 
