@@ -193,8 +193,7 @@ macro_rules! impl_audit_store {
             tx.commit().await.map_err(crate::backend_error)
         }
 
-        /// Checks one chain's entries from `entries` (which holds the next entries of the trail in
-        /// chain order, refilled by the caller) against its head.
+        /// Feeds entries of one chain to its check, counting those that match.
         fn check_entries<'a>(
             check: &mut ChainCheck,
             batch: impl Iterator<Item = &'a StoredEntry>,

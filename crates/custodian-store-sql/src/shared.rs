@@ -237,8 +237,8 @@ macro_rules! impl_store {
         /// Writes audit entries, each chained to its chain's previous entry (see
         /// `custodian_store::audit`). The heads of the chains involved are locked first, in key
         /// order (a row lock on PostgreSQL, so concurrent writers of one chain queue instead of
-        /// forking it), and advanced after the entries, all in the caller's transaction. This is
-        /// the only place that inserts audit entries.
+        /// forking it); each inserted entry advances its head through the `audit_chain_advance`
+        /// trigger, in the caller's transaction. This is the only place that inserts audit entries.
         async fn write_audit(tx: &mut Tx, tenant: TenantId, entries: &[NewAudit]) -> StoreResult<()> {
             use custodian_store::audit::{HashedFields, chain_key, entry_hash, values_digest};
             if entries.is_empty() {
@@ -247,19 +247,19 @@ macro_rules! impl_store {
             let mut chains: Vec<i64> = entries.iter().map(|a| chain_key(a.customer_id.map(|c| c.0))).collect();
             chains.sort_unstable();
             chains.dedup();
-            // (chain, entries, head hash)
-            let mut heads: Vec<(i64, i64, String)> = Vec::with_capacity(chains.len());
+            // (chain, head hash)
+            let mut heads: Vec<(i64, String)> = Vec::with_capacity(chains.len());
             for chain in chains {
                 let row = sqlx::query(
                     "INSERT INTO audit_chain_heads (tenant_id, chain, entries, head_hash) VALUES ($1, $2, 0, '') \
-                     ON CONFLICT (tenant_id, chain) DO UPDATE SET entries = audit_chain_heads.entries RETURNING entries, head_hash",
+                     ON CONFLICT (tenant_id, chain) DO UPDATE SET entries = audit_chain_heads.entries RETURNING head_hash",
                 )
                 .bind(tenant.0)
                 .bind(chain)
                 .fetch_one(&mut **tx)
                 .await
                 .map_err(crate::backend_error)?;
-                heads.push((chain, get(&row, "entries")?, get(&row, "head_hash")?));
+                heads.push((chain, get(&row, "head_hash")?));
             }
             for a in entries {
                 let chain = chain_key(a.customer_id.map(|c| c.0));
@@ -279,7 +279,7 @@ macro_rules! impl_store {
                     values_digest: &digest,
                     request_id: a.request_id.as_deref(),
                 };
-                let hash = entry_hash(&head.2, &fields, &names);
+                let hash = entry_hash(&head.1, &fields, &names);
                 let changes = serde_json::to_string(&a.changes).map_err(|e| StoreError::Backend(e.to_string()))?;
                 sqlx::query(
                     "INSERT INTO audit_entries (tenant_id, customer_id, at_ms, actor, action, domain, amendment_id, changes, request_id, \
@@ -297,23 +297,12 @@ macro_rules! impl_store {
                 .bind(a.request_id.as_deref())
                 .bind(&salt)
                 .bind(&digest)
-                .bind(&head.2)
+                .bind(&head.1)
                 .bind(&hash)
                 .execute(&mut **tx)
                 .await
                 .map_err(crate::backend_error)?;
-                head.1 += 1;
-                head.2 = hash;
-            }
-            for (chain, count, hash) in heads {
-                sqlx::query("UPDATE audit_chain_heads SET entries = $1, head_hash = $2 WHERE tenant_id = $3 AND chain = $4")
-                    .bind(count)
-                    .bind(hash)
-                    .bind(tenant.0)
-                    .bind(chain)
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(crate::backend_error)?;
+                head.1 = hash;
             }
             Ok(())
         }

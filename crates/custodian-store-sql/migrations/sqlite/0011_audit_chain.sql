@@ -7,7 +7,7 @@ ALTER TABLE audit_entries ADD COLUMN values_digest TEXT;
 ALTER TABLE audit_entries ADD COLUMN prev_hash TEXT;
 ALTER TABLE audit_entries ADD COLUMN entry_hash TEXT;
 
--- Each chain's length and last hash, updated under a row lock with the entries it counts.
+-- Each chain's length and last hash, locked by the writer and advanced by the trigger below.
 -- chain = the customer id, or 0 for the tenant's own entries.
 CREATE TABLE audit_chain_heads (
     tenant_id  INTEGER NOT NULL,
@@ -16,6 +16,14 @@ CREATE TABLE audit_chain_heads (
     head_hash  TEXT    NOT NULL,
     PRIMARY KEY (tenant_id, chain)
 );
+
+-- Every chained entry advances its chain's head inside the database (no extra round trip). The
+-- writer has locked the head row before computing the entry's hash.
+CREATE TRIGGER audit_chain_advance AFTER INSERT ON audit_entries WHEN NEW.entry_hash IS NOT NULL
+BEGIN
+    UPDATE audit_chain_heads SET entries = entries + 1, head_hash = NEW.entry_hash
+     WHERE tenant_id = NEW.tenant_id AND chain = COALESCE(NEW.customer_id, 0);
+END;
 
 CREATE TABLE audit_chain_backfill (
     id INTEGER PRIMARY KEY
