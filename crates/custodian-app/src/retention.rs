@@ -102,7 +102,10 @@ impl RetentionService {
                             ],
                             true,
                         );
-                        Records { audit: vec![tenant_audit(&Context::operator(t), RETENTION_ACTION, changes, now)], events: vec![] }
+                        Records {
+                            audit: vec![tenant_audit(&Context::operator(t), RETENTION_ACTION, changes, now)],
+                            events: vec![],
+                        }
                     }),
                 )
                 .await

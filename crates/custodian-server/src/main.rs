@@ -395,7 +395,11 @@ async fn run(command: Command, settings: Settings) -> Result<()> {
 /// `custodian audit verify`: every tenant's trail (or one), then the recorded checkpoints.
 async fn audit_verify(services: &Services, tenant: Option<TenantId>, checkpoints: &[String]) -> Result<()> {
     use custodian_store::audit::Checkpoint;
-    let checkpoints = checkpoints.iter().map(|c| c.parse::<Checkpoint>()).collect::<std::result::Result<Vec<_>, _>>().map_err(anyhow::Error::msg)?;
+    let checkpoints = checkpoints
+        .iter()
+        .map(|c| c.parse::<Checkpoint>())
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(anyhow::Error::msg)?;
     let tenants = match tenant {
         Some(t) => vec![t],
         None => services.store.list_tenants().await?.into_iter().map(|t| t.id).collect(),

@@ -62,9 +62,15 @@ async fn verify_and_retention_work_on_a_served_database(url: &str) {
     // On demand.
     old_receipt(url, tenant, customer, "old-2").await;
     let out = run(url, &["retention", "run", "--tenant", &tenant.to_string()]);
-    assert!(out.contains(&format!("tenant {tenant}: 0 signatures, 0 webhook events (0 deliveries), 1 billing receipts deleted")), "{out}");
+    assert!(
+        out.contains(&format!("tenant {tenant}: 0 signatures, 0 webhook events (0 deliveries), 1 billing receipts deleted")),
+        "{out}"
+    );
     let out = run(url, &["retention", "run"]);
-    assert!(out.contains(&format!("tenant {tenant}: 0 signatures, 0 webhook events (0 deliveries), 0 billing receipts deleted")), "{out}");
+    assert!(
+        out.contains(&format!("tenant {tenant}: 0 signatures, 0 webhook events (0 deliveries), 0 billing receipts deleted")),
+        "{out}"
+    );
 
     // The whole trail verifies, with a checkpoint per tenant.
     let out = run(url, &["audit", "verify"]);

@@ -4,7 +4,9 @@
 //! chain existed are chained once at start; a checkpoint survives appends.
 
 use custodian_domain::data::ContactInput;
-use custodian_domain::{Actor, ActorKind, AmendmentState, ContactData, CustomerId, DataDomain, DomainData, FieldChange, Scope, TenantId};
+use custodian_domain::{
+    Actor, ActorKind, AmendmentState, ContactData, CustomerId, DataDomain, DomainData, FieldChange, Scope, TenantId,
+};
 use custodian_store::audit::{ERASED_ACTION, TenantVerification};
 use custodian_store::{Apply, NewAmendment, NewApiKey, NewAudit, Records, Store};
 use custodian_store_sql::{PgSettings, SqliteSettings};
@@ -112,15 +114,23 @@ async fn trail(store: &dyn Store, name: &str) -> (TenantId, CustomerId, Vec<i64>
             tenant,
             vec![Apply { data: contact(first), expected_version: 0, at_ms: T0 }],
             T0,
-            Box::new(move |c| Records { audit: vec![entry(Some(c), "customer.created", email_change(None, first))], events: vec![] }),
+            Box::new(move |c| Records {
+                audit: vec![entry(Some(c), "customer.created", email_change(None, first))],
+                events: vec![],
+            }),
         )
         .await
         .unwrap();
     for v in 1..4 {
         let (before, after) = (format!("ada{}@example.com", v - 1), format!("ada{v}@example.com"));
-        let records =
-            Records { audit: vec![entry(Some(customer), "customer.updated", email_change(Some(&before), &after))], events: vec![] };
-        store.apply_change(tenant, customer, Apply { data: contact(&after), expected_version: v, at_ms: T0 }, records).await.unwrap();
+        let records = Records {
+            audit: vec![entry(Some(customer), "customer.updated", email_change(Some(&before), &after))],
+            events: vec![],
+        };
+        store
+            .apply_change(tenant, customer, Apply { data: contact(&after), expected_version: v, at_ms: T0 }, records)
+            .await
+            .unwrap();
     }
     store
         .create_customer(
@@ -134,11 +144,20 @@ async fn trail(store: &dyn Store, name: &str) -> (TenantId, CustomerId, Vec<i64>
     for prefix in ["keyone", "keytwo"] {
         let created = vec![FieldChange { field: "prefix".into(), before: None, after: Some(json!(prefix)) }];
         let p = format!("{prefix}{}", tenant.0);
-        store.insert_api_key(key(tenant, &p), Records { audit: vec![entry(None, "key.created", created)], events: vec![] }).await.unwrap();
+        store
+            .insert_api_key(key(tenant, &p), Records { audit: vec![entry(None, "key.created", created)], events: vec![] })
+            .await
+            .unwrap();
     }
     let ids = store.list_audit(tenant, customer, None, 100).await.unwrap().iter().map(|e| e.id).collect();
-    let tenant_ids =
-        store.list_tenant_audit(tenant, None, 100).await.unwrap().iter().filter(|e| e.customer_id.is_none()).map(|e| e.id).collect();
+    let tenant_ids = store
+        .list_tenant_audit(tenant, None, 100)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|e| e.customer_id.is_none())
+        .map(|e| e.id)
+        .collect();
     (tenant, customer, ids, tenant_ids)
 }
 
@@ -171,6 +190,10 @@ fn assert_verified(v: &TenantVerification, entries: i64) {
     assert_eq!(v.checkpoint.len(), 64);
 }
 
+/// Given a customer's entry ids and the tenant-level ones: the SQL that tampers, and the entry
+/// `verify` must name (`None`: the chain's head).
+type Tampering = dyn Fn(&[i64], &[i64]) -> (String, Option<i64>);
+
 // ---------------------------------------------------------------------------------------------
 // Stories
 
@@ -184,7 +207,7 @@ async fn every_kind_of_tampering_is_named(url: &str) {
     assert_eq!(v.chains, 3, "two customers and the tenant's own chain");
 
     // (what is done, the entry named, the customer chain named?)
-    let cases: Vec<(&str, Box<dyn Fn(&[i64], &[i64]) -> (String, Option<i64>)>)> = vec![
+    let cases: Vec<(&str, Box<Tampering>)> = vec![
         (
             "an edited value",
             Box::new(|e: &[i64], _: &[i64]| {
@@ -193,12 +216,17 @@ async fn every_kind_of_tampering_is_named(url: &str) {
         ),
         (
             "an edited actor",
-            Box::new(|e: &[i64], _: &[i64]| (format!("UPDATE audit_entries SET actor = 'staff:mallory' WHERE id = {}", e[1]), Some(e[1]))),
+            Box::new(|e: &[i64], _: &[i64]| {
+                (format!("UPDATE audit_entries SET actor = 'staff:mallory' WHERE id = {}", e[1]), Some(e[1]))
+            }),
         ),
         (
             "an edited field name",
             Box::new(|e: &[i64], _: &[i64]| {
-                (format!("UPDATE audit_entries SET changes = REPLACE(changes, '\"email\"', '\"phone\"') WHERE id = {}", e[3]), Some(e[3]))
+                (
+                    format!("UPDATE audit_entries SET changes = REPLACE(changes, '\"email\"', '\"phone\"') WHERE id = {}", e[3]),
+                    Some(e[3]),
+                )
             }),
         ),
         (
@@ -234,14 +262,14 @@ async fn every_kind_of_tampering_is_named(url: &str) {
                 )
             }),
         ),
-        (
-            "a deleted tail",
-            Box::new(|e: &[i64], _: &[i64]| (format!("DELETE FROM audit_entries WHERE id = {}", e[3]), None)),
-        ),
+        ("a deleted tail", Box::new(|e: &[i64], _: &[i64]| (format!("DELETE FROM audit_entries WHERE id = {}", e[3]), None))),
         (
             "an edited tenant-level entry",
             Box::new(|_: &[i64], t: &[i64]| {
-                (format!("UPDATE audit_entries SET changes = REPLACE(changes, 'keyone', 'keyzzz') WHERE id = {}", t[0]), Some(t[0]))
+                (
+                    format!("UPDATE audit_entries SET changes = REPLACE(changes, 'keyone', 'keyzzz') WHERE id = {}", t[0]),
+                    Some(t[0]),
+                )
             }),
         ),
         (
@@ -271,7 +299,11 @@ async fn erasure_keeps_the_trail_verifiable(url: &str) {
     let (tenant, customer, ids, _) = trail(store, "Erasure").await;
 
     let erased = store
-        .erase_audit_values(tenant, customer, Records { audit: vec![entry(Some(customer), ERASED_ACTION, vec![])], events: vec![] })
+        .erase_audit_values(
+            tenant,
+            customer,
+            Records { audit: vec![entry(Some(customer), ERASED_ACTION, vec![])], events: vec![] },
+        )
         .await
         .unwrap();
     assert_eq!(erased, 4);
@@ -285,7 +317,11 @@ async fn erasure_keeps_the_trail_verifiable(url: &str) {
     assert_verified(&store.verify_audit(tenant, None).await.unwrap(), 8);
     // Erasing again changes nothing and still verifies.
     let again = store
-        .erase_audit_values(tenant, customer, Records { audit: vec![entry(Some(customer), ERASED_ACTION, vec![])], events: vec![] })
+        .erase_audit_values(
+            tenant,
+            customer,
+            Records { audit: vec![entry(Some(customer), ERASED_ACTION, vec![])], events: vec![] },
+        )
         .await
         .unwrap();
     assert_eq!(again, 1, "only the entry written since, the first erasure's own");
@@ -333,7 +369,10 @@ async fn concurrent_writers_do_not_fork_a_chain(url: &str) {
         tasks.push(tokio::spawn(async move {
             let store = s;
             let audit = entry(None, "key.created", vec![]);
-            store.insert_api_key(key(tenant, &format!("busykey{i:02}")), Records { audit: vec![audit], events: vec![] }).await.unwrap();
+            store
+                .insert_api_key(key(tenant, &format!("busykey{i:02}")), Records { audit: vec![audit], events: vec![] })
+                .await
+                .unwrap();
         }));
     }
     for t in tasks {
@@ -362,7 +401,10 @@ async fn legacy_entries_are_chained_at_start(url: &str) {
     // New entries continue the backfilled chains.
     let (_, customer, _, _) = trail(&*store, "Later").await;
     let _ = customer;
-    store.insert_api_key(key(tenant, "afterwards"), Records { audit: vec![entry(None, "key.created", vec![])], events: vec![] }).await.unwrap();
+    store
+        .insert_api_key(key(tenant, "afterwards"), Records { audit: vec![entry(None, "key.created", vec![])], events: vec![] })
+        .await
+        .unwrap();
     assert_verified(&store.verify_audit(tenant, None).await.unwrap(), 8);
 
     // Without the backfill (the marker set), unchained entries are named.

@@ -50,7 +50,13 @@ async fn customer(store: &dyn Store, tenant: TenantId) -> CustomerId {
 }
 
 /// A signed amendment of `state`, submitted (and, unless pending, decided) at `at`.
-async fn signed(store: &dyn Store, tenant: TenantId, customer: CustomerId, state: AmendmentState, at: i64) -> custodian_domain::AmendmentId {
+async fn signed(
+    store: &dyn Store,
+    tenant: TenantId,
+    customer: CustomerId,
+    state: AmendmentState,
+    at: i64,
+) -> custodian_domain::AmendmentId {
     let a = NewAmendment {
         tenant_id: tenant,
         customer_id: customer,
@@ -76,7 +82,12 @@ async fn event(store: &dyn Store, tenant: TenantId, customer: CustomerId, at: i6
         submitted_by: Actor::system(),
         submitted_at_ms: at,
     };
-    let e = NewEvent { event_type: "amendment.withdrawn".into(), payload: json!({"type": "amendment.withdrawn"}), at_ms: at, request_id: None };
+    let e = NewEvent {
+        event_type: "amendment.withdrawn".into(),
+        payload: json!({"type": "amendment.withdrawn"}),
+        at_ms: at,
+        request_id: None,
+    };
     store.submit_amendment(a, None, Box::new(move |_| Records { audit: vec![], events: vec![e] })).await.unwrap();
 }
 
@@ -85,10 +96,14 @@ fn audited(tenant_counts: &RetentionCounts) -> Records {
         return Records::default();
     }
     let c = tenant_counts;
-    let changes = [("signaturesDeleted", c.signatures), ("webhookEventsDeleted", c.webhook_events), ("billingReceiptsDeleted", c.billing_receipts)]
-        .into_iter()
-        .map(|(f, n)| FieldChange { field: f.into(), before: None, after: Some(json!(n)) })
-        .collect();
+    let changes = [
+        ("signaturesDeleted", c.signatures),
+        ("webhookEventsDeleted", c.webhook_events),
+        ("billingReceiptsDeleted", c.billing_receipts),
+    ]
+    .into_iter()
+    .map(|(f, n)| FieldChange { field: f.into(), before: None, after: Some(json!(n)) })
+    .collect();
     Records {
         audit: vec![NewAudit {
             customer_id: None,
@@ -135,8 +150,12 @@ async fn retention_deletes_exactly_what_is_old(url: &str) {
         })
         .await
         .unwrap();
-    let (delivered, failed, waiting, fresh) =
-        (customer(store, tenant).await, customer(store, tenant).await, customer(store, tenant).await, customer(store, tenant).await);
+    let (delivered, failed, waiting, fresh) = (
+        customer(store, tenant).await,
+        customer(store, tenant).await,
+        customer(store, tenant).await,
+        customer(store, tenant).await,
+    );
     for who in [delivered, failed, waiting] {
         event(store, tenant, who, old).await;
     }
@@ -146,7 +165,9 @@ async fn retention_deletes_exactly_what_is_old(url: &str) {
     for d in claimed {
         let outcome = match d.event.customer_id {
             x if x == failed => AttemptOutcome::Failed { status_code: Some(500), error: "boom".into(), at_ms: recent },
-            x if x == waiting => AttemptOutcome::Retry { status_code: Some(503), error: "later".into(), next_attempt_ms: NOW + DAY },
+            x if x == waiting => {
+                AttemptOutcome::Retry { status_code: Some(503), error: "later".into(), next_attempt_ms: NOW + DAY }
+            }
             _ => AttemptOutcome::Succeeded { status_code: 200, at_ms: recent },
         };
         store.record_attempt(d.delivery.id, outcome, recent, DisablePolicy::default(), None).await.unwrap();
@@ -193,7 +214,8 @@ async fn retention_deletes_exactly_what_is_old(url: &str) {
     let failed_delivery = deliveries.iter().find(|d| d.customer_id == failed.0).unwrap();
     store.replay_delivery(tenant, failed_delivery.id, NOW).await.unwrap();
 
-    let audit: Vec<_> = store.list_tenant_audit(tenant, None, 100).await.unwrap().into_iter().filter(|e| e.action == "retention.run").collect();
+    let audit: Vec<_> =
+        store.list_tenant_audit(tenant, None, 100).await.unwrap().into_iter().filter(|e| e.action == "retention.run").collect();
     assert_eq!(audit.len(), 1);
     assert_eq!(audit[0].changes[0].after, Some(json!(1)));
     assert_eq!(audit[0].changes[1].after, Some(json!(2)));
@@ -202,7 +224,10 @@ async fn retention_deletes_exactly_what_is_old(url: &str) {
     // A second run finds nothing and writes nothing; the other tenant still has its receipt.
     let again = store.apply_retention(tenant, cutoffs, Box::new(audited)).await.unwrap();
     assert!(again.is_empty(), "{again:?}");
-    assert_eq!(store.list_tenant_audit(tenant, None, 100).await.unwrap().iter().filter(|e| e.action == "retention.run").count(), 1);
+    assert_eq!(
+        store.list_tenant_audit(tenant, None, 100).await.unwrap().iter().filter(|e| e.action == "retention.run").count(),
+        1
+    );
     let in_other = store.apply_retention(other, cutoffs, Box::new(audited)).await.unwrap();
     assert_eq!(in_other, RetentionCounts { signatures: 1, billing_receipts: 1, ..Default::default() });
 

@@ -67,7 +67,9 @@ fn sha256_hex(bytes: &[u8]) -> String {
 pub fn values_digest(salt: &str, changes: &[FieldChange]) -> String {
     let values: Vec<Value> = changes
         .iter()
-        .map(|c| json!([canonical(c.before.as_ref().unwrap_or(&Value::Null)), canonical(c.after.as_ref().unwrap_or(&Value::Null))]))
+        .map(|c| {
+            json!([canonical(c.before.as_ref().unwrap_or(&Value::Null)), canonical(c.after.as_ref().unwrap_or(&Value::Null))])
+        })
         .collect();
     let mut h = Sha256::new();
     h.update(salt.as_bytes());
@@ -170,7 +172,14 @@ pub struct ChainCheck {
 
 impl ChainCheck {
     pub fn new(chain: i64, up_to_id: i64) -> ChainCheck {
-        ChainCheck { chain, prev: GENESIS.to_owned(), count: 0, unconfirmed_erasure: None, up_to_id, at_checkpoint: (0, String::new()) }
+        ChainCheck {
+            chain,
+            prev: GENESIS.to_owned(),
+            count: 0,
+            unconfirmed_erasure: None,
+            up_to_id,
+            at_checkpoint: (0, String::new()),
+        }
     }
 
     fn mismatch(&self, id: i64, reason: impl Into<String>) -> Mismatch {
@@ -188,8 +197,8 @@ impl ChainCheck {
                 "its previous hash is not the hash of the chain's previous entry (an entry before it was deleted, inserted or reordered)",
             ));
         }
-        let changes: Vec<FieldChange> =
-            serde_json::from_str(&e.changes).map_err(|err| self.mismatch(e.id, format!("its changes are not valid JSON: {err}")))?;
+        let changes: Vec<FieldChange> = serde_json::from_str(&e.changes)
+            .map_err(|err| self.mismatch(e.id, format!("its changes are not valid JSON: {err}")))?;
         match &e.values_salt {
             Some(salt) => {
                 if values_digest(salt, &changes) != *digest {
@@ -384,7 +393,8 @@ mod tests {
     #[test]
     fn a_chain_verifies_and_an_edited_value_does_not() {
         let e1 = entry(1, GENESIS, Some("s"), &change(Some(json!("a@example.com"))), "customer.updated");
-        let e2 = entry(2, e1.entry_hash.as_deref().unwrap(), Some("s"), &change(Some(json!("b@example.com"))), "customer.updated");
+        let e2 =
+            entry(2, e1.entry_hash.as_deref().unwrap(), Some("s"), &change(Some(json!("b@example.com"))), "customer.updated");
         let mut check = ChainCheck::new(7, 1);
         check.entry(&e1).unwrap();
         check.entry(&e2).unwrap();

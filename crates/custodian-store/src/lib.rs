@@ -56,7 +56,9 @@ pub type FollowUp = Box<dyn FnOnce(AmendmentId) -> Records + Send>;
 
 /// Customer data, amendments, policies, keys, audit trail and outbox, scoped by tenant.
 #[async_trait]
-pub trait Store: AuditStore + RetentionStore + WebhookStore + BillingStore + HierarchyStore + WealthStore + StaffStore + Send + Sync + 'static {
+pub trait Store:
+    AuditStore + RetentionStore + WebhookStore + BillingStore + HierarchyStore + WealthStore + StaffStore + Send + Sync + 'static
+{
     /// Which backend this is (`sqlite` or `postgres`), for logs and readiness.
     fn backend(&self) -> &'static str;
 

@@ -41,5 +41,10 @@ pub type RetentionRecords = Box<dyn FnOnce(&RetentionCounts) -> Records + Send>;
 pub trait RetentionStore: Send + Sync {
     /// Deletes what is older than the cutoffs in one tenant and writes the records built from the
     /// counts, in one transaction. Safe to run from several processes at once (conditional deletes).
-    async fn apply_retention(&self, tenant: TenantId, cutoffs: RetentionCutoffs, records: RetentionRecords) -> StoreResult<RetentionCounts>;
+    async fn apply_retention(
+        &self,
+        tenant: TenantId,
+        cutoffs: RetentionCutoffs,
+        records: RetentionRecords,
+    ) -> StoreResult<RetentionCounts>;
 }
