@@ -345,4 +345,18 @@ mod tests {
         let s = DatabaseSettings { url: "sqlite://custodian.db".into(), ..Settings::default().database };
         assert_eq!(s.redacted_url(), "sqlite://custodian.db");
     }
+
+    #[test]
+    fn retention_defaults_are_the_documented_ones_and_the_printed_configuration_reads_back() {
+        let s = Settings::default();
+        assert_eq!(s.retention_policy(), custodian_app::RetentionPolicy::default());
+        let p = s.retention_policy();
+        assert_eq!((p.decided_signature_days, p.webhook_event_days, p.receipt_days), (90, 30, 30));
+        assert!(s.retention.background);
+        assert_eq!(s.retention.interval_seconds, 3600);
+        let printed = toml_string(&s);
+        assert!(printed.contains("[retention]\nbackground = true\ninterval_seconds = 3600\n"), "{printed}");
+        let back: Settings = Figment::from(Toml::string(&printed)).extract().unwrap();
+        assert_eq!(back.retention.receipt_days, 30);
+    }
 }

@@ -68,7 +68,11 @@ async fn main() {
                 action: "amendment.applied".into(),
                 domain: Some(DataDomain::Contact),
                 amendment_id: Some(id),
-                changes: vec![FieldChange { field: "email".into(), before: Some(json!("old@example.com")), after: Some(json!(email)) }],
+                changes: vec![FieldChange {
+                    field: "email".into(),
+                    before: Some(json!("old@example.com")),
+                    after: Some(json!(email)),
+                }],
                 at_ms: i as i64,
                 request_id: Some(format!("req-{i}")),
             }],
