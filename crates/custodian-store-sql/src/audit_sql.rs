@@ -43,8 +43,10 @@ macro_rules! impl_audit_store {
             legacy_only: bool,
         ) -> StoreResult<Vec<StoredEntry>> {
             let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT {AUDIT_CHAIN_COLUMNS} FROM audit_entries WHERE tenant_id = $1 AND customer_id IS NOT NULL \
-                 AND (tenant_id, customer_id, id) > ($1, $2, $3) {} ORDER BY tenant_id, customer_id, id LIMIT $4",
+                // `customer_id >= $2` bounds the index range (a row-value comparison alone made
+                // SQLite scan the tenant's index from its start for every batch).
+                "SELECT {AUDIT_CHAIN_COLUMNS} FROM audit_entries WHERE tenant_id = $1 AND customer_id >= $2 \
+                 AND (customer_id > $2 OR id > $3) {} ORDER BY customer_id, id LIMIT $4",
                 if legacy_only { "AND entry_hash IS NULL" } else { "" }
             )))
             .bind(tenant)

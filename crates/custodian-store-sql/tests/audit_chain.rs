@@ -47,6 +47,9 @@ both_backends! {
     legacy_entries_are_chained_at_start =>
         entries_written_before_the_chain_existed_are_chained_once_at_the_next_start_on_sqlite,
         entries_written_before_the_chain_existed_are_chained_once_at_the_next_start_on_postgres;
+    long_chains_span_read_batches =>
+        chains_longer_than_one_read_batch_verify_across_its_boundaries_and_an_edit_past_it_is_named_on_sqlite,
+        chains_longer_than_one_read_batch_verify_across_its_boundaries_and_an_edit_past_it_is_named_on_postgres;
     checkpoints_survive_appends =>
         a_checkpoint_stays_valid_as_entries_are_appended_and_changes_when_a_tail_is_cut_with_its_head_on_sqlite,
         a_checkpoint_stays_valid_as_entries_are_appended_and_changes_when_a_tail_is_cut_with_its_head_on_postgres;
@@ -449,4 +452,34 @@ async fn checkpoints_survive_appends(url: &str) {
     let cut = store.verify_audit(tenant, Some(at.up_to_id)).await.unwrap();
     assert_eq!(cut.mismatch, None, "the rewritten chain is consistent in itself");
     assert_ne!(cut.checkpoint, at.checkpoint, "but the recorded checkpoint no longer matches");
+}
+
+async fn long_chains_span_read_batches(url: &str) {
+    let store = open(url).await;
+    let tenant = store.create_tenant("Long", T0).await.unwrap().id;
+    let mut ids = Vec::new();
+    // verify reads 2,000 rows at a time: chains of 2,500 and 1,700 entries, and short ones between.
+    for n in [3usize, 2500, 1, 1700, 2] {
+        let c = store
+            .create_customer(
+                tenant,
+                vec![],
+                T0,
+                Box::new(move |c| Records {
+                    audit: (0..n)
+                        .map(|i| entry(Some(c), "customer.updated", email_change(None, &format!("e{i}@example.com"))))
+                        .collect(),
+                    events: vec![],
+                }),
+            )
+            .await
+            .unwrap();
+        ids.push(store.list_audit(tenant, c, None, 10_000).await.unwrap().iter().map(|e| e.id).collect::<Vec<_>>());
+    }
+    let v = store.verify_audit(tenant, None).await.unwrap();
+    assert_verified(&v, 4206);
+    assert_eq!(v.chains, 5);
+    tamper(url, &format!("UPDATE audit_entries SET changes = REPLACE(changes, 'e2100@', 'x2100@') WHERE id = {}", ids[1][2100]))
+        .await;
+    assert_eq!(store.verify_audit(tenant, None).await.unwrap().mismatch.unwrap().entry_id, Some(ids[1][2100]));
 }
