@@ -13,6 +13,7 @@ pub mod hierarchy;
 pub mod idempotency;
 pub mod policies;
 pub mod privacy;
+pub mod retention;
 pub mod signature;
 pub mod staff;
 pub mod wealth;
@@ -28,6 +29,7 @@ pub use hierarchy::{HierarchyError, HierarchyService, Requester};
 pub use idempotency::IdempotencyService;
 pub use policies::PolicyService;
 pub use privacy::PrivacyService;
+pub use retention::{RetentionPolicy, RetentionReport, RetentionService};
 pub use staff::{SignIn, StaffService, StaffSession};
 pub use wealth::WealthService;
 pub use webhooks::{SubscriptionInput, WebhookService};
@@ -67,6 +69,7 @@ pub struct Services {
     pub wealth: WealthService,
     pub staff: StaffService,
     pub privacy: PrivacyService,
+    pub retention: RetentionService,
 }
 
 impl Services {
@@ -92,6 +95,7 @@ impl Services {
             wealth: WealthService::new(store.clone(), clock.clone()),
             staff: StaffService::new(store.clone(), clock.clone()),
             privacy: PrivacyService::new(store.clone(), clock.clone()),
+            retention: RetentionService::new(store.clone(), clock.clone()),
             store,
             clock,
         }

@@ -41,7 +41,7 @@ impl PrivacyService {
             for a in withdrawn {
                 r.audit.push(audit(&c, id, "amendment.withdrawn", None, Some(*a), Vec::new(), now));
             }
-            r.audit.push(audit(&c, id, "customer.erased", None, None, Vec::new(), now));
+            r.audit.push(audit(&c, id, custodian_store::audit::ERASED_ACTION, None, None, Vec::new(), now));
             r.events.push(event(&c, "customer.erased", id, now, json!({})));
             r
         });

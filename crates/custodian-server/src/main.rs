@@ -67,6 +67,16 @@ enum Command {
         /// Where to write the copy; must not exist yet.
         path: PathBuf,
     },
+    /// Check the tamper-evident audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Delete data past its retention time now (the server also does it in the background).
+    Retention {
+        #[command(subcommand)]
+        command: RetentionCommand,
+    },
     /// Print the OpenAPI 3.1 document.
     Openapi,
     /// Print the effective configuration (secrets redacted).
@@ -84,9 +94,37 @@ impl Command {
                 command:
                     StaffCommand::Create { tenant, .. } | StaffCommand::SetPassword { tenant, .. } | StaffCommand::List { tenant },
             } => Some(*tenant),
+            Command::Audit { command: AuditCommand::Verify { tenant, .. } }
+            | Command::Retention { command: RetentionCommand::Run { tenant } } => *tenant,
             _ => None,
         }
     }
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Verify every audit entry's hash chain (one tenant or all), print how many entries were
+    /// checked and each tenant's checkpoint; exit non-zero naming the first entry that does not
+    /// match.
+    Verify {
+        /// Only this tenant.
+        #[arg(long)]
+        tenant: Option<i64>,
+        /// Repeatable: a checkpoint printed by an earlier run (TENANT:UP_TO_ID:DIGEST); the trail
+        /// up to that entry must still give the same digest.
+        #[arg(long = "checkpoint")]
+        checkpoints: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum RetentionCommand {
+    /// Delete what is older than the `[retention]` settings allow and print the counts.
+    Run {
+        /// Only this tenant.
+        #[arg(long)]
+        tenant: Option<i64>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -321,6 +359,23 @@ async fn run(command: Command, settings: Settings) -> Result<()> {
             println!("{}", root.uuid);
         }
         Command::Staff { command } => staff_command(&services, command).await?,
+        Command::Audit { command: AuditCommand::Verify { tenant, checkpoints } } => {
+            audit_verify(&services, tenant.map(TenantId), &checkpoints).await?
+        }
+        Command::Retention { command: RetentionCommand::Run { tenant } } => {
+            let report = services
+                .retention
+                .run(&settings.retention_policy(), tenant.map(TenantId))
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            for (t, c) in &report.tenants {
+                println!(
+                    "tenant {t}: {} signatures, {} webhook events ({} deliveries), {} billing receipts deleted",
+                    c.signatures, c.webhook_events, c.webhook_deliveries, c.billing_receipts
+                );
+            }
+            println!("{} idempotency receipts deleted", report.idempotency_receipts);
+        }
         Command::Serve { demo, demo_keys_file, listen } => {
             let listen = listen.unwrap_or_else(|| settings.server.listen.clone());
             if demo {
@@ -333,6 +388,57 @@ async fn run(command: Command, settings: Settings) -> Result<()> {
             serve(services, &settings, &listen).await?;
         }
         Command::Openapi | Command::Config | Command::Backup { .. } => bail!("handled before start-up"),
+    }
+    Ok(())
+}
+
+/// `custodian audit verify`: every tenant's trail (or one), then the recorded checkpoints.
+async fn audit_verify(services: &Services, tenant: Option<TenantId>, checkpoints: &[String]) -> Result<()> {
+    use custodian_store::audit::Checkpoint;
+    let checkpoints = checkpoints
+        .iter()
+        .map(|c| c.parse::<Checkpoint>())
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(anyhow::Error::msg)?;
+    let tenants = match tenant {
+        Some(t) => vec![t],
+        None => services.store.list_tenants().await?.into_iter().map(|t| t.id).collect(),
+    };
+    let started = std::time::Instant::now();
+    let (mut entries, mut failed) = (0i64, Vec::new());
+    for t in tenants {
+        let v = services.store.verify_audit(t, None).await?;
+        entries += v.entries;
+        match &v.mismatch {
+            None => println!(
+                "tenant {t}: {} entries in {} chains verified; checkpoint {}",
+                v.entries,
+                v.chains,
+                Checkpoint { tenant: t, up_to_id: v.up_to_id, digest: v.checkpoint.clone() }
+            ),
+            Some(m) => {
+                println!("tenant {t}: MISMATCH at {m} (after {} matching entries)", v.entries);
+                failed.push(m.entry_id.map_or_else(|| format!("tenant {t}: {m}"), |id| format!("audit entry {id} (tenant {t})")));
+            }
+        }
+    }
+    for c in &checkpoints {
+        let v = services.store.verify_audit(c.tenant, Some(c.up_to_id)).await?;
+        match &v.mismatch {
+            Some(m) => {
+                println!("checkpoint {c}: cannot be checked: MISMATCH at {m}");
+                failed.push(format!("checkpoint {c}"));
+            }
+            None if v.checkpoint == c.digest => println!("checkpoint {c}: matches"),
+            None => {
+                println!("checkpoint {c}: DOES NOT MATCH (now {}): entries up to {} were changed", v.checkpoint, c.up_to_id);
+                failed.push(format!("checkpoint {c}"));
+            }
+        }
+    }
+    println!("{entries} audit entries checked in {:.2} s", started.elapsed().as_secs_f64());
+    if let Some(first) = failed.first() {
+        bail!("the audit trail does not verify: first mismatch at {first}");
     }
     Ok(())
 }
@@ -382,6 +488,25 @@ async fn serve(services: Services, settings: &Settings, listen: &str) -> Result<
             let _ = stop.wait_for(|s| *s).await;
         }))
     });
+    let retention = settings.retention.background.then(|| {
+        let (services, policy) = (services.clone(), settings.retention_policy());
+        let interval = std::time::Duration::from_secs(settings.retention.interval_seconds);
+        let mut stop = stop_rx.clone();
+        tokio::spawn(async move {
+            // The first run a minute after start (or sooner with a shorter interval), then one per interval.
+            let mut next = tokio::time::Instant::now() + interval.min(std::time::Duration::from_secs(60));
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep_until(next) => {}
+                    _ = stop.wait_for(|s| *s) => return,
+                }
+                if let Err(e) = services.retention.run(&policy, None).await {
+                    tracing::warn!(error = %e, "the retention run failed; trying again at the next interval");
+                }
+                next += interval;
+            }
+        })
+    });
     let app = custodian_http::router(state);
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
     let addr = listener.local_addr()?;
@@ -393,6 +518,9 @@ async fn serve(services: Services, settings: &Settings, listen: &str) -> Result<
         let _ = d.await;
     }
     if let Some(r) = relay {
+        let _ = r.await;
+    }
+    if let Some(r) = retention {
         let _ = r.await;
     }
     // Closing the connections lets SQLite checkpoint its WAL into the database file.

@@ -18,6 +18,7 @@ pub struct Settings {
     pub dialects: DialectSettings,
     pub console: ConsoleSettings,
     pub events: EventSettings,
+    pub retention: RetentionSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -69,6 +70,22 @@ pub struct ConsoleSettings {
     pub session_hours: u64,
     /// Sign-in attempts per client address per minute (429 with `Retry-After` past it); 0 = off.
     pub sign_ins_per_minute: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionSettings {
+    /// Run the retention job in this process (first run a minute after start, then every
+    /// `interval_seconds`). Several processes may run it; their deletes do not collide.
+    pub background: bool,
+    /// Seconds between two runs of the background job.
+    pub interval_seconds: u64,
+    /// Days a decided amendment's signature is kept after the decision; 0 = forever.
+    pub decided_signature_days: u32,
+    /// Days a webhook event body (outbox event) is kept once all its deliveries succeeded; 0 = forever.
+    pub webhook_event_days: u32,
+    /// Days an idempotency receipt (billing `X-Request-ID`, `Idempotency-Key`) is kept; 0 = forever.
+    pub receipt_days: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -171,6 +188,13 @@ impl Default for Settings {
                 nats_subject_prefix: "custodian.events".into(),
                 nats_poll_interval_ms: 500,
             },
+            retention: RetentionSettings {
+                background: true,
+                interval_seconds: 3600,
+                decided_signature_days: 90,
+                webhook_event_days: 30,
+                receipt_days: 30,
+            },
         }
     }
 }
@@ -193,6 +217,9 @@ impl Settings {
         let settings: Settings = fig.extract().context("invalid configuration")?;
         settings.database.sqlite_synchronous.parse::<custodian_store_sql::Synchronous>().map_err(anyhow::Error::msg)?;
         settings.dialects.check()?;
+        if settings.retention.interval_seconds == 0 {
+            anyhow::bail!("retention.interval_seconds must be at least 1");
+        }
         if !matches!(settings.log.format.as_str(), "human" | "json") {
             anyhow::bail!("log.format must be human or json, not {:?}", settings.log.format);
         }
@@ -250,6 +277,14 @@ impl Settings {
         }
     }
 
+    pub fn retention_policy(&self) -> custodian_app::RetentionPolicy {
+        custodian_app::RetentionPolicy {
+            decided_signature_days: self.retention.decided_signature_days,
+            webhook_event_days: self.retention.webhook_event_days,
+            receipt_days: self.retention.receipt_days,
+        }
+    }
+
     /// The settings as TOML with the database password hidden.
     pub fn redacted_toml(&self) -> String {
         let mut copy = self.clone();
@@ -275,7 +310,7 @@ impl Settings {
 fn toml_string(s: &Settings) -> String {
     // figment has no TOML writer; the structure is small and flat enough to write by hand.
     format!(
-        "[server]\nlisten = {:?}\nbody_limit_bytes = {}\nrate_limit_per_minute = {}\nheader_read_timeout_ms = {}\nbody_read_timeout_ms = {}\nmax_connections = {}\n\n[database]\nurl = {:?}\nsqlite_synchronous = {:?}\nsqlite_readers = {}\npg_max_connections = {}\n\n[log]\nformat = {:?}\nlevel = {:?}\n\n[webhooks]\ndispatcher = {}\nallow_http_hosts = {:?}\nallow_private_addresses = {}\ndisable_after_hours = {}\ndisable_after_failures = {}\npoll_interval_ms = {}\nlease_ms = {}\nretry_delay_scale = {}\n\n[dialects]\nopenwealth_prefix = {:?}\n\n[console]\ncookie_secure = {}\nsession_hours = {}\nsign_ins_per_minute = {}\n\n[events]\nnats_url = {:?}\nnats_stream = {:?}\nnats_subject_prefix = {:?}\nnats_poll_interval_ms = {}\n",
+        "[server]\nlisten = {:?}\nbody_limit_bytes = {}\nrate_limit_per_minute = {}\nheader_read_timeout_ms = {}\nbody_read_timeout_ms = {}\nmax_connections = {}\n\n[database]\nurl = {:?}\nsqlite_synchronous = {:?}\nsqlite_readers = {}\npg_max_connections = {}\n\n[log]\nformat = {:?}\nlevel = {:?}\n\n[webhooks]\ndispatcher = {}\nallow_http_hosts = {:?}\nallow_private_addresses = {}\ndisable_after_hours = {}\ndisable_after_failures = {}\npoll_interval_ms = {}\nlease_ms = {}\nretry_delay_scale = {}\n\n[dialects]\nopenwealth_prefix = {:?}\n\n[console]\ncookie_secure = {}\nsession_hours = {}\nsign_ins_per_minute = {}\n\n[events]\nnats_url = {:?}\nnats_stream = {:?}\nnats_subject_prefix = {:?}\nnats_poll_interval_ms = {}\n\n[retention]\nbackground = {}\ninterval_seconds = {}\ndecided_signature_days = {}\nwebhook_event_days = {}\nreceipt_days = {}\n",
         s.server.listen,
         s.server.body_limit_bytes,
         s.server.rate_limit_per_minute,
@@ -303,7 +338,12 @@ fn toml_string(s: &Settings) -> String {
         s.events.nats_url,
         s.events.nats_stream,
         s.events.nats_subject_prefix,
-        s.events.nats_poll_interval_ms
+        s.events.nats_poll_interval_ms,
+        s.retention.background,
+        s.retention.interval_seconds,
+        s.retention.decided_signature_days,
+        s.retention.webhook_event_days,
+        s.retention.receipt_days
     )
 }
 
@@ -347,5 +387,19 @@ mod tests {
         assert_eq!(d.redacted_url(), "postgres://app:***@db:5432/custodian");
         let s = DatabaseSettings { url: "sqlite://custodian.db".into(), ..Settings::default().database };
         assert_eq!(s.redacted_url(), "sqlite://custodian.db");
+    }
+
+    #[test]
+    fn retention_defaults_are_the_documented_ones_and_the_printed_configuration_reads_back() {
+        let s = Settings::default();
+        assert_eq!(s.retention_policy(), custodian_app::RetentionPolicy::default());
+        let p = s.retention_policy();
+        assert_eq!((p.decided_signature_days, p.webhook_event_days, p.receipt_days), (90, 30, 30));
+        assert!(s.retention.background);
+        assert_eq!(s.retention.interval_seconds, 3600);
+        let printed = toml_string(&s);
+        assert!(printed.contains("[retention]\nbackground = true\ninterval_seconds = 3600\n"), "{printed}");
+        let back: Settings = Figment::from(Toml::string(&printed)).extract().unwrap();
+        assert_eq!(back.retention.receipt_days, 30);
     }
 }

@@ -7,6 +7,8 @@
 #[macro_use]
 mod shared;
 #[macro_use]
+mod audit_sql;
+#[macro_use]
 mod webhooks_sql;
 #[macro_use]
 mod billing_sql;

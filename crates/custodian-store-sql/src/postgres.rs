@@ -36,6 +36,7 @@ impl PgStore {
             .map_err(backend_error)?;
         sqlx::migrate!("migrations/postgres").run(&pool).await.map_err(|e| StoreError::Backend(e.to_string()))?;
         backfill_search_terms(pool.begin().await.map_err(backend_error)?).await?;
+        backfill_audit_chain(pool.begin().await.map_err(backend_error)?).await?;
         Ok(PgStore { pool })
     }
 
@@ -67,6 +68,7 @@ impl PgStore {
 }
 
 impl_store!(PgStore, Postgres, sqlx::postgres::PgRow, "postgres");
+impl_audit_store!(PgStore, Postgres, sqlx::postgres::PgRow, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
 impl_webhook_store!(PgStore, sqlx::Postgres, sqlx::postgres::PgRow, "FOR UPDATE OF d SKIP LOCKED");
 impl_billing_store!(PgStore, sqlx::Postgres, sqlx::postgres::PgRow);
 impl_hierarchy_store!(PgStore, sqlx::Postgres, sqlx::postgres::PgRow, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");

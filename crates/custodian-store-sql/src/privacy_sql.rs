@@ -7,9 +7,12 @@ macro_rules! impl_privacy_store {
     ($store:ident, $db:ty, $row:ty) => {
         mod privacy_impl {
             use super::webhook_impl::{DELIVERY_COLUMNS, delivery_row};
-            use super::{$store, AMENDMENT_COLUMNS, AUDIT_COLUMNS, Tx, amendment_row, audit_row, commit, event_row, get, lock_customer, write_records};
+            use super::{
+                $store, AMENDMENT_COLUMNS, AUDIT_COLUMNS, Tx, amendment_row, audit_row, commit, erase_audit_values, event_row, get, lock_customer,
+                write_records,
+            };
             use async_trait::async_trait;
-            use custodian_domain::{AmendmentId, CustomerId, FieldChange, TenantId};
+            use custodian_domain::{AmendmentId, CustomerId, TenantId};
             use custodian_store::privacy::{CustomerDossier, ErasureRecords, ErasureReport, PrivacyStore};
             use custodian_store::{Records, Store, StoreError, StoreResult};
             use serde_json::{Map, Value};
@@ -290,36 +293,6 @@ macro_rules! impl_privacy_store {
                 Ok(())
             }
 
-            /// Keeps each audit entry's field names and drops the values before and after.
-            async fn strip_audit_values(tx: &mut Tx, tenant: TenantId, customer: CustomerId) -> StoreResult<u64> {
-                let rows = sqlx::query("SELECT id, changes FROM audit_entries WHERE tenant_id = $1 AND customer_id = $2 ORDER BY id")
-                    .bind(tenant.0)
-                    .bind(customer.0)
-                    .fetch_all(&mut **tx)
-                    .await
-                    .map_err(crate::backend_error)?;
-                let mut n = 0;
-                for r in &rows {
-                    let id: i64 = get(r, "id")?;
-                    let changes: Vec<FieldChange> = serde_json::from_str(&get::<String>(r, "changes")?)
-                        .map_err(|e| StoreError::Backend(format!("stored audit changes are invalid: {e}")))?;
-                    if changes.iter().all(|c| c.before.is_none() && c.after.is_none()) {
-                        continue;
-                    }
-                    let stripped: Vec<FieldChange> =
-                        changes.into_iter().map(|c| FieldChange { field: c.field, before: None, after: None }).collect();
-                    let text = serde_json::to_string(&stripped).map_err(|e| StoreError::Backend(e.to_string()))?;
-                    sqlx::query("UPDATE audit_entries SET changes = $1 WHERE id = $2")
-                        .bind(text)
-                        .bind(id)
-                        .execute(&mut **tx)
-                        .await
-                        .map_err(crate::backend_error)?;
-                    n += 1;
-                }
-                Ok(n)
-            }
-
             /// Reduces each event payload of the customer to its envelope.
             async fn strip_event_payloads(tx: &mut Tx, tenant: TenantId, customer: CustomerId) -> StoreResult<u64> {
                 let rows = sqlx::query("SELECT id, payload FROM outbox_events WHERE tenant_id = $1 AND customer_id = $2 ORDER BY id")
@@ -466,7 +439,7 @@ macro_rules! impl_privacy_store {
                         *report.rows.entry(table.to_owned()).or_default() += n;
                     }
                     erase_orphaned_persons(&mut tx, tenant, &persons, &mut report).await?;
-                    report.rows.insert("audit_entries".into(), strip_audit_values(&mut tx, tenant, customer).await?);
+                    report.rows.insert("audit_entries".into(), erase_audit_values(&mut tx, tenant, customer).await?);
                     report.rows.insert("outbox_events".into(), strip_event_payloads(&mut tx, tenant, customer).await?);
                     report.rows.insert(
                         "customers".into(),

@@ -250,25 +250,109 @@ macro_rules! impl_store {
             })
         }
 
-        async fn write_audit(tx: &mut Tx, tenant: TenantId, a: &NewAudit) -> StoreResult<()> {
-            let changes = serde_json::to_string(&a.changes).map_err(|e| StoreError::Backend(e.to_string()))?;
-            sqlx::query(
-                "INSERT INTO audit_entries (tenant_id, customer_id, at_ms, actor, action, domain, amendment_id, changes, request_id) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        /// Writes audit entries, each chained to its chain's previous entry (see
+        /// `custodian_store::audit`). The heads of the chains involved are locked first, in key
+        /// order (a row lock on PostgreSQL, so concurrent writers of one chain queue instead of
+        /// forking it); each inserted entry advances its head through the `audit_chain_advance`
+        /// trigger, in the caller's transaction. This is the only place that inserts audit entries.
+        async fn write_audit(tx: &mut Tx, tenant: TenantId, entries: &[NewAudit]) -> StoreResult<()> {
+            use custodian_store::audit::{HashedFields, chain_key, entry_hash, values_digest};
+            if entries.is_empty() {
+                return Ok(());
+            }
+            let mut chains: Vec<i64> = entries.iter().map(|a| chain_key(a.customer_id.map(|c| c.0))).collect();
+            chains.sort_unstable();
+            chains.dedup();
+            // (chain, head hash)
+            let mut heads: Vec<(i64, String)> = Vec::with_capacity(chains.len());
+            for chain in chains {
+                let row = sqlx::query(
+                    "INSERT INTO audit_chain_heads (tenant_id, chain, entries, head_hash) VALUES ($1, $2, 0, '') \
+                     ON CONFLICT (tenant_id, chain) DO UPDATE SET entries = audit_chain_heads.entries RETURNING head_hash",
+                )
+                .bind(tenant.0)
+                .bind(chain)
+                .fetch_one(&mut **tx)
+                .await
+                .map_err(crate::backend_error)?;
+                heads.push((chain, get(&row, "head_hash")?));
+            }
+            for a in entries {
+                let chain = chain_key(a.customer_id.map(|c| c.0));
+                let head = heads.iter_mut().find(|h| h.0 == chain).ok_or_else(|| StoreError::Backend("audit chain not locked".into()))?;
+                let salt = hex::encode(rand::random::<[u8; 16]>());
+                let digest = values_digest(&salt, &a.changes);
+                let names: Vec<&str> = a.changes.iter().map(|c| c.field.as_str()).collect();
+                let actor = a.actor.to_string();
+                let fields = HashedFields {
+                    tenant: tenant.0,
+                    customer: a.customer_id.map(|c| c.0),
+                    at_ms: a.at_ms,
+                    actor: &actor,
+                    action: &a.action,
+                    domain: a.domain.map(|d| d.as_str()),
+                    amendment_id: a.amendment_id.map(|i| i.0),
+                    values_digest: &digest,
+                    request_id: a.request_id.as_deref(),
+                };
+                let hash = entry_hash(&head.1, &fields, &names);
+                let changes = serde_json::to_string(&a.changes).map_err(|e| StoreError::Backend(e.to_string()))?;
+                sqlx::query(
+                    "INSERT INTO audit_entries (tenant_id, customer_id, at_ms, actor, action, domain, amendment_id, changes, request_id, \
+                     values_salt, values_digest, prev_hash, entry_hash) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                )
+                .bind(tenant.0)
+                .bind(fields.customer)
+                .bind(a.at_ms)
+                .bind(&actor)
+                .bind(&a.action)
+                .bind(fields.domain)
+                .bind(fields.amendment_id)
+                .bind(changes)
+                .bind(a.request_id.as_deref())
+                .bind(&salt)
+                .bind(&digest)
+                .bind(&head.1)
+                .bind(&hash)
+                .execute(&mut **tx)
+                .await
+                .map_err(crate::backend_error)?;
+                head.1 = hash;
+            }
+            Ok(())
+        }
+
+        /// Removes the personal values of a customer's audit entries inside the caller's
+        /// transaction (the erasure's): each entry keeps its field names, its before and after
+        /// become null, and its salt is deleted (its digest stays, so the chain still verifies).
+        /// The caller then writes a `customer.erased` audit entry for the customer in the same
+        /// transaction (`custodian_store::audit::ERASED_ACTION`): `verify` accepts entries without
+        /// a salt only when such an entry follows them. Returns the number of entries changed.
+        pub(crate) async fn erase_audit_values(tx: &mut Tx, tenant: TenantId, customer: CustomerId) -> StoreResult<u64> {
+            let rows = sqlx::query(
+                "SELECT id, changes FROM audit_entries WHERE tenant_id = $1 AND customer_id = $2 AND values_salt IS NOT NULL ORDER BY id",
             )
             .bind(tenant.0)
-            .bind(a.customer_id.map(|c| c.0))
-            .bind(a.at_ms)
-            .bind(a.actor.to_string())
-            .bind(&a.action)
-            .bind(a.domain.map(|d| d.as_str()))
-            .bind(a.amendment_id.map(|i| i.0))
-            .bind(changes)
-            .bind(a.request_id.as_deref())
-            .execute(&mut **tx)
+            .bind(customer.0)
+            .fetch_all(&mut **tx)
             .await
             .map_err(crate::backend_error)?;
-            Ok(())
+            for r in &rows {
+                let mut changes: Vec<custodian_domain::FieldChange> =
+                    serde_json::from_value(json_col(&get::<String>(r, "changes")?)?).map_err(|e| StoreError::Backend(e.to_string()))?;
+                for c in &mut changes {
+                    (c.before, c.after) = (None, None);
+                }
+                let changes = serde_json::to_string(&changes).map_err(|e| StoreError::Backend(e.to_string()))?;
+                sqlx::query("UPDATE audit_entries SET changes = $1, values_salt = NULL WHERE id = $2")
+                    .bind(changes)
+                    .bind(get::<i64>(r, "id")?)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(crate::backend_error)?;
+            }
+            Ok(rows.len() as u64)
         }
 
         async fn write_event(tx: &mut Tx, tenant: TenantId, customer: CustomerId, e: &NewEvent) -> StoreResult<()> {
@@ -319,9 +403,7 @@ macro_rules! impl_store {
         }
 
         async fn write_records(tx: &mut Tx, tenant: TenantId, customer: Option<CustomerId>, records: &Records) -> StoreResult<()> {
-            for a in &records.audit {
-                write_audit(tx, tenant, a).await?;
-            }
+            write_audit(tx, tenant, &records.audit).await?;
             if !records.events.is_empty() {
                 let customer = customer.ok_or_else(|| StoreError::Backend("events need a customer".into()))?;
                 for e in &records.events {

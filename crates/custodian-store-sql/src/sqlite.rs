@@ -79,6 +79,7 @@ impl SqliteStore {
             .await
             .map_err(backend_error)?;
         backfill_search_terms(write.begin_with("BEGIN IMMEDIATE").await.map_err(backend_error)?).await?;
+        backfill_audit_chain(write.begin_with("BEGIN IMMEDIATE").await.map_err(backend_error)?).await?;
         Ok(SqliteStore { read, write })
     }
 
@@ -117,6 +118,7 @@ impl SqliteStore {
 }
 
 impl_store!(SqliteStore, Sqlite, sqlx::sqlite::SqliteRow, "sqlite");
+impl_audit_store!(SqliteStore, Sqlite, sqlx::sqlite::SqliteRow, "BEGIN");
 impl_webhook_store!(SqliteStore, sqlx::Sqlite, sqlx::sqlite::SqliteRow, "");
 impl_billing_store!(SqliteStore, sqlx::Sqlite, sqlx::sqlite::SqliteRow);
 impl_hierarchy_store!(SqliteStore, sqlx::Sqlite, sqlx::sqlite::SqliteRow, "BEGIN");

@@ -13,7 +13,8 @@ macro_rules! impl_webhook_store {
                 WebhookFormat, WebhookStore,
             };
             use custodian_store::{OutboxEvent, StoreError, StoreResult};
-            use custodian_domain::CustomerId;
+            use custodian_domain::{Actor, CustomerId, FieldChange};
+            use custodian_store::NewAudit;
             use sqlx::Row;
 
             fn get<'r, T>(r: &'r $row, col: &str) -> StoreResult<T>
@@ -409,21 +410,22 @@ macro_rules! impl_webhook_store {
                                 .map_err(crate::backend_error)?;
                             if let Some(tenant) = tenant {
                                 // The tenant's audit trail records that its endpoint was switched off, and why.
-                                let changes = serde_json::json!([
-                                    { "field": "enabled", "before": true, "after": false },
-                                    { "field": "disabledReason", "before": null, "after": reason },
-                                    { "field": "subscriptionId", "before": null, "after": sub },
-                                ]);
-                                sqlx::query(
-                                    "INSERT INTO audit_entries (tenant_id, customer_id, at_ms, actor, action, domain, amendment_id, changes, request_id) \
-                                     VALUES ($1, NULL, $2, 'system:custodian', 'webhook.endpoint_disabled', NULL, NULL, $3, NULL)",
-                                )
-                                .bind(tenant)
-                                .bind(now_ms)
-                                .bind(changes.to_string())
-                                .execute(&mut *tx)
-                                .await
-                                .map_err(crate::backend_error)?;
+                                let changes = vec![
+                                    FieldChange { field: "enabled".into(), before: Some(true.into()), after: Some(false.into()) },
+                                    FieldChange { field: "disabledReason".into(), before: None, after: Some(reason.clone().into()) },
+                                    FieldChange { field: "subscriptionId".into(), before: None, after: Some(sub.into()) },
+                                ];
+                                let entry = NewAudit {
+                                    customer_id: None,
+                                    actor: Actor::system(),
+                                    action: "webhook.endpoint_disabled".into(),
+                                    domain: None,
+                                    amendment_id: None,
+                                    changes,
+                                    at_ms: now_ms,
+                                    request_id: None,
+                                };
+                                super::write_audit(&mut tx, TenantId(tenant), &[entry]).await?;
                                 disabled_now = true;
                             }
                         }

@@ -5,22 +5,26 @@
 //! that also writes the audit entries and outbox events it is given. Every method takes the
 //! tenant, so no query can forget tenant isolation.
 
+pub mod audit;
 pub mod billing;
 pub mod hierarchy;
 pub mod idempotency;
 pub mod privacy;
 mod records;
 pub mod relay;
+pub mod retention;
 pub mod staff;
 pub mod wealth;
 pub mod webhooks;
 
+pub use audit::AuditStore;
 pub use billing::BillingStore;
 pub use hierarchy::HierarchyStore;
 pub use idempotency::IdempotencyStore;
 pub use privacy::{CustomerDossier, ErasureReport, PrivacyStore};
 pub use records::*;
 pub use relay::EventRelayStore;
+pub use retention::RetentionStore;
 pub use staff::StaffStore;
 pub use wealth::WealthStore;
 pub use webhooks::WebhookStore;
@@ -62,6 +66,8 @@ pub trait Store:
     WebhookStore
     + IdempotencyStore
     + EventRelayStore
+    + AuditStore
+    + RetentionStore
     + BillingStore
     + HierarchyStore
     + WealthStore
