@@ -240,6 +240,12 @@ async fn erasing_a_person_leaves_none_of_their_data_in_the_database(app: TestApp
     assert_eq!(last.payload["customerId"], p.id);
     assert!(events.iter().all(|e| e.payload["erased"] == true || e.event_type == "customer.erased"), "{events:?}");
 
+    // The tamper-evident trail still verifies: the erased values went with their salts.
+    for tenant in [p.t.id, b.t.id] {
+        let v = app.services.store.verify_audit(tenant, None).await.unwrap();
+        assert_eq!(v.mismatch, None, "the audit chain verifies after the erasure");
+    }
+
     // The root can go now that its sub-customer is gone.
     let r = app.delete(&format!("/api/v1/customers/{}", p.root_id), &p.t.admin).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
