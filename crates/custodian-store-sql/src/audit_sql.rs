@@ -6,7 +6,7 @@
 macro_rules! impl_audit_store {
     ($store:ident, $db:ty, $row:ty, $snapshot:literal) => {
         use custodian_store::audit::{
-            AuditStore, ChainCheck, ChainHead, CheckpointDigest, GENESIS, HashedFields, StoredEntry, TenantVerification,
+            AuditStore, ChainCheck, ChainHead, CheckpointDigest, GENESIS, StoredEntry, TenantVerification,
         };
         use custodian_store::retention::{RetentionCounts, RetentionCutoffs, RetentionRecords, RetentionStore};
         use std::collections::VecDeque;
@@ -95,7 +95,7 @@ macro_rules! impl_audit_store {
         /// starters wait for it and then skip). Each legacy entry gets a salt, digest and hashes
         /// in chain order, and each chain its head.
         async fn backfill_audit_chain(mut tx: Tx) -> StoreResult<()> {
-            use custodian_store::audit::{chain_key, entry_hash, values_digest};
+            use custodian_store::audit::{chain_key, values_digest};
             let first = sqlx::query("INSERT INTO audit_chain_backfill (id) VALUES (1) ON CONFLICT (id) DO NOTHING")
                 .execute(&mut *tx)
                 .await
@@ -114,19 +114,7 @@ macro_rules! impl_audit_store {
                     serde_json::from_str(&e.changes).map_err(|err| StoreError::Backend(format!("audit entry {}: {err}", e.id)))?;
                 let salt = hex::encode(rand::random::<[u8; 16]>());
                 let digest = values_digest(&salt, &changes);
-                let names: Vec<&str> = changes.iter().map(|c| c.field.as_str()).collect();
-                let fields = HashedFields {
-                    tenant: e.tenant,
-                    customer: e.customer,
-                    at_ms: e.at_ms,
-                    actor: &e.actor,
-                    action: &e.action,
-                    domain: e.domain.as_deref(),
-                    amendment_id: e.amendment_id,
-                    values_digest: &digest,
-                    request_id: e.request_id.as_deref(),
-                };
-                let hash = entry_hash(&head.2, &fields, &names);
+                let hash = e.hash_after(&head.2, &digest, &changes);
                 sqlx::query("UPDATE audit_entries SET values_salt = $1, values_digest = $2, prev_hash = $3, entry_hash = $4 WHERE id = $5")
                     .bind(&salt)
                     .bind(&digest)
@@ -339,63 +327,47 @@ macro_rules! impl_audit_store {
             ) -> StoreResult<RetentionCounts> {
                 let mut tx = self.begin_write().await?;
                 let mut counts = RetentionCounts::default();
+                let t = tenant.0;
                 if let Some(before) = cutoffs.signatures_before_ms {
-                    counts.signatures = sqlx::query(
+                    counts.signatures = execute_counted(
+                        &mut tx,
                         "UPDATE amendments SET signature_svg = NULL WHERE tenant_id = $1 AND signature_svg IS NOT NULL \
                          AND state <> 'pending' AND decided_ms < $2",
+                        &[t, before],
                     )
-                    .bind(tenant.0)
-                    .bind(before)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(crate::backend_error)?
-                    .rows_affected();
+                    .await?;
                 }
                 if let Some(before) = cutoffs.webhook_events_before_ms {
                     // Only events every delivery of which succeeded: pending, in-flight and failed
                     // (replayable) deliveries keep their event, and so does an event an event relay
                     // (the NATS sink) has not passed yet.
-                    counts.webhook_deliveries = sqlx::query(
+                    counts.webhook_deliveries = execute_counted(
+                        &mut tx,
                         "DELETE FROM webhook_deliveries WHERE tenant_id = $1 AND status = 'succeeded' AND event_id IN \
                          (SELECT e.id FROM outbox_events e WHERE e.tenant_id = $1 AND e.created_ms < $2 AND NOT EXISTS \
                          (SELECT 1 FROM webhook_deliveries o WHERE o.event_id = e.id AND o.status <> 'succeeded'))",
+                        &[t, before],
                     )
-                    .bind(tenant.0)
-                    .bind(before)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(crate::backend_error)?
-                    .rows_affected();
-                    counts.webhook_events = sqlx::query(
+                    .await?;
+                    counts.webhook_events = execute_counted(
+                        &mut tx,
                         "DELETE FROM outbox_events WHERE tenant_id = $1 AND created_ms < $2 \
                          AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = outbox_events.id) \
                          AND NOT EXISTS (SELECT 1 FROM event_relay_state r WHERE r.horizon_id < outbox_events.id)",
+                        &[t, before],
                     )
-                    .bind(tenant.0)
-                    .bind(before)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(crate::backend_error)?
-                    .rows_affected();
+                    .await?;
                 }
                 if let Some(before) = cutoffs.billing_receipts_before_ms {
-                    counts.billing_receipts = sqlx::query("DELETE FROM billing_receipts WHERE tenant_id = $1 AND created_ms < $2")
-                        .bind(tenant.0)
-                        .bind(before)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(crate::backend_error)?
-                        .rows_affected();
+                    counts.billing_receipts =
+                        execute_counted(&mut tx, "DELETE FROM billing_receipts WHERE tenant_id = $1 AND created_ms < $2", &[t, before]).await?;
                     // Receipts still in flight hold a lease and no answer yet; they go once completed.
-                    counts.idempotency_receipts = sqlx::query(
+                    counts.idempotency_receipts = execute_counted(
+                        &mut tx,
                         "DELETE FROM idempotency_receipts WHERE tenant_id = $1 AND created_ms < $2 AND state = 'completed'",
+                        &[t, before],
                     )
-                    .bind(tenant.0)
-                    .bind(before)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(crate::backend_error)?
-                    .rows_affected();
+                    .await?;
                 }
                 write_records(&mut tx, tenant, None, &records(&counts)).await?;
                 commit(tx).await?;

@@ -8,13 +8,13 @@ macro_rules! impl_privacy_store {
         mod privacy_impl {
             use super::webhook_impl::{DELIVERY_COLUMNS, delivery_row};
             use super::{
-                $store, AMENDMENT_COLUMNS, AUDIT_COLUMNS, Tx, amendment_row, audit_row, commit, erase_audit_values, event_row, get, lock_customer,
-                write_records,
+                $store, AMENDMENT_COLUMNS, AUDIT_COLUMNS, CUSTOMER_SQL, EVENT_COLUMNS, Tx, amendment_row, audit_row, commit, customer_from_rows,
+                erase_audit_values, event_row, execute_counted, get, lock_customer, write_records,
             };
             use async_trait::async_trait;
             use custodian_domain::{AmendmentId, CustomerId, TenantId};
             use custodian_store::privacy::{CustomerDossier, ErasureRecords, ErasureReport, PrivacyStore};
-            use custodian_store::{Records, Store, StoreError, StoreResult};
+            use custodian_store::{Records, StoreError, StoreResult};
             use serde_json::{Map, Value};
             use std::collections::BTreeMap;
 
@@ -201,68 +201,52 @@ macro_rules! impl_privacy_store {
                 Ok(Value::Object(out))
             }
 
-            /// Runs one erasure statement ($1 tenant, $2 customer, and $3 the time where it uses one).
-            async fn count(tx: &mut Tx, sql: &str, tenant: TenantId, customer: CustomerId, at_ms: i64) -> StoreResult<u64> {
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())).bind(tenant.0).bind(customer.0);
-                if sql.contains("$3") {
-                    q = q.bind(at_ms);
-                }
-                let done = q
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(crate::backend_error)?;
-                Ok(done.rows_affected())
-            }
-
-            /// The statements of an erasure, in order ($1 tenant, $2 customer, $3 now): the key under which the report counts its rows, and
-            /// the statement. Children before parents, so that foreign keys hold throughout.
-            fn erasure_statements() -> Vec<(&'static str, String)> {
+            /// The statements of an erasure, in order: the key under which the report counts its
+            /// rows, the statement ($1 tenant, $2 customer), and whether it also takes the time ($3).
+            /// Children before parents, so that foreign keys hold throughout.
+            fn erasure_statements() -> Vec<(&'static str, String, bool)> {
+                let by_customer = |table: &'static str| (table, format!("DELETE FROM {table} WHERE tenant_id = $1 AND customer_id = $2"), false);
                 vec![
-                    ("amendments", "DELETE FROM amendments WHERE tenant_id = $1 AND customer_id = $2".into()),
-                    ("customer_domains", "DELETE FROM customer_domains WHERE tenant_id = $1 AND customer_id = $2".into()),
-                    (
-                        "customer_search_terms",
-                        "DELETE FROM customer_search_terms WHERE tenant_id = $1 AND customer_id = $2".into(),
-                    ),
+                    by_customer("amendments"),
+                    by_customer("customer_domains"),
+                    by_customer("customer_search_terms"),
                     // Completed receipts hold response bodies; the erasure's own receipt (marked in this
                     // transaction, completed after it) keeps only ids.
                     (
                         "idempotency_receipts",
                         "DELETE FROM idempotency_receipts WHERE tenant_id = $1 AND customer_id = $2 AND state = 'completed'".into(),
+                        false,
                     ),
-                    ("billing_receipts", "DELETE FROM billing_receipts WHERE tenant_id = $1 AND customer_id = $2".into()),
-                    ("billing_profiles", "DELETE FROM billing_profiles WHERE tenant_id = $1 AND customer_id = $2".into()),
-                    (
-                        "wealth_person_customers",
-                        "DELETE FROM wealth_person_customers WHERE tenant_id = $1 AND customer_id = $2".into(),
-                    ),
-                    ("wealth_profiles", "DELETE FROM wealth_profiles WHERE tenant_id = $1 AND customer_id = $2".into()),
-                    ("wealth_addresses", "DELETE FROM wealth_addresses WHERE tenant_id = $1 AND customer_id = $2".into()),
-                    ("wealth_consents", "DELETE FROM wealth_consents WHERE tenant_id = $1 AND customer_id = $2".into()),
+                    by_customer("billing_receipts"),
+                    by_customer("billing_profiles"),
+                    by_customer("wealth_person_customers"),
+                    by_customer("wealth_profiles"),
+                    by_customer("wealth_addresses"),
+                    by_customer("wealth_consents"),
                     (
                         "api_keys",
                         "UPDATE api_keys SET revoked_ms = $3 WHERE tenant_id = $1 AND revoked_ms IS NULL AND id IN \
                          (SELECT api_key_id FROM api_key_customers WHERE tenant_id = $1 AND customer_id = $2)"
                             .into(),
+                        true,
                     ),
-                    (
-                        "api_key_customers",
-                        "DELETE FROM api_key_customers WHERE tenant_id = $1 AND customer_id = $2".into(),
-                    ),
+                    by_customer("api_key_customers"),
                     (
                         "partner_operations",
                         "DELETE FROM partner_operations WHERE tenant_id = $1 AND (requester_id = $2 OR target_uuid IN \
                          (SELECT uuid FROM partner_customers WHERE tenant_id = $1 AND customer_id = $2))"
                             .into(),
+                        false,
                     ),
-                    ("partner_contacts", "DELETE FROM partner_contacts WHERE tenant_id = $1 AND customer_id = $2".into()),
-                    ("partner_addresses", "DELETE FROM partner_addresses WHERE tenant_id = $1 AND customer_id = $2".into()),
-                    ("partner_customers", "DELETE FROM partner_customers WHERE tenant_id = $1 AND customer_id = $2".into()),
+                    by_customer("partner_contacts"),
+                    by_customer("partner_addresses"),
+                    by_customer("partner_customers"),
                     (
                         "webhook_deliveries",
                         "UPDATE webhook_deliveries SET last_error = NULL \
                          WHERE tenant_id = $1 AND customer_id = $2 AND last_error IS NOT NULL"
                             .into(),
+                        false,
                     ),
                 ]
             }
@@ -281,13 +265,7 @@ macro_rules! impl_privacy_store {
                         ("wealth_contact_details", format!("DELETE FROM wealth_contact_details WHERE tenant_id = $1 AND person_id = $2 AND {ORPHAN}")),
                         ("wealth_persons", format!("DELETE FROM wealth_persons WHERE tenant_id = $1 AND id = $2 AND {ORPHAN}")),
                     ] {
-                        let done = sqlx::query(sqlx::AssertSqlSafe(sql))
-                            .bind(tenant.0)
-                            .bind(*person)
-                            .execute(&mut **tx)
-                            .await
-                            .map_err(crate::backend_error)?;
-                        *report.rows.entry(table.to_owned()).or_default() += done.rows_affected();
+                        *report.rows.entry(table.to_owned()).or_default() += execute_counted(tx, &sql, &[tenant.0, *person]).await?;
                     }
                 }
                 Ok(())
@@ -326,73 +304,44 @@ macro_rules! impl_privacy_store {
                 Ok(n)
             }
 
+            /// The rows a query about one customer ($1 tenant, $2 customer) finds, in the transaction.
+            async fn customer_rows(tx: &mut Tx, sql: &str, tenant: TenantId, customer: CustomerId) -> StoreResult<Vec<$row>> {
+                sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+                    .bind(tenant.0)
+                    .bind(customer.0)
+                    .fetch_all(&mut **tx)
+                    .await
+                    .map_err(crate::backend_error)
+            }
+
             #[async_trait]
             impl PrivacyStore for $store {
                 async fn export_customer(&self, tenant: TenantId, customer: CustomerId, records: Records) -> StoreResult<CustomerDossier> {
                     let mut tx = self.begin_write().await?;
                     lock_customer(&mut tx, tenant, customer).await?;
                     write_records(&mut tx, tenant, Some(customer), &records).await?;
-                    let amendments = sqlx::query(sqlx::AssertSqlSafe(format!(
-                        "SELECT {AMENDMENT_COLUMNS} FROM amendments WHERE tenant_id = $1 AND customer_id = $2 ORDER BY id"
-                    )))
-                    .bind(tenant.0)
-                    .bind(customer.0)
-                    .fetch_all(&mut *tx)
-                    .await
-                    .map_err(crate::backend_error)?
-                    .iter()
-                    .map(amendment_row)
-                    .collect::<StoreResult<Vec<_>>>()?;
-                    let audit = sqlx::query(sqlx::AssertSqlSafe(format!(
-                        "SELECT {AUDIT_COLUMNS} FROM audit_entries WHERE tenant_id = $1 AND customer_id = $2 ORDER BY id"
-                    )))
-                    .bind(tenant.0)
-                    .bind(customer.0)
-                    .fetch_all(&mut *tx)
-                    .await
-                    .map_err(crate::backend_error)?
-                    .iter()
-                    .map(audit_row)
-                    .collect::<StoreResult<Vec<_>>>()?;
-                    let events = sqlx::query(
-                        "SELECT id, customer_id, seq, event_type, payload, request_id, created_ms FROM outbox_events \
-                         WHERE tenant_id = $1 AND customer_id = $2 ORDER BY seq",
-                    )
-                    .bind(tenant.0)
-                    .bind(customer.0)
-                    .fetch_all(&mut *tx)
-                    .await
-                    .map_err(crate::backend_error)?
-                    .iter()
-                    .map(event_row)
-                    .collect::<StoreResult<Vec<_>>>()?;
-                    let deliveries = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    let by_customer = "WHERE tenant_id = $1 AND customer_id = $2";
+                    let customer_row = customer_from_rows(&customer_rows(&mut tx, CUSTOMER_SQL, tenant, customer).await?)?;
+                    let sql = format!("SELECT {AMENDMENT_COLUMNS} FROM amendments {by_customer} ORDER BY id");
+                    let amendments = customer_rows(&mut tx, &sql, tenant, customer).await?.iter().map(amendment_row).collect::<StoreResult<_>>()?;
+                    let sql = format!("SELECT {AUDIT_COLUMNS} FROM audit_entries {by_customer} ORDER BY id");
+                    let audit = customer_rows(&mut tx, &sql, tenant, customer).await?.iter().map(audit_row).collect::<StoreResult<_>>()?;
+                    let sql = format!("SELECT {EVENT_COLUMNS} FROM outbox_events {by_customer} ORDER BY seq");
+                    let events = customer_rows(&mut tx, &sql, tenant, customer).await?.iter().map(event_row).collect::<StoreResult<_>>()?;
+                    let sql = format!(
                         "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries d JOIN outbox_events e ON e.id = d.event_id \
                          WHERE d.tenant_id = $1 AND d.customer_id = $2 ORDER BY d.seq, d.subscription_id"
-                    )))
-                    .bind(tenant.0)
-                    .bind(customer.0)
-                    .fetch_all(&mut *tx)
-                    .await
-                    .map_err(crate::backend_error)?
-                    .iter()
-                    .map(delivery_row)
-                    .collect::<StoreResult<Vec<_>>>()?;
+                    );
+                    let deliveries = customer_rows(&mut tx, &sql, tenant, customer).await?.iter().map(delivery_row).collect::<StoreResult<_>>()?;
                     let mut rows = BTreeMap::new();
                     for (table, sql, cols) in exported_tables() {
-                        let found = sqlx::query(sqlx::AssertSqlSafe(sql))
-                            .bind(tenant.0)
-                            .bind(customer.0)
-                            .fetch_all(&mut *tx)
-                            .await
-                            .map_err(crate::backend_error)?;
+                        let found = customer_rows(&mut tx, &sql, tenant, customer).await?;
                         if !found.is_empty() {
                             rows.insert(table.to_owned(), found.iter().map(|r| row_json(r, cols)).collect::<StoreResult<Vec<_>>>()?);
                         }
                     }
                     commit(tx).await?;
-                    let customer = self.get_customer(tenant, customer).await?;
-                    Ok(CustomerDossier { customer, amendments, audit, events, deliveries, rows })
+                    Ok(CustomerDossier { customer: customer_row, amendments, audit, events, deliveries, rows })
                 }
 
                 async fn erase_customer(
@@ -434,8 +383,12 @@ macro_rules! impl_privacy_store {
                         .await
                         .map_err(crate::backend_error)?;
                     let mut report = ErasureReport { rows: BTreeMap::new(), withdrawn: withdrawn.clone() };
-                    for (table, sql) in erasure_statements() {
-                        let n = count(&mut tx, &sql, tenant, customer, at_ms).await?;
+                    for (table, sql, timed) in erasure_statements() {
+                        let n = if timed {
+                            execute_counted(&mut tx, &sql, &[tenant.0, customer.0, at_ms]).await?
+                        } else {
+                            execute_counted(&mut tx, &sql, &[tenant.0, customer.0]).await?
+                        };
                         *report.rows.entry(table.to_owned()).or_default() += n;
                     }
                     erase_orphaned_persons(&mut tx, tenant, &persons, &mut report).await?;
@@ -443,8 +396,12 @@ macro_rules! impl_privacy_store {
                     report.rows.insert("outbox_events".into(), strip_event_payloads(&mut tx, tenant, customer).await?);
                     report.rows.insert(
                         "customers".into(),
-                        count(&mut tx, "UPDATE customers SET erased_ms = $3, updated_ms = $3 WHERE tenant_id = $1 AND id = $2", tenant, customer, at_ms)
-                            .await?,
+                        execute_counted(
+                            &mut tx,
+                            "UPDATE customers SET erased_ms = $3, updated_ms = $3 WHERE tenant_id = $1 AND id = $2",
+                            &[tenant.0, customer.0, at_ms],
+                        )
+                        .await?,
                     );
                     write_records(&mut tx, tenant, Some(customer), &records(&withdrawn)).await?;
                     commit(tx).await?;

@@ -225,7 +225,44 @@ macro_rules! impl_store {
             Ok(())
         }
 
-        /// An `outbox_events` row (id, customer_id, seq, event_type, payload, request_id, created_ms).
+        /// A customer and its domains ($1 tenant, $2 customer): one statement, so the customer row and
+        /// its domains come from one snapshot. Erased customers are not found.
+        const CUSTOMER_SQL: &str = "SELECT c.id, c.tenant_id, c.created_ms, c.updated_ms, d.domain, d.data, d.version FROM customers c \
+             LEFT JOIN customer_domains d ON d.customer_id = c.id AND d.tenant_id = c.tenant_id \
+             WHERE c.tenant_id = $1 AND c.id = $2 AND c.erased_ms IS NULL";
+
+        /// The customer in the rows of [`CUSTOMER_SQL`]; `NotFound` when there are none.
+        fn customer_from_rows(rows: &[$row]) -> StoreResult<Customer> {
+            let first = rows.first().ok_or(StoreError::NotFound)?;
+            let mut domains = BTreeMap::new();
+            for r in rows {
+                let Some(domain) = get::<Option<String>>(r, "domain")? else { continue };
+                let domain: DataDomain = parse_col(&domain)?;
+                let data = domain_data(domain, &get::<String>(r, "data")?)?;
+                domains.insert(domain, VersionedData { data, version: get(r, "version")? });
+            }
+            Ok(Customer {
+                id: CustomerId(get(first, "id")?),
+                tenant_id: TenantId(get(first, "tenant_id")?),
+                created_ms: get(first, "created_ms")?,
+                updated_ms: get(first, "updated_ms")?,
+                domains,
+            })
+        }
+
+        /// Runs a statement whose parameters are all integers, bound as `$1`, `$2`, … in order; the
+        /// number of rows it changed.
+        async fn execute_counted(tx: &mut Tx, sql: &str, params: &[i64]) -> StoreResult<u64> {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()));
+            for p in params {
+                q = q.bind(*p);
+            }
+            Ok(q.execute(&mut **tx).await.map_err(crate::backend_error)?.rows_affected())
+        }
+
+        const EVENT_COLUMNS: &str = "id, customer_id, seq, event_type, payload, request_id, created_ms";
+
+        /// An `outbox_events` row ([`EVENT_COLUMNS`]).
         fn event_row(r: &$row) -> StoreResult<OutboxEvent> {
             Ok(OutboxEvent {
                 id: get(r, "id")?,
@@ -629,32 +666,13 @@ macro_rules! impl_store {
             }
 
             async fn get_customer(&self, tenant: TenantId, customer: CustomerId) -> StoreResult<Customer> {
-                // One statement, so the customer row and its domains come from one snapshot.
-                let rows = sqlx::query(
-                    "SELECT c.id, c.tenant_id, c.created_ms, c.updated_ms, d.domain, d.data, d.version FROM customers c \
-                     LEFT JOIN customer_domains d ON d.customer_id = c.id AND d.tenant_id = c.tenant_id \
-                     WHERE c.tenant_id = $1 AND c.id = $2 AND c.erased_ms IS NULL",
-                )
-                .bind(tenant.0)
-                .bind(customer.0)
-                .fetch_all(self.reader())
-                .await
-                .map_err(crate::backend_error)?;
-                let first = rows.first().ok_or(StoreError::NotFound)?;
-                let mut domains = BTreeMap::new();
-                for r in &rows {
-                    let Some(domain) = get::<Option<String>>(r, "domain")? else { continue };
-                    let domain: DataDomain = parse_col(&domain)?;
-                    let data = domain_data(domain, &get::<String>(r, "data")?)?;
-                    domains.insert(domain, VersionedData { data, version: get(r, "version")? });
-                }
-                Ok(Customer {
-                    id: CustomerId(get(first, "id")?),
-                    tenant_id: TenantId(get(first, "tenant_id")?),
-                    created_ms: get(first, "created_ms")?,
-                    updated_ms: get(first, "updated_ms")?,
-                    domains,
-                })
+                let rows = sqlx::query(CUSTOMER_SQL)
+                    .bind(tenant.0)
+                    .bind(customer.0)
+                    .fetch_all(self.reader())
+                    .await
+                    .map_err(crate::backend_error)?;
+                customer_from_rows(&rows)
             }
 
             async fn search_customers(
@@ -851,10 +869,9 @@ macro_rules! impl_store {
             }
 
             async fn list_events(&self, tenant: TenantId, customer: CustomerId) -> StoreResult<Vec<OutboxEvent>> {
-                let rows = sqlx::query(
-                    "SELECT id, customer_id, seq, event_type, payload, request_id, created_ms FROM outbox_events \
-                     WHERE tenant_id = $1 AND customer_id = $2 ORDER BY seq",
-                )
+                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT {EVENT_COLUMNS} FROM outbox_events WHERE tenant_id = $1 AND customer_id = $2 ORDER BY seq"
+                )))
                 .bind(tenant.0)
                 .bind(customer.0)
                 .fetch_all(self.reader())

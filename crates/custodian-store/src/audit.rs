@@ -130,6 +130,26 @@ pub struct StoredEntry {
     pub entry_hash: Option<String>,
 }
 
+impl StoredEntry {
+    /// The entry hash this entry has after `prev_hash`, with `values_digest` and the field names of
+    /// `changes` (its parsed `changes` column).
+    pub fn hash_after(&self, prev_hash: &str, values_digest: &str, changes: &[FieldChange]) -> String {
+        let names: Vec<&str> = changes.iter().map(|c| c.field.as_str()).collect();
+        let fields = HashedFields {
+            tenant: self.tenant,
+            customer: self.customer,
+            at_ms: self.at_ms,
+            actor: &self.actor,
+            action: &self.action,
+            domain: self.domain.as_deref(),
+            amendment_id: self.amendment_id,
+            values_digest,
+            request_id: self.request_id.as_deref(),
+        };
+        entry_hash(prev_hash, &fields, &names)
+    }
+}
+
 /// A chain head as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChainHead {
@@ -212,19 +232,7 @@ impl ChainCheck {
                 self.unconfirmed_erasure.get_or_insert(e.id);
             }
         }
-        let names: Vec<&str> = changes.iter().map(|c| c.field.as_str()).collect();
-        let fields = HashedFields {
-            tenant: e.tenant,
-            customer: e.customer,
-            at_ms: e.at_ms,
-            actor: &e.actor,
-            action: &e.action,
-            domain: e.domain.as_deref(),
-            amendment_id: e.amendment_id,
-            values_digest: digest,
-            request_id: e.request_id.as_deref(),
-        };
-        if entry_hash(&self.prev, &fields, &names) != *hash {
+        if e.hash_after(&self.prev, digest, &changes) != *hash {
             return Err(self.mismatch(e.id, "its content does not match its hash (edited)"));
         }
         if e.action == ERASED_ACTION {
