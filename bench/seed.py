@@ -27,10 +27,9 @@ LAST = ["Schmidt", "Weber", "Fischer", "Meyer", "Wagner", "Becker", "Schulz", "H
 CITIES = [("10115", "Berlin"), ("20095", "Hamburg"), ("80331", "Munich"), ("50667", "Cologne")]
 
 
-def customer_body(i: int) -> bytes:
+def customer_record(i: int) -> dict:
     zip_code, city = CITIES[i % len(CITIES)]
-    return json.dumps(
-        {
+    return {
             "contact": {"email": f"customer{i}@example.com", "phonePrivate": "+49 30 1234567"},
             "address": {
                 "street": "Hauptstrasse",
@@ -47,7 +46,20 @@ def customer_body(i: int) -> bytes:
                 "customerTitle": "NONE",
             },
         }
-    ).encode()
+
+
+def customer_body(i: int) -> bytes:
+    return json.dumps(customer_record(i)).encode()
+
+
+def write_jsonl(args: argparse.Namespace) -> int:
+    """The same customers as an import file for `custodian import`, keyed by externalId B-<i>."""
+    with open(args.out, "w", encoding="utf-8") as f:
+        for i in range(args.count):
+            record = {"externalId": f"B-{i}", **customer_record(i)}
+            f.write(json.dumps(record, separators=(",", ":")))
+            f.write("\n")
+    return 0
 
 
 class Client:
@@ -154,14 +166,18 @@ def withdraw_pending(args: argparse.Namespace) -> int:
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("command", nargs="?", default="seed", choices=["seed", "withdraw-pending"])
-    p.add_argument("--base", required=True, help="e.g. http://127.0.0.1:18080 (loopback only)")
-    p.add_argument("--keys", required=True, help="the --demo-keys-file JSON")
+    p.add_argument("command", nargs="?", default="seed", choices=["seed", "withdraw-pending", "jsonl"])
+    p.add_argument("--base", help="e.g. http://127.0.0.1:18080 (loopback only)")
+    p.add_argument("--keys", help="the --demo-keys-file JSON")
     p.add_argument("--count", type=int, default=10000)
     p.add_argument("--workers", type=int, default=8)
     p.add_argument("--max-seconds", type=float, default=600, help="give up after this long")
     p.add_argument("--out", default="ids.txt")
     args = p.parse_args()
+    if args.command == "jsonl":
+        return write_jsonl(args)
+    if not args.base or not args.keys:
+        p.error("--base and --keys are required")
     host = urllib.parse.urlsplit(args.base).hostname
     if host not in ("127.0.0.1", "localhost", "::1"):
         p.error("--base must be a loopback address")

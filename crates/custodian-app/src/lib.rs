@@ -16,6 +16,7 @@ pub mod privacy;
 pub mod retention;
 pub mod signature;
 pub mod staff;
+pub mod transfer;
 pub mod wealth;
 pub mod webhooks;
 
@@ -31,6 +32,7 @@ pub use policies::PolicyService;
 pub use privacy::PrivacyService;
 pub use retention::{RetentionPolicy, RetentionReport, RetentionService};
 pub use staff::{SignIn, StaffService, StaffSession};
+pub use transfer::TransferService;
 pub use wealth::WealthService;
 pub use webhooks::{SubscriptionInput, WebhookService};
 
@@ -70,6 +72,7 @@ pub struct Services {
     pub staff: StaffService,
     pub privacy: PrivacyService,
     pub retention: RetentionService,
+    pub transfer: TransferService,
 }
 
 impl Services {
@@ -96,6 +99,7 @@ impl Services {
             staff: StaffService::new(store.clone(), clock.clone()),
             privacy: PrivacyService::new(store.clone(), clock.clone()),
             retention: RetentionService::new(store.clone(), clock.clone()),
+            transfer: TransferService::new(store.clone(), clock.clone()),
             store,
             clock,
         }

@@ -16,6 +16,8 @@ pub enum ActorKind {
     Admin,
     /// Custodian itself (seeding, migrations).
     System,
+    /// `custodian import`, named by the file it read (`import:members.jsonl`).
+    Import,
 }
 
 impl ActorKind {
@@ -26,6 +28,7 @@ impl ActorKind {
             ActorKind::Staff => "staff",
             ActorKind::Admin => "admin",
             ActorKind::System => "system",
+            ActorKind::Import => "import",
         }
     }
 }
@@ -64,6 +67,7 @@ impl FromStr for Actor {
             "staff" => ActorKind::Staff,
             "admin" => ActorKind::Admin,
             "system" => ActorKind::System,
+            "import" => ActorKind::Import,
             other => return Err(format!("unknown actor kind: {other}")),
         };
         Ok(Actor::new(kind, id))

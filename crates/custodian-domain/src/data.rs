@@ -44,6 +44,37 @@ impl DataDomain {
     }
 }
 
+impl DataDomain {
+    /// The domain's field names as every dialect and the import files spell them (camelCase).
+    pub fn fields(self) -> &'static [&'static str] {
+        match self {
+            DataDomain::Contact => &["email", "phonePrivate", "phonePrivateMobile", "phoneBusiness", "phoneBusinessMobile"],
+            DataDomain::Address => &[
+                "street",
+                "houseNumber",
+                "zipCode",
+                "city",
+                "countryCode",
+                "province",
+                "provinceCode",
+                "secondStreet",
+                "cityPart",
+                "district",
+                "streetType",
+                "streetBlock",
+                "portal",
+                "stairway",
+                "door",
+                "additionalAddressInformation",
+                "floor",
+                "buildingName",
+            ],
+            DataDomain::Master => &["firstName", "lastName", "gender", "dateOfBirth", "customerTitle", "countryOfBirth"],
+            DataDomain::Payment => &["accountHolder", "bankName", "iban", "bic"],
+        }
+    }
+}
+
 impl fmt::Display for DataDomain {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -345,6 +376,62 @@ impl DomainData {
             DomainData::Master(_) => DataDomain::Master,
             DomainData::Payment(_) => DataDomain::Payment,
         }
+    }
+
+    /// Builds a domain's data from loose text values looked up by field name (see
+    /// [`DataDomain::fields`]), with the same rules as every API: `field` answers a field's raw
+    /// value, `None` when it is absent. `today` bounds a date of birth.
+    pub fn parse_fields<'a>(
+        domain: DataDomain,
+        field: impl Fn(&str) -> Option<&'a str>,
+        today: Date,
+    ) -> Result<DomainData, FieldError> {
+        Ok(match domain {
+            DataDomain::Contact => DomainData::Contact(ContactData::parse(ContactInput {
+                email: field("email"),
+                phone_private: field("phonePrivate"),
+                phone_private_mobile: field("phonePrivateMobile"),
+                phone_business: field("phoneBusiness"),
+                phone_business_mobile: field("phoneBusinessMobile"),
+            })?),
+            DataDomain::Address => DomainData::Address(Box::new(AddressData::parse(AddressInput {
+                street: field("street"),
+                house_number: field("houseNumber"),
+                zip_code: field("zipCode"),
+                city: field("city"),
+                country_code: field("countryCode"),
+                province: field("province"),
+                province_code: field("provinceCode"),
+                second_street: field("secondStreet"),
+                city_part: field("cityPart"),
+                district: field("district"),
+                street_type: field("streetType"),
+                street_block: field("streetBlock"),
+                portal: field("portal"),
+                stairway: field("stairway"),
+                door: field("door"),
+                additional_address_information: field("additionalAddressInformation"),
+                floor: field("floor"),
+                building_name: field("buildingName"),
+            })?)),
+            DataDomain::Master => DomainData::Master(MasterData::parse(
+                MasterInput {
+                    first_name: field("firstName"),
+                    last_name: field("lastName"),
+                    gender: field("gender"),
+                    date_of_birth: field("dateOfBirth"),
+                    customer_title: field("customerTitle"),
+                    country_of_birth: field("countryOfBirth"),
+                },
+                today,
+            )?),
+            DataDomain::Payment => DomainData::Payment(PaymentData::parse(PaymentInput {
+                account_holder: field("accountHolder"),
+                bank_name: field("bankName"),
+                iban: field("iban"),
+                bic: field("bic"),
+            })?),
+        })
     }
 
     /// The stored JSON form: the domain's fields as a camelCase object.

@@ -12,6 +12,7 @@ pub mod diff;
 pub mod error;
 pub mod hierarchy;
 pub mod ids;
+pub mod json;
 pub mod policy;
 pub mod search;
 pub mod signature;

@@ -386,3 +386,26 @@ mod tests {
         assert!(Text::parse(&"x".repeat(256)).is_err());
     }
 }
+
+/// A customer's number in the system it came from (a gym's member number, a billing system's
+/// customer number): 1 to 64 characters, no spaces at either end, no control or invisible
+/// formatting characters. Unique per tenant; imports are keyed by it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ExternalId(String);
+string_value!(ExternalId);
+
+impl ExternalId {
+    pub const MAX_CHARS: usize = 64;
+
+    pub fn parse(raw: &str) -> Result<ExternalId, String> {
+        let t = raw.trim();
+        if t.is_empty() {
+            return Err("must not be empty".into());
+        }
+        if t.chars().count() > Self::MAX_CHARS {
+            return Err(format!("must be at most {} characters", Self::MAX_CHARS));
+        }
+        check_plain_text(t)?;
+        Ok(ExternalId(t.to_owned()))
+    }
+}

@@ -8,9 +8,8 @@ use crate::error::{ApiError, Dialect, ErrorKind, Failure};
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
-use serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_json::{Map, Value};
-use std::fmt;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
 use std::marker::PhantomData;
 
 /// A JSON body of type `T`; malformed JSON or a wrong field type is a 400 naming the field.
@@ -58,141 +57,28 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     })
 }
 
-/// What a strict read refuses, besides malformed JSON.
-const NUL: &str = "must not contain the NUL character (U+0000)";
-const DUPLICATE: &str = "is given more than once";
-
-/// Parses one JSON document strictly into a [`Value`].
+/// Parses one JSON document strictly (see `custodian_domain::json`) into a [`Value`].
 pub fn strict_value(bytes: &[u8]) -> Result<Value, ApiError> {
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut *de).map(|Strict(v)| v).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        let message = inner.to_string();
-        let rule = [NUL, DUPLICATE].into_iter().find(|rule| message.starts_with(rule));
-        match rule {
-            Some(rule) => {
-                let code = if rule == DUPLICATE { "request.duplicate_key" } else { "validation.invalid_field" };
-                if path == "." {
-                    ApiError::new(StatusCode::BAD_REQUEST, code, format!("the request body {rule}"))
-                } else {
-                    ApiError::new(StatusCode::BAD_REQUEST, code, format!("{path} {rule}")).with_reference(path)
-                }
+    use custodian_domain::json::StrictRule;
+    custodian_domain::json::strict_value(bytes).map_err(|e| {
+        let code = match &e.rule {
+            StrictRule::Duplicate => "request.duplicate_key",
+            StrictRule::Nul => "validation.invalid_field",
+            StrictRule::Malformed(m) => {
+                return ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "request.malformed_json",
+                    format!("the request body is not valid JSON: {m}"),
+                )
+                .kind(ErrorKind::MalformedJson);
             }
-            None => ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "request.malformed_json",
-                format!("the request body is not valid JSON: {inner}"),
-            )
-            .kind(ErrorKind::MalformedJson),
+        };
+        if e.path == "." {
+            ApiError::new(StatusCode::BAD_REQUEST, code, format!("the request body {}", e.describe()))
+        } else {
+            ApiError::new(StatusCode::BAD_REQUEST, code, format!("{} {}", e.path, e.describe())).with_reference(e.path)
         }
-    })?;
-    de.end().map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "request.malformed_json",
-            format!("the request body is not valid JSON: {e} (only whitespace may follow the JSON value)"),
-        )
-        .kind(ErrorKind::MalformedJson)
-    })?;
-    Ok(value)
-}
-
-/// A JSON value read strictly.
-struct Strict(Value);
-
-impl<'de> de::Deserialize<'de> for Strict {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(StrictVisitor).map(Strict)
-    }
-}
-
-/// An object key: a string without NUL.
-struct StrictKey(String);
-
-impl<'de> de::Deserialize<'de> for StrictKey {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let key = String::deserialize(d)?;
-        if key.contains('\0') {
-            return Err(de::Error::custom(NUL));
-        }
-        Ok(StrictKey(key))
-    }
-}
-
-/// Fails where a key's second value would be read, so the error's path names the key.
-struct Duplicate;
-
-impl<'de> DeserializeSeed<'de> for Duplicate {
-    type Value = Value;
-    fn deserialize<D: Deserializer<'de>>(self, _: D) -> Result<Value, D::Error> {
-        Err(de::Error::custom(DUPLICATE))
-    }
-}
-
-struct StrictVisitor;
-
-impl<'de> Visitor<'de> for StrictVisitor {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
-    }
-
-    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-
-    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
-        serde_json::Number::from_f64(v).map(Value::Number).ok_or_else(|| E::custom("a number must be finite"))
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
-        self.visit_string(v.to_owned())
-    }
-
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Value, E> {
-        if v.contains('\0') {
-            return Err(E::custom(NUL));
-        }
-        Ok(Value::String(v))
-    }
-
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-
-    fn visit_none<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let mut items = Vec::new();
-        while let Some(Strict(v)) = seq.next_element()? {
-            items.push(v);
-        }
-        Ok(Value::Array(items))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut object = Map::new();
-        while let Some(StrictKey(key)) = map.next_key()? {
-            if object.contains_key(&key) {
-                map.next_value_seed(Duplicate)?;
-            }
-            let Strict(v) = map.next_value()?;
-            object.insert(key, v);
-        }
-        Ok(Value::Object(object))
-    }
+    })
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ mod demo;
 mod listener;
 mod settings;
 mod telemetry;
+mod transfer;
 
 use anyhow::{Context as _, Result, bail};
 use clap::{Parser, Subcommand};
@@ -77,6 +78,42 @@ enum Command {
         #[command(subcommand)]
         command: RetentionCommand,
     },
+    /// Import customers from a JSON Lines or CSV file (format in the README): valid records are
+    /// imported in batches, invalid ones listed in a reject file; exits non-zero when any record
+    /// was rejected. Customers whose externalId the tenant has already are skipped, so running the
+    /// same file again resumes an interrupted import.
+    Import {
+        #[arg(long)]
+        tenant: i64,
+        /// The file to read.
+        file: PathBuf,
+        /// jsonl or csv (default: from the file's extension).
+        #[arg(long)]
+        format: Option<String>,
+        /// Where rejected records go (default: FILE.rejects.csv).
+        #[arg(long)]
+        rejects: Option<PathBuf>,
+        /// Also send a customer.created event per imported customer (webhooks, NATS).
+        #[arg(long)]
+        events: bool,
+        /// Write the imported customers' ids to this CSV file (externalId,id).
+        #[arg(long)]
+        ids: Option<PathBuf>,
+        /// Customers per transaction.
+        #[arg(long, default_value_t = custodian_transfer::DEFAULT_BATCH, value_parser = clap::value_parser!(usize))]
+        batch: usize,
+    },
+    /// Export a tenant's customers (external id and the four domains) to a JSON Lines or CSV file
+    /// that `custodian import` reads back; `-` writes to standard output.
+    Export {
+        #[arg(long)]
+        tenant: i64,
+        /// The file to write (replaced when complete).
+        file: PathBuf,
+        /// jsonl or csv (default: from the file's extension; jsonl for `-`).
+        #[arg(long)]
+        format: Option<String>,
+    },
     /// Print the OpenAPI 3.1 document.
     Openapi,
     /// Print the effective configuration (secrets redacted).
@@ -90,6 +127,8 @@ impl Command {
             Command::Keys { command: KeyCommand::Create { tenant, .. } | KeyCommand::List { tenant } }
             | Command::Keys { command: KeyCommand::Revoke { tenant, .. } }
             | Command::Partners { command: PartnerCommand::Create { tenant, .. } }
+            | Command::Import { tenant, .. }
+            | Command::Export { tenant, .. }
             | Command::Staff {
                 command:
                     StaffCommand::Create { tenant, .. } | StaffCommand::SetPassword { tenant, .. } | StaffCommand::List { tenant },
@@ -359,6 +398,13 @@ async fn run(command: Command, settings: Settings) -> Result<()> {
             println!("{}", root.uuid);
         }
         Command::Staff { command } => staff_command(&services, command).await?,
+        Command::Import { tenant, file, format, rejects, events, ids, batch } => {
+            let opts = transfer::ImportArgs { format, rejects, events, ids, batch };
+            transfer::import(&services, TenantId(tenant), &file, opts).await?
+        }
+        Command::Export { tenant, file, format } => {
+            transfer::export(&services, TenantId(tenant), &file, format.as_deref()).await?
+        }
         Command::Audit { command: AuditCommand::Verify { tenant, checkpoints } } => {
             audit_verify(&services, tenant.map(TenantId), &checkpoints).await?
         }

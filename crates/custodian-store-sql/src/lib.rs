@@ -22,6 +22,8 @@ mod staff_sql;
 mod privacy_sql;
 #[macro_use]
 mod idempotency_sql;
+#[macro_use]
+mod import_sql;
 pub mod postgres;
 pub mod sqlite;
 

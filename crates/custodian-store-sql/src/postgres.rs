@@ -76,3 +76,12 @@ impl_wealth_store!(PgStore, sqlx::Postgres, sqlx::postgres::PgRow);
 impl_idempotency_store!(PgStore, sqlx::Postgres, sqlx::postgres::PgRow);
 impl_staff_store!(PgStore, sqlx::Postgres, sqlx::postgres::PgRow);
 impl_privacy_store!(PgStore, Postgres, sqlx::postgres::PgRow);
+// Ids from the identity column's sequence, so concurrent writers never take the same one.
+impl_transfer_store!(
+    PgStore,
+    Postgres,
+    sqlx::postgres::PgRow,
+    "SELECT nextval(pg_get_serial_sequence('customers', 'id')) FROM generate_series(1, $1::bigint)",
+    "SELECT 1",
+    "SELECT 1"
+);

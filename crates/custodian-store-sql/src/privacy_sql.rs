@@ -40,6 +40,11 @@ macro_rules! impl_privacy_store {
             fn exported_tables() -> Vec<(&'static str, String, &'static [(&'static str, Col)])> {
                 vec![
                     (
+                        "customers",
+                        "SELECT external_id FROM customers WHERE tenant_id = $1 AND id = $2 AND external_id IS NOT NULL".into(),
+                        &[("external_id", Text)],
+                    ),
+                    (
                         "customer_search_terms",
                         "SELECT source, term FROM customer_search_terms WHERE tenant_id = $1 AND customer_id = $2 ORDER BY source, term".into(),
                         &[("source", Text), ("term", Text)],
@@ -398,7 +403,7 @@ macro_rules! impl_privacy_store {
                         "customers".into(),
                         execute_counted(
                             &mut tx,
-                            "UPDATE customers SET erased_ms = $3, updated_ms = $3 WHERE tenant_id = $1 AND id = $2",
+                            "UPDATE customers SET erased_ms = $3, updated_ms = $3, external_id = NULL WHERE tenant_id = $1 AND id = $2",
                             &[tenant.0, customer.0, at_ms],
                         )
                         .await?,

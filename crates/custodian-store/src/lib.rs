@@ -14,6 +14,7 @@ mod records;
 pub mod relay;
 pub mod retention;
 pub mod staff;
+pub mod transfer;
 pub mod wealth;
 pub mod webhooks;
 
@@ -26,6 +27,7 @@ pub use records::*;
 pub use relay::EventRelayStore;
 pub use retention::RetentionStore;
 pub use staff::StaffStore;
+pub use transfer::{ExportedCustomer, ImportCustomer, TransferStore};
 pub use wealth::WealthStore;
 pub use webhooks::WebhookStore;
 
@@ -73,6 +75,7 @@ pub trait Store:
     + WealthStore
     + StaffStore
     + PrivacyStore
+    + TransferStore
     + Send
     + Sync
     + 'static

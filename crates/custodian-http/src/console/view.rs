@@ -59,6 +59,7 @@ pub fn actor_words(keys: &[custodian_store::ApiKeyRecord], actor: &custodian_dom
         ActorKind::Staff => format!("{} (staff)", actor.id),
         ActorKind::Admin => format!("{} (admin)", actor.id),
         ActorKind::System => "Custodian".to_owned(),
+        ActorKind::Import => format!("an import of {}", actor.id),
     }
 }
 
