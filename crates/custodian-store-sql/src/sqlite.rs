@@ -65,8 +65,12 @@ impl SqliteStore {
             // behind in the file's free space.
             .pragma("secure_delete", "on");
         // One writer: writers queue in the pool instead of spinning on SQLite's busy handler.
+        // No ping before handing out a connection (`test_before_acquire`): a SQLite connection is
+        // an open file, not a socket that can go away, and every ping is one more round trip to the
+        // connection's worker thread, which on the writer is taken while other writers queue.
         let write = SqlitePoolOptions::new()
             .max_connections(1)
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options.clone())
             .await
@@ -74,6 +78,7 @@ impl SqliteStore {
         sqlx::migrate!("migrations/sqlite").run(&write).await.map_err(|e| StoreError::Backend(e.to_string()))?;
         let read = SqlitePoolOptions::new()
             .max_connections(settings.readers.max(1))
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options.read_only(true))
             .await
