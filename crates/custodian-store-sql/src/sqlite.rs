@@ -72,7 +72,9 @@ impl SqliteStore {
             .max_connections(1)
             .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options.clone())
+            // The writer's page cache: 16 MiB instead of SQLite's default 2 MiB, so that a write's
+            // index and table pages are found in memory instead of being read again from the file.
+            .connect_with(options.clone().pragma("cache_size", "-16384"))
             .await
             .map_err(backend_error)?;
         sqlx::migrate!("migrations/sqlite").run(&write).await.map_err(|e| StoreError::Backend(e.to_string()))?;
