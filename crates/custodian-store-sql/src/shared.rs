@@ -93,12 +93,22 @@ macro_rules! impl_store {
         /// tenant check for every write. Fails with `NotFound` for another tenant's customer and for an
         /// erased one.
         async fn lock_customer(tx: &mut Tx, tenant: TenantId, customer: CustomerId) -> StoreResult<()> {
-            let done = sqlx::query("UPDATE customers SET event_seq = event_seq WHERE tenant_id = $1 AND id = $2 AND erased_ms IS NULL")
-                .bind(tenant.0)
-                .bind(customer.0)
-                .execute(&mut **tx)
-                .await
-                .map_err(crate::backend_error)?;
+            lock_customer_touching(tx, tenant, customer, None).await
+        }
+
+        /// [`lock_customer`] that, with `touch`, also sets the customer's `updated_ms` in the same
+        /// statement (what [`write_apply`] does after its domain write; one statement less for the
+        /// paths that lock first and then apply with [`write_domain`]).
+        async fn lock_customer_touching(tx: &mut Tx, tenant: TenantId, customer: CustomerId, touch: Option<i64>) -> StoreResult<()> {
+            let done = sqlx::query(
+                "UPDATE customers SET updated_ms = COALESCE($3, updated_ms) WHERE tenant_id = $1 AND id = $2 AND erased_ms IS NULL",
+            )
+            .bind(tenant.0)
+            .bind(customer.0)
+            .bind(touch)
+            .execute(&mut **tx)
+            .await
+            .map_err(crate::backend_error)?;
             if done.rows_affected() == 1 { Ok(()) } else { Err(StoreError::NotFound) }
         }
 
@@ -178,9 +188,45 @@ macro_rules! impl_store {
             tx.commit().await.map_err(crate::backend_error)
         }
 
+        /// An [`Apply`] with its JSON text and search terms computed, so that this work can be done
+        /// before the write transaction begins instead of while it holds the writer.
+        struct PreparedApply {
+            domain: &'static str,
+            data: String,
+            /// `Some` for the domains that feed the search index.
+            terms: Option<Vec<String>>,
+            expected_version: i64,
+            at_ms: i64,
+        }
+
+        fn prepare_apply(apply: &Apply) -> PreparedApply {
+            PreparedApply {
+                domain: apply.data.domain().as_str(),
+                data: apply.data.to_json().to_string(),
+                terms: matches!(apply.data.domain(), DataDomain::Contact | DataDomain::Master)
+                    .then(|| custodian_domain::search::terms(&apply.data)),
+                expected_version: apply.expected_version,
+                at_ms: apply.at_ms,
+            }
+        }
+
         async fn write_apply(tx: &mut Tx, tenant: TenantId, customer: CustomerId, apply: &Apply) -> StoreResult<()> {
-            let domain = apply.data.domain().as_str();
-            let data = apply.data.to_json().to_string();
+            let apply = prepare_apply(apply);
+            write_domain(tx, tenant, customer, &apply).await?;
+            sqlx::query("UPDATE customers SET updated_ms = $1 WHERE tenant_id = $2 AND id = $3")
+                .bind(apply.at_ms)
+                .bind(tenant.0)
+                .bind(customer.0)
+                .execute(&mut **tx)
+                .await
+                .map_err(crate::backend_error)?;
+            Ok(())
+        }
+
+        /// The domain write of [`write_apply`] (a conditional insert or update, and the search
+        /// terms) without touching the customer row: for callers that set `updated_ms` with
+        /// [`lock_customer_touching`].
+        async fn write_domain(tx: &mut Tx, tenant: TenantId, customer: CustomerId, apply: &PreparedApply) -> StoreResult<()> {
             let done = if apply.expected_version == 0 {
                 sqlx::query(
                     "INSERT INTO customer_domains (tenant_id, customer_id, domain, data, version, updated_ms) \
@@ -188,8 +234,8 @@ macro_rules! impl_store {
                 )
                 .bind(tenant.0)
                 .bind(customer.0)
-                .bind(domain)
-                .bind(&data)
+                .bind(apply.domain)
+                .bind(&apply.data)
                 .bind(apply.at_ms)
                 .execute(&mut **tx)
                 .await
@@ -198,11 +244,11 @@ macro_rules! impl_store {
                     "UPDATE customer_domains SET data = $1, version = version + 1, updated_ms = $2 \
                      WHERE tenant_id = $3 AND customer_id = $4 AND domain = $5 AND version = $6",
                 )
-                .bind(&data)
+                .bind(&apply.data)
                 .bind(apply.at_ms)
                 .bind(tenant.0)
                 .bind(customer.0)
-                .bind(domain)
+                .bind(apply.domain)
                 .bind(apply.expected_version)
                 .execute(&mut **tx)
                 .await
@@ -211,17 +257,9 @@ macro_rules! impl_store {
             if done.rows_affected() != 1 {
                 return Err(StoreError::VersionConflict);
             }
-            if matches!(apply.data.domain(), DataDomain::Contact | DataDomain::Master) {
-                let terms = custodian_domain::search::terms(&apply.data);
-                write_search_terms(tx, tenant, customer, domain, &terms).await?;
+            if let Some(terms) = &apply.terms {
+                write_search_terms(tx, tenant, customer, apply.domain, terms).await?;
             }
-            sqlx::query("UPDATE customers SET updated_ms = $1 WHERE tenant_id = $2 AND id = $3")
-                .bind(apply.at_ms)
-                .bind(tenant.0)
-                .bind(customer.0)
-                .execute(&mut **tx)
-                .await
-                .map_err(crate::backend_error)?;
             Ok(())
         }
 
@@ -392,60 +430,76 @@ macro_rules! impl_store {
             Ok(rows.len() as u64)
         }
 
-        async fn write_event(tx: &mut Tx, tenant: TenantId, customer: CustomerId, e: &NewEvent) -> StoreResult<()> {
-            let seq: i64 = sqlx::query_scalar(
-                "UPDATE customers SET event_seq = event_seq + 1 WHERE tenant_id = $1 AND id = $2 RETURNING event_seq",
-            )
-            .bind(tenant.0)
-            .bind(customer.0)
-            .fetch_one(&mut **tx)
-            .await
-            .map_err(crate::backend_error)?;
-            let mut payload = e.payload.clone();
-            if let Some(obj) = payload.as_object_mut() {
-                obj.insert("sequence".into(), seq.into());
+        /// Appends events to a customer's outbox in three statements whatever their number: the
+        /// customer's sequence advances by the number of events (on the customer row the caller
+        /// locked), the events are inserted in one statement with consecutive sequence numbers, and
+        /// they are fanned out to the tenant's subscriptions in the same transaction (no event
+        /// without its deliveries; a disabled subscription's deliveries wait until it is enabled
+        /// again), in sequence order.
+        async fn write_events(tx: &mut Tx, tenant: TenantId, customer: CustomerId, events: &[NewEvent]) -> StoreResult<()> {
+            if events.is_empty() {
+                return Ok(());
             }
-            let event_id: i64 = sqlx::query_scalar(
-                "INSERT INTO outbox_events (tenant_id, customer_id, seq, event_type, payload, request_id, created_ms) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            let count = events.len() as i64;
+            let last: i64 = sqlx::query_scalar(
+                "UPDATE customers SET event_seq = event_seq + $3 WHERE tenant_id = $1 AND id = $2 RETURNING event_seq",
             )
             .bind(tenant.0)
             .bind(customer.0)
-            .bind(seq)
-            .bind(&e.event_type)
-            .bind(payload.to_string())
-            .bind(e.request_id.as_deref())
-            .bind(e.at_ms)
+            .bind(count)
             .fetch_one(&mut **tx)
             .await
             .map_err(crate::backend_error)?;
-            // Fan out to the tenant's subscriptions in the same transaction: no event without its
-            // deliveries. A disabled subscription's deliveries wait until it is enabled again.
+            let first = last - count + 1;
+            let mut insert = sqlx::query(sqlx::AssertSqlSafe(outbox_insert_sql(events.len()))).bind(tenant.0).bind(customer.0);
+            for (seq, e) in (first..).zip(events) {
+                let mut payload = e.payload.clone();
+                if let Some(obj) = payload.as_object_mut() {
+                    obj.insert("sequence".into(), seq.into());
+                }
+                insert = insert.bind(seq).bind(&e.event_type).bind(payload.to_string()).bind(e.request_id.as_deref()).bind(e.at_ms);
+            }
+            insert.execute(&mut **tx).await.map_err(crate::backend_error)?;
             sqlx::query(
                 "INSERT INTO webhook_deliveries (tenant_id, subscription_id, event_id, customer_id, seq, status, attempts, \
                  next_attempt_ms, created_ms) \
-                 SELECT $1, s.id, $2, $3, $4, 'pending', 0, $5, $5 FROM webhook_subscriptions s \
-                 WHERE s.tenant_id = $1 AND (s.event_types = '' OR s.event_types LIKE '% ' || $6 || ' %')",
+                 SELECT e.tenant_id, s.id, e.id, e.customer_id, e.seq, 'pending', 0, e.created_ms, e.created_ms \
+                 FROM outbox_events e JOIN webhook_subscriptions s ON s.tenant_id = e.tenant_id \
+                 WHERE e.tenant_id = $1 AND e.customer_id = $2 AND e.seq >= $3 AND e.seq <= $4 \
+                 AND (s.event_types = '' OR s.event_types LIKE '% ' || e.event_type || ' %') \
+                 ORDER BY e.seq, s.id",
             )
             .bind(tenant.0)
-            .bind(event_id)
             .bind(customer.0)
-            .bind(seq)
-            .bind(e.at_ms)
-            .bind(&e.event_type)
+            .bind(first)
+            .bind(last)
             .execute(&mut **tx)
             .await
             .map_err(crate::backend_error)?;
             Ok(())
         }
 
+        /// `INSERT INTO outbox_events … VALUES` with `rows` rows: $1 tenant, $2 customer, then seq,
+        /// event type, payload, request id and time per row. The same text for the same number of
+        /// rows, so the statement is prepared once per connection and count.
+        fn outbox_insert_sql(rows: usize) -> String {
+            let mut sql =
+                String::from("INSERT INTO outbox_events (tenant_id, customer_id, seq, event_type, payload, request_id, created_ms) VALUES ");
+            for i in 0..rows {
+                let p = 3 + 5 * i;
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!("($1, $2, ${}, ${}, ${}, ${}, ${})", p, p + 1, p + 2, p + 3, p + 4));
+            }
+            sql
+        }
+
         async fn write_records(tx: &mut Tx, tenant: TenantId, customer: Option<CustomerId>, records: &Records) -> StoreResult<()> {
             write_audit(tx, tenant, &records.audit).await?;
             if !records.events.is_empty() {
                 let customer = customer.ok_or_else(|| StoreError::Backend("events need a customer".into()))?;
-                for e in &records.events {
-                    write_event(tx, tenant, customer, e).await?;
-                }
+                write_events(tx, tenant, customer, &records.events).await?;
             }
             Ok(())
         }
@@ -763,15 +817,18 @@ macro_rules! impl_store {
             }
 
             async fn submit_amendment(&self, a: NewAmendment, apply: Option<Apply>, follow_up: FollowUp) -> StoreResult<AmendmentId> {
-                let mut tx = self.begin_write().await?;
-                lock_customer(&mut tx, a.tenant_id, a.customer_id).await?;
-                if let Some(apply) = &apply {
-                    write_apply(&mut tx, a.tenant_id, a.customer_id, apply).await?;
-                }
+                // Everything that needs no database is done before the writer is taken.
+                let apply = apply.as_ref().map(prepare_apply);
                 let (decided_by, decided_ms) = match a.state {
                     AmendmentState::Pending => (None, None),
                     _ => (Some(a.submitted_by.to_string()), Some(a.submitted_at_ms)),
                 };
+                let proposed = a.proposed.to_json().to_string();
+                let mut tx = self.begin_write().await?;
+                lock_customer_touching(&mut tx, a.tenant_id, a.customer_id, apply.as_ref().map(|p| p.at_ms)).await?;
+                if let Some(apply) = &apply {
+                    write_domain(&mut tx, a.tenant_id, a.customer_id, apply).await?;
+                }
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO amendments (tenant_id, customer_id, domain, state, proposed, signature_svg, base_version, \
                      submitted_by, submitted_ms, decided_by, decided_ms) \
@@ -781,7 +838,7 @@ macro_rules! impl_store {
                 .bind(a.customer_id.0)
                 .bind(a.proposed.domain().as_str())
                 .bind(a.state.as_str())
-                .bind(a.proposed.to_json().to_string())
+                .bind(proposed)
                 .bind(a.signature.as_ref().map(|s| s.as_str().to_owned()))
                 .bind(a.base_version)
                 .bind(a.submitted_by.to_string())
@@ -805,8 +862,9 @@ macro_rules! impl_store {
                 apply: Option<Apply>,
                 records: Records,
             ) -> StoreResult<()> {
+                let apply = apply.as_ref().map(prepare_apply);
                 let mut tx = self.begin_write().await?;
-                lock_customer(&mut tx, tenant, customer).await?;
+                lock_customer_touching(&mut tx, tenant, customer, apply.as_ref().map(|p| p.at_ms)).await?;
                 let done = sqlx::query(
                     "UPDATE amendments SET state = $1, decided_by = $2, decided_ms = $3, rejection_reason = $4 \
                      WHERE tenant_id = $5 AND customer_id = $6 AND id = $7 AND state = 'pending'",
@@ -825,16 +883,17 @@ macro_rules! impl_store {
                     return Err(StoreError::NotPending);
                 }
                 if let Some(apply) = &apply {
-                    write_apply(&mut tx, tenant, customer, apply).await?;
+                    write_domain(&mut tx, tenant, customer, apply).await?;
                 }
                 write_records(&mut tx, tenant, Some(customer), &records).await?;
                 commit(tx).await
             }
 
             async fn apply_change(&self, tenant: TenantId, customer: CustomerId, apply: Apply, records: Records) -> StoreResult<()> {
+                let apply = prepare_apply(&apply);
                 let mut tx = self.begin_write().await?;
-                lock_customer(&mut tx, tenant, customer).await?;
-                write_apply(&mut tx, tenant, customer, &apply).await?;
+                lock_customer_touching(&mut tx, tenant, customer, Some(apply.at_ms)).await?;
+                write_domain(&mut tx, tenant, customer, &apply).await?;
                 write_records(&mut tx, tenant, Some(customer), &records).await?;
                 commit(tx).await
             }
