@@ -90,7 +90,7 @@ pub(crate) const EXPORT_PAGE: &str = "SELECT c.id, c.external_id, d.domain, d.da
 macro_rules! impl_transfer_store {
     ($store:ident, $db:ty, $row:ty, $reserve_ids:expr, $bulk_on:expr, $bulk_off:expr) => {
         mod transfer_impl {
-            use super::{Tx, commit, domain_data, get, write_event, $store};
+            use super::{Tx, commit, domain_data, get, write_events, $store};
             use crate::import_sql::{
                 EXPORT_PAGE, insert_audit_entries, insert_chain_heads, insert_customers, insert_domains, insert_search_terms,
                 rows_per_statement,
@@ -250,9 +250,7 @@ macro_rules! impl_transfer_store {
                     insert_chunked(&mut tx, insert_chain_heads, 2, tenant, None, heads, false).await?;
                     if let Some(events) = audit.events {
                         for customer in new_ids {
-                            for e in events(customer) {
-                                write_event(&mut tx, tenant, customer, &e).await?;
-                            }
+                            write_events(&mut tx, tenant, customer, &events(customer)).await?;
                         }
                     }
                     sqlx::query($bulk_off).execute(&mut *tx).await.map_err(crate::backend_error)?;
