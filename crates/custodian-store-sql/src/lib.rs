@@ -23,6 +23,7 @@ mod privacy_sql;
 #[macro_use]
 mod idempotency_sql;
 pub mod postgres;
+mod read_cache;
 pub mod sqlite;
 
 pub use postgres::{PgSettings, PgStore};

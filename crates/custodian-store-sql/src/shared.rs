@@ -527,6 +527,10 @@ macro_rules! impl_store {
             }
 
             async fn find_api_key(&self, key_hash: &str) -> StoreResult<Option<ApiKeyRecord>> {
+                let ticket = match self.cache.key(key_hash) {
+                    Ok(key) => return Ok(Some(key)),
+                    Err(ticket) => ticket,
+                };
                 let row = sqlx::query(
                     "SELECT id, tenant_id, prefix, scopes, label, created_ms FROM api_keys WHERE key_hash = $1 AND revoked_ms IS NULL",
                 )
@@ -534,7 +538,11 @@ macro_rules! impl_store {
                 .fetch_optional(self.reader())
                 .await
                 .map_err(crate::backend_error)?;
-                row.as_ref().map(api_key_row).transpose()
+                let key = row.as_ref().map(api_key_row).transpose()?;
+                if let Some(key) = &key {
+                    self.cache.store_key(ticket, key_hash, key);
+                }
+                Ok(key)
             }
 
             async fn list_api_keys(&self, tenant: TenantId) -> StoreResult<Vec<ApiKeyRecord>> {
@@ -600,10 +608,16 @@ macro_rules! impl_store {
                     return Err(StoreError::NotFound);
                 }
                 write_records(&mut tx, tenant, None, &records).await?;
-                commit(tx).await
+                commit(tx).await?;
+                self.cache.invalidate();
+                Ok(())
             }
 
             async fn policies(&self, tenant: TenantId) -> StoreResult<PolicySet> {
+                let ticket = match self.cache.policies(tenant) {
+                    Ok(set) => return Ok(set),
+                    Err(ticket) => ticket,
+                };
                 let rows = sqlx::query("SELECT domain, status, require_signature FROM domain_policies WHERE tenant_id = $1")
                     .bind(tenant.0)
                     .fetch_all(self.reader())
@@ -618,6 +632,7 @@ macro_rules! impl_store {
                     };
                     set.0.insert(domain, policy);
                 }
+                self.cache.store_policies(ticket, tenant, &set);
                 Ok(set)
             }
 
@@ -641,7 +656,9 @@ macro_rules! impl_store {
                     if e.as_database_error().is_some_and(|d| d.is_foreign_key_violation()) { StoreError::NotFound } else { crate::backend_error(e) }
                 })?;
                 write_records(&mut tx, tenant, None, &records).await?;
-                commit(tx).await
+                commit(tx).await?;
+                self.cache.invalidate();
+                Ok(())
             }
 
             async fn create_customer(&self, tenant: TenantId, data: Vec<Apply>, now_ms: i64, records: NewCustomerRecords) -> StoreResult<CustomerId> {

@@ -2,10 +2,12 @@
 //! write transaction with `BEGIN IMMEDIATE`, and a pool of readers.
 
 use crate::backend_error;
+use crate::read_cache::ReadCache;
 use custodian_store::StoreError;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Pool, Sqlite, Transaction};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// SQLite's `synchronous` setting: `Full` syncs the WAL at every commit (an acknowledged write
@@ -46,6 +48,7 @@ impl Default for SqliteSettings {
 pub struct SqliteStore {
     read: Pool<Sqlite>,
     write: Pool<Sqlite>,
+    cache: Arc<ReadCache>,
 }
 
 impl SqliteStore {
@@ -80,7 +83,18 @@ impl SqliteStore {
             .map_err(backend_error)?;
         backfill_search_terms(write.begin_with("BEGIN IMMEDIATE").await.map_err(backend_error)?).await?;
         backfill_audit_chain(write.begin_with("BEGIN IMMEDIATE").await.map_err(backend_error)?).await?;
-        Ok(SqliteStore { read, write })
+        let cache = Arc::new(ReadCache::default());
+        let pool = read.clone();
+        ReadCache::start_polling(&cache, move || {
+            let pool = pool.clone();
+            async move {
+                if pool.is_closed() {
+                    return None;
+                }
+                Some(sqlx::query_scalar::<_, i64>(crate::read_cache::EPOCH_SQL).fetch_one(&pool).await)
+            }
+        });
+        Ok(SqliteStore { read, write, cache })
     }
 
     /// A write transaction; inside a request holding an idempotency reservation it first marks
