@@ -126,6 +126,14 @@ pub trait Store:
         records: NewCustomerRecords,
     ) -> StoreResult<CustomerId>;
     async fn get_customer(&self, tenant: TenantId, customer: CustomerId) -> StoreResult<Customer>;
+    /// A customer with the pending amendment of one of its domains, read in one statement (one
+    /// snapshot): what a self-service GET shows. `NotFound` like [`Store::get_customer`].
+    async fn customer_with_pending(
+        &self,
+        tenant: TenantId,
+        customer: CustomerId,
+        domain: DataDomain,
+    ) -> StoreResult<(Customer, Option<Amendment>)>;
     async fn list_customers(&self, tenant: TenantId, after: Option<CustomerId>, limit: i64) -> StoreResult<Vec<Customer>>;
     /// Customers with a search term starting with one of `prefixes` (see `custodian_domain::search`),
     /// by id, after `after`.
