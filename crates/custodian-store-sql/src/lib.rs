@@ -25,6 +25,7 @@ mod idempotency_sql;
 pub mod postgres;
 mod read_cache;
 pub mod sqlite;
+mod sqlite_direct;
 
 pub use postgres::{PgSettings, PgStore};
 pub use sqlite::{SqliteSettings, SqliteStore, Synchronous};

@@ -69,6 +69,15 @@ impl PgStore {
         &self.pool
     }
 
+    async fn read_customer_with_pending(
+        &self,
+        tenant: custodian_domain::TenantId,
+        customer: custodian_domain::CustomerId,
+        domain: custodian_domain::DataDomain,
+    ) -> Result<(custodian_store::Customer, Option<custodian_domain::Amendment>), StoreError> {
+        customer_with_pending_sqlx(&self.pool, tenant, customer, domain).await
+    }
+
     async fn close_pools(&self) {
         self.pool.close().await;
     }

@@ -253,6 +253,32 @@ macro_rules! impl_store {
              a.submitted_ms, a.decided_by, a.decided_ms, a.rejection_reason FROM amendments a \
              WHERE a.tenant_id = $1 AND a.customer_id = $2 AND a.domain = $3 AND a.state = 'pending'";
 
+        /// [`CUSTOMER_PENDING_SQL`] through sqlx (the backend may read it another way, see
+        /// `read_customer_with_pending`).
+        async fn customer_with_pending_sqlx(
+            pool: &sqlx::Pool<$db>,
+            tenant: TenantId,
+            customer: CustomerId,
+            domain: DataDomain,
+        ) -> StoreResult<(Customer, Option<Amendment>)> {
+            let rows = sqlx::query(CUSTOMER_PENDING_SQL)
+                .bind(tenant.0)
+                .bind(customer.0)
+                .bind(domain.as_str())
+                .fetch_all(pool)
+                .await
+                .map_err(crate::backend_error)?;
+            let (mut of_customer, mut pending) = (Vec::with_capacity(rows.len()), None);
+            for r in rows {
+                if get::<i64>(&r, "kind")? == 0 {
+                    of_customer.push(r);
+                } else {
+                    pending = Some(amendment_columns(&r, "a_")?);
+                }
+            }
+            Ok((customer_from_rows(&of_customer)?, pending))
+        }
+
         /// The customer in the rows of [`CUSTOMER_SQL`]; `NotFound` when there are none.
         fn customer_from_rows(rows: &[$row]) -> StoreResult<Customer> {
             let first = rows.first().ok_or(StoreError::NotFound)?;
@@ -720,22 +746,7 @@ macro_rules! impl_store {
                 customer: CustomerId,
                 domain: DataDomain,
             ) -> StoreResult<(Customer, Option<Amendment>)> {
-                let rows = sqlx::query(CUSTOMER_PENDING_SQL)
-                    .bind(tenant.0)
-                    .bind(customer.0)
-                    .bind(domain.as_str())
-                    .fetch_all(self.reader())
-                    .await
-                    .map_err(crate::backend_error)?;
-                let (mut of_customer, mut pending) = (Vec::with_capacity(rows.len()), None);
-                for r in rows {
-                    if get::<i64>(&r, "kind")? == 0 {
-                        of_customer.push(r);
-                    } else {
-                        pending = Some(amendment_columns(&r, "a_")?);
-                    }
-                }
-                Ok((customer_from_rows(&of_customer)?, pending))
+                self.read_customer_with_pending(tenant, customer, domain).await
             }
 
             async fn search_customers(
