@@ -157,7 +157,8 @@ impl ApiKeyService {
     }
 
     /// Revokes a key by its public prefix (the part after `cus_`) for the operator at the command
-    /// line; it stops working at once. The operator may revoke any key, the last ADMIN key too.
+    /// line; running servers refuse it within a second (they poll the cache epoch the revocation
+    /// advances). The operator may revoke any key, the last ADMIN key too.
     pub async fn revoke(&self, tenant: TenantId, prefix: &str) -> AppResult<()> {
         let ctx = Context::operator(tenant);
         let key = self.live_key(tenant, prefix).await.map_err(|_| AppError::NotFound("API key"))?;
@@ -167,7 +168,8 @@ impl ApiKeyService {
         })
     }
 
-    /// Revokes a key on behalf of a tenant admin (API or console); it stops working at once. The
+    /// Revokes a key on behalf of a tenant admin (API or console); this process refuses it at once,
+    /// every other process within a second. The
     /// tenant's last live ADMIN key is refused (409): a tenant is never left without one over
     /// HTTP — create the new admin key first; the operator's CLI can still revoke it.
     pub async fn revoke_by(&self, ctx: &Context, prefix: &str) -> AppResult<()> {

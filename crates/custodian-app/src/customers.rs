@@ -5,7 +5,7 @@ use crate::clock::Clock;
 use crate::error::{AppError, AppResult};
 use crate::events::{audit, event, previous_values};
 use crate::{Context, MAX_ATTEMPTS};
-use custodian_domain::{CustomerId, DomainData, diff};
+use custodian_domain::{Amendment, CustomerId, DataDomain, DomainData, diff};
 use custodian_store::{Apply, Customer, Records, Store, StoreError};
 use serde_json::json;
 use std::sync::Arc;
@@ -44,6 +44,16 @@ impl CustomerService {
 
     pub async fn get(&self, ctx: &Context, id: CustomerId) -> AppResult<Customer> {
         self.store.get_customer(ctx.tenant, id).await.map_err(AppError::store("customer"))
+    }
+
+    /// The customer with the pending amendment of `domain`, if any, from one snapshot.
+    pub async fn with_pending(
+        &self,
+        ctx: &Context,
+        id: CustomerId,
+        domain: DataDomain,
+    ) -> AppResult<(Customer, Option<Amendment>)> {
+        self.store.customer_with_pending(ctx.tenant, id, domain).await.map_err(AppError::store("customer"))
     }
 
     pub async fn list(&self, ctx: &Context, after: Option<CustomerId>, limit: i64) -> AppResult<Vec<Customer>> {

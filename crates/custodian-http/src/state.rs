@@ -51,7 +51,7 @@ impl Default for ConsoleSettings {
 /// Cheap to clone; one per router.
 #[derive(Clone)]
 pub struct AppState {
-    pub services: Services,
+    pub services: Arc<Services>,
     pub metrics: Arc<Metrics>,
     pub settings: Arc<HttpSettings>,
     /// Counters of the webhook dispatcher running in this process (zero when none runs).
@@ -64,7 +64,7 @@ pub struct AppState {
 impl AppState {
     pub fn new(services: Services, settings: HttpSettings) -> AppState {
         AppState {
-            services,
+            services: Arc::new(services),
             metrics: Arc::new(Metrics::default()),
             settings: Arc::new(settings),
             webhook_stats: Arc::default(),

@@ -25,7 +25,9 @@ mod idempotency_sql;
 #[macro_use]
 mod import_sql;
 pub mod postgres;
+mod read_cache;
 pub mod sqlite;
+mod sqlite_direct;
 
 pub use postgres::{PgSettings, PgStore};
 pub use sqlite::{SqliteSettings, SqliteStore, Synchronous};

@@ -2,9 +2,11 @@
 //! row first, so concurrent changes of one customer are serialised by the database.
 
 use crate::backend_error;
+use crate::read_cache::ReadCache;
 use custodian_store::StoreError;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{Pool, Postgres, Transaction};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// PostgreSQL pool settings.
@@ -23,6 +25,7 @@ impl Default for PgSettings {
 #[derive(Clone)]
 pub struct PgStore {
     pool: Pool<Postgres>,
+    cache: Arc<ReadCache>,
 }
 
 impl PgStore {
@@ -37,7 +40,18 @@ impl PgStore {
         sqlx::migrate!("migrations/postgres").run(&pool).await.map_err(|e| StoreError::Backend(e.to_string()))?;
         backfill_search_terms(pool.begin().await.map_err(backend_error)?).await?;
         backfill_audit_chain(pool.begin().await.map_err(backend_error)?).await?;
-        Ok(PgStore { pool })
+        let cache = Arc::new(ReadCache::default());
+        let poller = pool.clone();
+        ReadCache::start_polling(&cache, move || {
+            let pool = poller.clone();
+            async move {
+                if pool.is_closed() {
+                    return None;
+                }
+                Some(sqlx::query_scalar::<_, i64>(crate::read_cache::EPOCH_SQL).fetch_one(&pool).await)
+            }
+        });
+        Ok(PgStore { pool, cache })
     }
 
     /// A write transaction; inside a request holding an idempotency reservation it first marks
@@ -53,6 +67,15 @@ impl PgStore {
 
     fn reader(&self) -> &Pool<Postgres> {
         &self.pool
+    }
+
+    async fn read_customer_with_pending(
+        &self,
+        tenant: custodian_domain::TenantId,
+        customer: custodian_domain::CustomerId,
+        domain: custodian_domain::DataDomain,
+    ) -> Result<(custodian_store::Customer, Option<custodian_domain::Amendment>), StoreError> {
+        customer_with_pending_sqlx(&self.pool, tenant, customer, domain).await
     }
 
     async fn close_pools(&self) {

@@ -410,6 +410,9 @@ macro_rules! impl_privacy_store {
                     );
                     write_records(&mut tx, tenant, Some(customer), &records(&withdrawn)).await?;
                     commit(tx).await?;
+                    // The keys bound to the customer were revoked (the epoch trigger tells the
+                    // other processes).
+                    self.cache.invalidate();
                     self.after_erasure().await?;
                     Ok(report)
                 }

@@ -49,22 +49,28 @@ macro_rules! impl_store {
         }
 
         fn amendment_row(r: &$row) -> StoreResult<Amendment> {
-            let domain: DataDomain = parse_col(&get::<String>(r, "domain")?)?;
-            let decided_by: Option<String> = get(r, "decided_by")?;
+            amendment_columns(r, "")
+        }
+
+        /// An amendment from the columns of [`AMENDMENT_COLUMNS`], each named with `prefix` before it.
+        fn amendment_columns(r: &$row, prefix: &str) -> StoreResult<Amendment> {
+            let col = |name: &str| format!("{prefix}{name}");
+            let domain: DataDomain = parse_col(&get::<String>(r, &col("domain"))?)?;
+            let decided_by: Option<String> = get(r, &col("decided_by"))?;
             Ok(Amendment {
-                id: AmendmentId(get(r, "id")?),
-                tenant_id: TenantId(get(r, "tenant_id")?),
-                customer_id: CustomerId(get(r, "customer_id")?),
+                id: AmendmentId(get(r, &col("id"))?),
+                tenant_id: TenantId(get(r, &col("tenant_id"))?),
+                customer_id: CustomerId(get(r, &col("customer_id"))?),
                 domain,
-                state: parse_col(&get::<String>(r, "state")?)?,
-                proposed: domain_data(domain, &get::<String>(r, "proposed")?)?,
-                signature: get::<Option<String>>(r, "signature_svg")?.map(SanitizedSvg::from_stored),
-                base_version: get(r, "base_version")?,
-                submitted_by: parse_col::<Actor>(&get::<String>(r, "submitted_by")?)?,
-                submitted_at_ms: get(r, "submitted_ms")?,
+                state: parse_col(&get::<String>(r, &col("state"))?)?,
+                proposed: domain_data(domain, &get::<String>(r, &col("proposed"))?)?,
+                signature: get::<Option<String>>(r, &col("signature_svg"))?.map(SanitizedSvg::from_stored),
+                base_version: get(r, &col("base_version"))?,
+                submitted_by: parse_col::<Actor>(&get::<String>(r, &col("submitted_by"))?)?,
+                submitted_at_ms: get(r, &col("submitted_ms"))?,
                 decided_by: decided_by.as_deref().map(parse_col::<Actor>).transpose()?,
-                decided_at_ms: get(r, "decided_ms")?,
-                rejection_reason: get(r, "rejection_reason")?,
+                decided_at_ms: get(r, &col("decided_ms"))?,
+                rejection_reason: get(r, &col("rejection_reason"))?,
             })
         }
 
@@ -268,6 +274,48 @@ macro_rules! impl_store {
         const CUSTOMER_SQL: &str = "SELECT c.id, c.tenant_id, c.created_ms, c.updated_ms, d.domain, d.data, d.version FROM customers c \
              LEFT JOIN customer_domains d ON d.customer_id = c.id AND d.tenant_id = c.tenant_id \
              WHERE c.tenant_id = $1 AND c.id = $2 AND c.erased_ms IS NULL";
+
+        /// [`CUSTOMER_SQL`] and, in the same statement, the pending amendment of domain $3: the
+        /// customer's rows (`kind` 0, amendment columns NULL), then at most one row of `kind` 1 with
+        /// the amendment's columns named `a_…` (customer and domain columns NULL). One snapshot, and
+        /// the amendment (with its signature) is read once, not once per domain row.
+        const CUSTOMER_PENDING_SQL: &str = "SELECT CAST(0 AS BIGINT) AS kind, c.id, c.tenant_id, c.created_ms, c.updated_ms, d.domain, d.data, d.version, \
+             NULL AS a_id, NULL AS a_tenant_id, NULL AS a_customer_id, NULL AS a_domain, NULL AS a_state, NULL AS a_proposed, \
+             NULL AS a_signature_svg, NULL AS a_base_version, NULL AS a_submitted_by, NULL AS a_submitted_ms, NULL AS a_decided_by, \
+             NULL AS a_decided_ms, NULL AS a_rejection_reason FROM customers c \
+             LEFT JOIN customer_domains d ON d.customer_id = c.id AND d.tenant_id = c.tenant_id \
+             WHERE c.tenant_id = $1 AND c.id = $2 AND c.erased_ms IS NULL \
+             UNION ALL \
+             SELECT CAST(1 AS BIGINT), NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
+             a.id, a.tenant_id, a.customer_id, a.domain, a.state, a.proposed, a.signature_svg, a.base_version, a.submitted_by, \
+             a.submitted_ms, a.decided_by, a.decided_ms, a.rejection_reason FROM amendments a \
+             WHERE a.tenant_id = $1 AND a.customer_id = $2 AND a.domain = $3 AND a.state = 'pending'";
+
+        /// [`CUSTOMER_PENDING_SQL`] through sqlx (the backend may read it another way, see
+        /// `read_customer_with_pending`).
+        async fn customer_with_pending_sqlx(
+            pool: &sqlx::Pool<$db>,
+            tenant: TenantId,
+            customer: CustomerId,
+            domain: DataDomain,
+        ) -> StoreResult<(Customer, Option<Amendment>)> {
+            let rows = sqlx::query(CUSTOMER_PENDING_SQL)
+                .bind(tenant.0)
+                .bind(customer.0)
+                .bind(domain.as_str())
+                .fetch_all(pool)
+                .await
+                .map_err(crate::backend_error)?;
+            let (mut of_customer, mut pending) = (Vec::with_capacity(rows.len()), None);
+            for r in rows {
+                if get::<i64>(&r, "kind")? == 0 {
+                    of_customer.push(r);
+                } else {
+                    pending = Some(amendment_columns(&r, "a_")?);
+                }
+            }
+            Ok((customer_from_rows(&of_customer)?, pending))
+        }
 
         /// The customer in the rows of [`CUSTOMER_SQL`]; `NotFound` when there are none.
         fn customer_from_rows(rows: &[$row]) -> StoreResult<Customer> {
@@ -581,6 +629,10 @@ macro_rules! impl_store {
             }
 
             async fn find_api_key(&self, key_hash: &str) -> StoreResult<Option<ApiKeyRecord>> {
+                let ticket = match self.cache.key(key_hash) {
+                    Ok(key) => return Ok(Some(key)),
+                    Err(ticket) => ticket,
+                };
                 let row = sqlx::query(
                     "SELECT id, tenant_id, prefix, scopes, label, created_ms FROM api_keys WHERE key_hash = $1 AND revoked_ms IS NULL",
                 )
@@ -588,7 +640,11 @@ macro_rules! impl_store {
                 .fetch_optional(self.reader())
                 .await
                 .map_err(crate::backend_error)?;
-                row.as_ref().map(api_key_row).transpose()
+                let key = row.as_ref().map(api_key_row).transpose()?;
+                if let Some(key) = &key {
+                    self.cache.store_key(ticket, key_hash, key);
+                }
+                Ok(key)
             }
 
             async fn list_api_keys(&self, tenant: TenantId) -> StoreResult<Vec<ApiKeyRecord>> {
@@ -654,10 +710,16 @@ macro_rules! impl_store {
                     return Err(StoreError::NotFound);
                 }
                 write_records(&mut tx, tenant, None, &records).await?;
-                commit(tx).await
+                commit(tx).await?;
+                self.cache.invalidate();
+                Ok(())
             }
 
             async fn policies(&self, tenant: TenantId) -> StoreResult<PolicySet> {
+                let ticket = match self.cache.policies(tenant) {
+                    Ok(set) => return Ok(set),
+                    Err(ticket) => ticket,
+                };
                 let rows = sqlx::query("SELECT domain, status, require_signature FROM domain_policies WHERE tenant_id = $1")
                     .bind(tenant.0)
                     .fetch_all(self.reader())
@@ -672,6 +734,7 @@ macro_rules! impl_store {
                     };
                     set.0.insert(domain, policy);
                 }
+                self.cache.store_policies(ticket, tenant, &set);
                 Ok(set)
             }
 
@@ -695,7 +758,9 @@ macro_rules! impl_store {
                     if e.as_database_error().is_some_and(|d| d.is_foreign_key_violation()) { StoreError::NotFound } else { crate::backend_error(e) }
                 })?;
                 write_records(&mut tx, tenant, None, &records).await?;
-                commit(tx).await
+                commit(tx).await?;
+                self.cache.invalidate();
+                Ok(())
             }
 
             async fn create_customer(&self, tenant: TenantId, data: Vec<Apply>, now_ms: i64, records: NewCustomerRecords) -> StoreResult<CustomerId> {
@@ -727,6 +792,15 @@ macro_rules! impl_store {
                     .await
                     .map_err(crate::backend_error)?;
                 customer_from_rows(&rows)
+            }
+
+            async fn customer_with_pending(
+                &self,
+                tenant: TenantId,
+                customer: CustomerId,
+                domain: DataDomain,
+            ) -> StoreResult<(Customer, Option<Amendment>)> {
+                self.read_customer_with_pending(tenant, customer, domain).await
             }
 
             async fn search_customers(

@@ -2,10 +2,13 @@
 //! write transaction with `BEGIN IMMEDIATE`, and a pool of readers.
 
 use crate::backend_error;
+use crate::read_cache::ReadCache;
+use crate::sqlite_direct::{DirectReaders, column, query_error};
 use custodian_store::StoreError;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Pool, Sqlite, Transaction};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// SQLite's `synchronous` setting: `Full` syncs the WAL at every commit (an acknowledged write
@@ -46,6 +49,9 @@ impl Default for SqliteSettings {
 pub struct SqliteStore {
     read: Pool<Sqlite>,
     write: Pool<Sqlite>,
+    cache: Arc<ReadCache>,
+    /// Direct read connections for the hottest read (`None` for an in-memory database).
+    direct: Option<Arc<DirectReaders>>,
 }
 
 impl SqliteStore {
@@ -87,7 +93,23 @@ impl SqliteStore {
             .map_err(backend_error)?;
         backfill_search_terms(write.begin_with("BEGIN IMMEDIATE").await.map_err(backend_error)?).await?;
         backfill_audit_chain(write.begin_with("BEGIN IMMEDIATE").await.map_err(backend_error)?).await?;
-        Ok(SqliteStore { read, write })
+        let cache = Arc::new(ReadCache::default());
+        let pool = read.clone();
+        ReadCache::start_polling(&cache, move || {
+            let pool = pool.clone();
+            async move {
+                if pool.is_closed() {
+                    return None;
+                }
+                Some(sqlx::query_scalar::<_, i64>(crate::read_cache::EPOCH_SQL).fetch_one(&pool).await)
+            }
+        });
+        let direct = if path.is_empty() || path.contains(":memory:") || path.starts_with("file:") || path.contains('?') {
+            None
+        } else {
+            Some(Arc::new(DirectReaders::open(path, settings.readers as usize)?))
+        };
+        Ok(SqliteStore { read, write, cache, direct })
     }
 
     /// A write transaction; inside a request holding an idempotency reservation it first marks
@@ -105,7 +127,66 @@ impl SqliteStore {
         &self.read
     }
 
+    /// A self-service GET's read on a direct connection (see `sqlite_direct`): the rows of
+    /// `CUSTOMER_PENDING_SQL`, by column position.
+    async fn read_customer_with_pending(
+        &self,
+        tenant: custodian_domain::TenantId,
+        customer: custodian_domain::CustomerId,
+        domain: custodian_domain::DataDomain,
+    ) -> Result<(custodian_store::Customer, Option<custodian_domain::Amendment>), StoreError> {
+        use custodian_domain::{Actor, Amendment, AmendmentId, CustomerId, DataDomain, SanitizedSvg, TenantId};
+        use custodian_store::{Customer, VersionedData};
+        let Some(direct) = &self.direct else {
+            return customer_with_pending_sqlx(&self.read, tenant, customer, domain).await;
+        };
+        direct
+            .run(move |conn| {
+                let mut stmt = conn.prepare_cached(CUSTOMER_PENDING_SQL).map_err(query_error)?;
+                let mut rows = stmt.query(rusqlite::params![tenant.0, customer.0, domain.as_str()]).map_err(query_error)?;
+                let (mut found, mut domains, mut pending) = (None, std::collections::BTreeMap::new(), None);
+                while let Some(r) = rows.next().map_err(query_error)? {
+                    if column::<i64>(r, 0)? == 0 {
+                        if found.is_none() {
+                            found =
+                                Some((column::<i64>(r, 1)?, column::<i64>(r, 2)?, column::<i64>(r, 3)?, column::<i64>(r, 4)?));
+                        }
+                        if let Some(d) = column::<Option<String>>(r, 5)? {
+                            let d: DataDomain = parse_col(&d)?;
+                            let data = domain_data(d, &column::<String>(r, 6)?)?;
+                            domains.insert(d, VersionedData { data, version: column(r, 7)? });
+                        }
+                    } else {
+                        let d: DataDomain = parse_col(&column::<String>(r, 11)?)?;
+                        let decided_by: Option<String> = column(r, 18)?;
+                        pending = Some(Amendment {
+                            id: AmendmentId(column(r, 8)?),
+                            tenant_id: TenantId(column(r, 9)?),
+                            customer_id: CustomerId(column(r, 10)?),
+                            domain: d,
+                            state: parse_col(&column::<String>(r, 12)?)?,
+                            proposed: domain_data(d, &column::<String>(r, 13)?)?,
+                            signature: column::<Option<String>>(r, 14)?.map(SanitizedSvg::from_stored),
+                            base_version: column(r, 15)?,
+                            submitted_by: parse_col::<Actor>(&column::<String>(r, 16)?)?,
+                            submitted_at_ms: column(r, 17)?,
+                            decided_by: decided_by.as_deref().map(parse_col::<Actor>).transpose()?,
+                            decided_at_ms: column(r, 19)?,
+                            rejection_reason: column(r, 20)?,
+                        });
+                    }
+                }
+                let (id, tenant_id, created_ms, updated_ms) = found.ok_or(StoreError::NotFound)?;
+                let customer = Customer { id: CustomerId(id), tenant_id: TenantId(tenant_id), created_ms, updated_ms, domains };
+                Ok((customer, pending))
+            })
+            .await
+    }
+
     async fn close_pools(&self) {
+        if let Some(direct) = &self.direct {
+            direct.close();
+        }
         self.read.close().await;
         self.write.close().await;
     }

@@ -268,6 +268,19 @@ async fn one_pending_amendment_per_domain(store: Arc<dyn Store>) {
     assert_eq!(got.version(DataDomain::Contact), 1);
     assert_eq!(audit_len(store, tenant, customer).await, 3);
     assert_eq!(events_len(store, tenant, customer).await, 3);
+
+    // The one-statement read of a customer with a domain's pending amendment agrees with the two
+    // reads, also for a domain without data (address) and one without a pending amendment.
+    for domain in [DataDomain::Contact, DataDomain::Address, DataDomain::Master] {
+        let (c, pending) = store.customer_with_pending(tenant, customer, domain).await.unwrap();
+        assert_eq!(c, got, "{domain}");
+        assert_eq!(pending, store.pending_amendment(tenant, customer, domain).await.unwrap(), "{domain}");
+    }
+    let (_, pending) = store.customer_with_pending(tenant, customer, DataDomain::Address).await.unwrap();
+    assert_eq!(pending.map(|a| a.id), Some(other));
+    let (stranger, _) = tenant_with_customer(store, "Studio B").await;
+    let r = store.customer_with_pending(stranger, customer, DataDomain::Contact).await;
+    assert!(matches!(r, Err(StoreError::NotFound)), "another tenant's customer: {r:?}");
 }
 
 async fn approval_applies_and_decides_once(store: Arc<dyn Store>) {

@@ -96,7 +96,9 @@ pub trait Store:
 
     /// Stores a key with the audit entries of its creation, atomically.
     async fn insert_api_key(&self, key: NewApiKey, records: Records) -> StoreResult<ApiKeyRecord>;
-    /// Finds a live (not revoked) key by the SHA-256 hash of its secret.
+    /// Finds a live (not revoked) key by the SHA-256 hash of its secret. The SQL stores cache
+    /// found keys: a key revoked by another process is refused within a second, one revoked
+    /// through this store at once.
     async fn find_api_key(&self, key_hash: &str) -> StoreResult<Option<ApiKeyRecord>>;
     /// The tenant's live (not revoked) keys, oldest first.
     async fn list_api_keys(&self, tenant: TenantId) -> StoreResult<Vec<ApiKeyRecord>>;
@@ -113,6 +115,7 @@ pub trait Store:
         records: Records,
     ) -> StoreResult<()>;
 
+    /// The tenant's policies; cached like keys (another process's change is seen within a second).
     async fn policies(&self, tenant: TenantId) -> StoreResult<PolicySet>;
     /// Sets one domain's policy and writes its audit entry, atomically.
     async fn set_policy(&self, tenant: TenantId, domain: DataDomain, policy: DomainPolicy, records: Records) -> StoreResult<()>;
@@ -126,6 +129,14 @@ pub trait Store:
         records: NewCustomerRecords,
     ) -> StoreResult<CustomerId>;
     async fn get_customer(&self, tenant: TenantId, customer: CustomerId) -> StoreResult<Customer>;
+    /// A customer with the pending amendment of one of its domains, read in one statement (one
+    /// snapshot): what a self-service GET shows. `NotFound` like [`Store::get_customer`].
+    async fn customer_with_pending(
+        &self,
+        tenant: TenantId,
+        customer: CustomerId,
+        domain: DataDomain,
+    ) -> StoreResult<(Customer, Option<Amendment>)>;
     async fn list_customers(&self, tenant: TenantId, after: Option<CustomerId>, limit: i64) -> StoreResult<Vec<Customer>>;
     /// Customers with a search term starting with one of `prefixes` (see `custodian_domain::search`),
     /// by id, after `after`.

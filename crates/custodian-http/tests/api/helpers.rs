@@ -108,6 +108,12 @@ impl TestApp {
         _dir
     }
 
+    /// Waits until the store's cache of keys and policies is in use (its first poll of the cache
+    /// epoch, every 200 ms, is done), so that a test sees what a long-running server does.
+    pub async fn cache_in_use(&self) {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+
     /// A tenant with the given policies (unlisted domains keep the default) and a key per role.
     pub async fn tenant(&self, policies: &[(DataDomain, ConfigurationStatus, bool)]) -> Tenant {
         let s = &self.services;

@@ -600,6 +600,12 @@ async fn only_admins_create_or_edit_customers_and_an_unknown_domain_is_404(app: 
 async fn policies_default_to_verification_and_an_admin_change_takes_effect_at_once(app: TestApp) {
     let t = app.tenant(&[]).await;
     let c = app.customer(&t).await;
+    app.cache_in_use().await;
+    // Read (and cached) before the change.
+    assert_eq!(
+        app.get(&ss(c, "contact-data"), &t.partner).await.json()["amendmentConfigurationStatus"],
+        "CHANGES_REQUIRE_VERIFICATION"
+    );
     let defaults = app.get("/api/v1/policies", &t.staff).await;
     assert_eq!(defaults.status, StatusCode::OK, "{}", defaults.text());
     let verify = json!({ "status": "CHANGES_REQUIRE_VERIFICATION", "requireSignature": false });

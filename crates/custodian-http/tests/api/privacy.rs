@@ -6,7 +6,7 @@ use crate::cross_dialect::{Auth, BILLING_NUMBER, billing_customer, billing_path,
 use crate::helpers::*;
 use axum::http::{Method, StatusCode};
 use custodian_app::Context;
-use custodian_domain::{Actor, CustomerId, DataDomain, DomainPolicy};
+use custodian_domain::{Actor, CustomerId, DataDomain, DomainPolicy, Scope};
 use serde_json::{Value, json};
 
 const IBAN: &str = "NL91ABNA0417164300";
@@ -258,6 +258,25 @@ async fn erasing_a_person_leaves_none_of_their_data_in_the_database(app: TestApp
 }
 
 both_backends!(erasing_a_person_leaves_none_of_their_data_in_the_database);
+
+async fn the_keys_bound_to_an_erased_customer_stop_working_at_once(app: TestApp) {
+    let p = partner_customer(&app).await;
+    let uuid = custodian_domain::hierarchy::CustomerUuid::parse(&p.uuid).unwrap();
+    let own = app.services.hierarchy.create_key(p.t.id, uuid, vec![Scope::Partner], "own").await.unwrap().secret;
+    app.cache_in_use().await;
+    for _ in 0..2 {
+        let r = call(&app, Method::GET, &partner_path(&p.uuid), Auth::ApiKey(&own), None, None).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    }
+    let r = app.delete(&format!("/api/v1/customers/{}", p.id), &p.t.admin).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = call(&app, Method::GET, &partner_path(&p.uuid), Auth::ApiKey(&own), None, None).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "the revoked key is refused at once: {}", r.text());
+    let r = call(&app, Method::GET, &partner_path(&p.uuid), Auth::ApiKey(&p.root_key), None, None).await;
+    assert!(r.status.is_client_error() && r.status != StatusCode::UNAUTHORIZED, "the root's key still works: {}", r.status);
+}
+
+both_backends!(the_keys_bound_to_an_erased_customer_stop_working_at_once);
 
 async fn export_and_erasure_answer_unknown_customers_and_other_tenants_with_404(app: TestApp) {
     let t = app.tenant(&[]).await;

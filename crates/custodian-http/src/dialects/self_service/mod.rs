@@ -69,9 +69,8 @@ async fn load(state: &AppState, caller: &VendorCaller, raw_id: &str, domain: Dat
     let ctx = caller.require(Scope::SelfServiceRead)?;
     let id = CustomerId(parse_id(raw_id, "customerId")?);
     let s = &state.services;
-    let customer = s.customers.get(&ctx, id).await?;
+    let (customer, pending) = s.customers.with_pending(&ctx, id, domain).await?;
     let policies = s.policies.get(&ctx).await?;
-    let pending = s.amendments.pending(&ctx, id, domain).await?;
     Ok((ctx, DomainView { customer, policies, pending }))
 }
 
