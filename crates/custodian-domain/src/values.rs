@@ -53,6 +53,19 @@ pub fn check_plain_text(t: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// `raw` trimmed: 1 to `max` characters that read as they are stored (see [`check_plain_text`]).
+fn plain_text(raw: &str, max: usize) -> Result<String, String> {
+    let t = raw.trim();
+    if t.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if t.chars().count() > max {
+        return Err(format!("must be at most {max} characters"));
+    }
+    check_plain_text(t)?;
+    Ok(t.to_owned())
+}
+
 /// Free text of 1..=255 characters, trimmed, that reads as it is stored (see [`check_plain_text`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Text(String);
@@ -62,15 +75,7 @@ impl Text {
     pub const MAX_CHARS: usize = 255;
 
     pub fn parse(raw: &str) -> Result<Text, String> {
-        let t = raw.trim();
-        if t.is_empty() {
-            return Err("must not be empty".into());
-        }
-        if t.chars().count() > Self::MAX_CHARS {
-            return Err(format!("must be at most {} characters", Self::MAX_CHARS));
-        }
-        check_plain_text(t)?;
-        Ok(Text(t.to_owned()))
+        plain_text(raw, Self::MAX_CHARS).map(Text)
     }
 
     /// Reads a stored value (the stored JSON forms are read with serde; every input is read with
@@ -398,14 +403,6 @@ impl ExternalId {
     pub const MAX_CHARS: usize = 64;
 
     pub fn parse(raw: &str) -> Result<ExternalId, String> {
-        let t = raw.trim();
-        if t.is_empty() {
-            return Err("must not be empty".into());
-        }
-        if t.chars().count() > Self::MAX_CHARS {
-            return Err(format!("must be at most {} characters", Self::MAX_CHARS));
-        }
-        check_plain_text(t)?;
-        Ok(ExternalId(t.to_owned()))
+        plain_text(raw, Self::MAX_CHARS).map(ExternalId)
     }
 }
