@@ -402,13 +402,15 @@ async fn signing_out_ends_the_session_and_an_expired_session_sends_back_to_sign_
     assert_eq!(htmx.headers["hx-redirect"], "/console/login?next=%2Fconsole%2Fqueue%2Fcount");
 
     // A session ends by itself after its lifetime; without Secure the cookie also works over http.
-    let short = custodian_http::console::ConsoleSettings { cookie_secure: false, session_ttl_ms: 300, ..Default::default() };
+    // The lifetime leaves room for a slow sign-in (argon2) on a loaded machine: at 300 ms the
+    // session sometimes expired before the first page.
+    let short = custodian_http::console::ConsoleSettings { cookie_secure: false, session_ttl_ms: 3_000, ..Default::default() };
     let mut b = Browser::with_settings(&app, short);
     let r = b.sign_in(&t, "alice", PASSWORD).await;
     let cookie = set_cookies(&r).into_iter().find(|c| c.starts_with("custodian_console=")).unwrap();
     assert!(!cookie.contains("Secure"), "{cookie}");
     assert_eq!(b.get("/console/queue").await.status, StatusCode::OK);
-    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(3_100)).await;
     let r = b.get("/console/queue").await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "expired");
     assert_eq!(location(&r), "/console/login");
