@@ -275,15 +275,17 @@ macro_rules! impl_transfer_store {
                     let mut index: HashMap<i64, usize> = HashMap::new();
                     for r in &rows {
                         let id: i64 = get(r, "id")?;
-                        let at = *index.entry(id).or_insert_with(|| {
-                            out.push(ExportedCustomer { id: CustomerId(id), external_id: None, data: Vec::new() });
-                            out.len() - 1
-                        });
-                        if out[at].data.is_empty() && out[at].external_id.is_none() {
-                            if let Some(e) = get::<Option<String>>(r, "external_id")? {
-                                out[at].external_id = Some(ExternalId::parse(&e).map_err(StoreError::Backend)?);
+                        let at = match index.get(&id) {
+                            Some(at) => *at,
+                            None => {
+                                let external_id = get::<Option<String>>(r, "external_id")?
+                                    .map(|e| ExternalId::parse(&e).map_err(StoreError::Backend))
+                                    .transpose()?;
+                                out.push(ExportedCustomer { id: CustomerId(id), external_id, data: Vec::new() });
+                                index.insert(id, out.len() - 1);
+                                out.len() - 1
                             }
-                        }
+                        };
                         if let Some(domain) = get::<Option<String>>(r, "domain")? {
                             let domain: DataDomain = domain.parse().map_err(StoreError::Backend)?;
                             out[at].data.push(domain_data(domain, &get::<String>(r, "data")?)?);

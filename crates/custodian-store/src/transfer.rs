@@ -43,9 +43,7 @@ impl ImportCustomer {
         for d in &data {
             let domain = d.domain();
             stored.push((domain, d.to_json().to_string()));
-            if matches!(domain, DataDomain::Contact | DataDomain::Master) {
-                terms.extend(custodian_domain::search::terms(d).into_iter().map(|t| (domain.as_str(), t)));
-            }
+            terms.extend(custodian_domain::search::terms(d).into_iter().map(|t| (domain.as_str(), t)));
         }
         if let Some(e) = &external_id {
             terms.push(("external", custodian_domain::search::external_number_term(e.as_str())));
