@@ -13,15 +13,13 @@ macro_rules! mark_idempotent_write {
             None => Ok($tx),
             Some(h) => {
                 let mut tx = $tx;
-                let done = sqlx::query(
-                    "UPDATE idempotency_receipts SET state = 'committed' WHERE id = $1 AND tenant_id = $2 AND token = $3",
-                )
-                .bind(h.receipt)
-                .bind(h.tenant.0)
-                .bind(&h.token)
-                .execute(&mut *tx)
-                .await
-                .map_err(crate::backend_error)?;
+                let done = sqlx::query(crate::sql::MARK_RECEIPT_COMMITTED)
+                    .bind(h.receipt)
+                    .bind(h.tenant.0)
+                    .bind(&h.token)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(crate::backend_error)?;
                 if done.rows_affected() == 1 {
                     Ok(tx)
                 } else {

@@ -26,8 +26,10 @@ mod idempotency_sql;
 mod import_sql;
 pub mod postgres;
 mod read_cache;
+mod sql;
 pub mod sqlite;
 mod sqlite_direct;
+mod sqlite_writer;
 
 pub use postgres::{PgSettings, PgStore};
 pub use sqlite::{SqliteSettings, SqliteStore, Synchronous};

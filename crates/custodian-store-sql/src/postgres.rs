@@ -54,6 +54,11 @@ impl PgStore {
         Ok(PgStore { pool, cache })
     }
 
+    /// PostgreSQL commits concurrent transactions together itself; there is no group writer.
+    fn group_writer(&self) -> Option<&crate::sqlite_writer::GroupWriter> {
+        None
+    }
+
     /// A write transaction; inside a request holding an idempotency reservation it first marks
     /// that receipt committed (see `custodian_store::idempotency`).
     async fn begin_write(&self) -> Result<Transaction<'static, Postgres>, StoreError> {

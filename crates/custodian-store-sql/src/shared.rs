@@ -106,9 +106,7 @@ macro_rules! impl_store {
         /// statement (what [`write_apply`] does after its domain write; one statement less for the
         /// paths that lock first and then apply with [`write_domain`]).
         async fn lock_customer_touching(tx: &mut Tx, tenant: TenantId, customer: CustomerId, touch: Option<i64>) -> StoreResult<()> {
-            let done = sqlx::query(
-                "UPDATE customers SET updated_ms = COALESCE($3, updated_ms) WHERE tenant_id = $1 AND id = $2 AND erased_ms IS NULL",
-            )
+            let done = sqlx::query(crate::sql::LOCK_CUSTOMER)
             .bind(tenant.0)
             .bind(customer.0)
             .bind(touch)
@@ -126,7 +124,7 @@ macro_rules! impl_store {
             source: &str,
             terms: &[String],
         ) -> StoreResult<()> {
-            sqlx::query("DELETE FROM customer_search_terms WHERE customer_id = $1 AND source = $2")
+            sqlx::query(crate::sql::DELETE_SEARCH_TERMS)
                 .bind(customer.0)
                 .bind(source)
                 .execute(&mut **tx)
@@ -135,9 +133,7 @@ macro_rules! impl_store {
             if terms.is_empty() {
                 return Ok(());
             }
-            // One statement for all terms: ($1, $2, $3, $4), ($1, $2, $3, $5), …
-            let rows: Vec<String> = (0..terms.len()).map(|i| format!("($1, $2, $3, ${})", i + 4)).collect();
-            let sql = format!("INSERT INTO customer_search_terms (tenant_id, customer_id, source, term) VALUES {}", rows.join(", "));
+            let sql = crate::sql::insert_search_terms_sql(terms.len());
             let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(tenant.0).bind(customer.0).bind(source);
             for term in terms {
                 insert = insert.bind(term);
@@ -194,26 +190,10 @@ macro_rules! impl_store {
             tx.commit().await.map_err(crate::backend_error)
         }
 
-        /// An [`Apply`] with its JSON text and search terms computed, so that this work can be done
-        /// before the write transaction begins instead of while it holds the writer.
-        struct PreparedApply {
-            domain: &'static str,
-            data: String,
-            /// `Some` for the domains that feed the search index.
-            terms: Option<Vec<String>>,
-            expected_version: i64,
-            at_ms: i64,
-        }
+        use crate::sql::PreparedApply;
 
         fn prepare_apply(apply: &Apply) -> PreparedApply {
-            PreparedApply {
-                domain: apply.data.domain().as_str(),
-                data: apply.data.to_json().to_string(),
-                terms: matches!(apply.data.domain(), DataDomain::Contact | DataDomain::Master)
-                    .then(|| custodian_domain::search::terms(&apply.data)),
-                expected_version: apply.expected_version,
-                at_ms: apply.at_ms,
-            }
+            PreparedApply::new(apply)
         }
 
         async fn write_apply(tx: &mut Tx, tenant: TenantId, customer: CustomerId, apply: &Apply) -> StoreResult<()> {
@@ -234,10 +214,7 @@ macro_rules! impl_store {
         /// [`lock_customer_touching`].
         async fn write_domain(tx: &mut Tx, tenant: TenantId, customer: CustomerId, apply: &PreparedApply) -> StoreResult<()> {
             let done = if apply.expected_version == 0 {
-                sqlx::query(
-                    "INSERT INTO customer_domains (tenant_id, customer_id, domain, data, version, updated_ms) \
-                     VALUES ($1, $2, $3, $4, 1, $5) ON CONFLICT (customer_id, domain) DO NOTHING",
-                )
+                sqlx::query(crate::sql::INSERT_DOMAIN)
                 .bind(tenant.0)
                 .bind(customer.0)
                 .bind(apply.domain)
@@ -246,10 +223,7 @@ macro_rules! impl_store {
                 .execute(&mut **tx)
                 .await
             } else {
-                sqlx::query(
-                    "UPDATE customer_domains SET data = $1, version = version + 1, updated_ms = $2 \
-                     WHERE tenant_id = $3 AND customer_id = $4 AND domain = $5 AND version = $6",
-                )
+                sqlx::query(crate::sql::UPDATE_DOMAIN)
                 .bind(&apply.data)
                 .bind(apply.at_ms)
                 .bind(tenant.0)
@@ -379,69 +353,42 @@ macro_rules! impl_store {
         /// forking it); each inserted entry advances its head through the `audit_chain_advance`
         /// trigger, in the caller's transaction. This is the only place that inserts audit entries.
         async fn write_audit(tx: &mut Tx, tenant: TenantId, entries: &[NewAudit]) -> StoreResult<()> {
-            use custodian_store::audit::{HashedFields, chain_key, entry_hash, values_digest};
             if entries.is_empty() {
                 return Ok(());
             }
-            let mut chains: Vec<i64> = entries.iter().map(|a| chain_key(a.customer_id.map(|c| c.0))).collect();
-            chains.sort_unstable();
-            chains.dedup();
             // (chain, head hash)
-            let mut heads: Vec<(i64, String)> = Vec::with_capacity(chains.len());
-            for chain in chains {
-                let row = sqlx::query(
-                    "INSERT INTO audit_chain_heads (tenant_id, chain, entries, head_hash) VALUES ($1, $2, 0, '') \
-                     ON CONFLICT (tenant_id, chain) DO UPDATE SET entries = audit_chain_heads.entries RETURNING head_hash",
-                )
-                .bind(tenant.0)
-                .bind(chain)
-                .fetch_one(&mut **tx)
-                .await
-                .map_err(crate::backend_error)?;
+            let mut heads: Vec<(i64, String)> = Vec::new();
+            for chain in crate::sql::audit_chains(entries) {
+                let row = sqlx::query(crate::sql::LOCK_AUDIT_CHAIN)
+                    .bind(tenant.0)
+                    .bind(chain)
+                    .fetch_one(&mut **tx)
+                    .await
+                    .map_err(crate::backend_error)?;
                 heads.push((chain, get(&row, "head_hash")?));
             }
             for a in entries {
-                let chain = chain_key(a.customer_id.map(|c| c.0));
+                let chain = crate::sql::audit_chain(a);
                 let head = heads.iter_mut().find(|h| h.0 == chain).ok_or_else(|| StoreError::Backend("audit chain not locked".into()))?;
-                let salt = hex::encode(rand::random::<[u8; 16]>());
-                let digest = values_digest(&salt, &a.changes);
-                let names: Vec<&str> = a.changes.iter().map(|c| c.field.as_str()).collect();
-                let actor = a.actor.to_string();
-                let fields = HashedFields {
-                    tenant: tenant.0,
-                    customer: a.customer_id.map(|c| c.0),
-                    at_ms: a.at_ms,
-                    actor: &actor,
-                    action: &a.action,
-                    domain: a.domain.map(|d| d.as_str()),
-                    amendment_id: a.amendment_id.map(|i| i.0),
-                    values_digest: &digest,
-                    request_id: a.request_id.as_deref(),
-                };
-                let hash = entry_hash(&head.1, &fields, &names);
-                let changes = serde_json::to_string(&a.changes).map_err(|e| StoreError::Backend(e.to_string()))?;
-                sqlx::query(
-                    "INSERT INTO audit_entries (tenant_id, customer_id, at_ms, actor, action, domain, amendment_id, changes, request_id, \
-                     values_salt, values_digest, prev_hash, entry_hash) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-                )
-                .bind(tenant.0)
-                .bind(fields.customer)
-                .bind(a.at_ms)
-                .bind(&actor)
-                .bind(&a.action)
-                .bind(fields.domain)
-                .bind(fields.amendment_id)
-                .bind(changes)
-                .bind(a.request_id.as_deref())
-                .bind(&salt)
-                .bind(&digest)
-                .bind(&head.1)
-                .bind(&hash)
-                .execute(&mut **tx)
-                .await
-                .map_err(crate::backend_error)?;
-                head.1 = hash;
+                let row = crate::sql::audit_row(tenant, a, &head.1)?;
+                sqlx::query(crate::sql::INSERT_AUDIT)
+                    .bind(row.tenant)
+                    .bind(row.customer)
+                    .bind(row.at_ms)
+                    .bind(&row.actor)
+                    .bind(&row.action)
+                    .bind(row.domain)
+                    .bind(row.amendment_id)
+                    .bind(&row.changes)
+                    .bind(row.request_id.as_deref())
+                    .bind(&row.salt)
+                    .bind(&row.digest)
+                    .bind(&row.prev_hash)
+                    .bind(&row.hash)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(crate::backend_error)?;
+                head.1 = row.hash;
             }
             Ok(())
         }
@@ -489,9 +436,7 @@ macro_rules! impl_store {
                 return Ok(());
             }
             let count = events.len() as i64;
-            let last: i64 = sqlx::query_scalar(
-                "UPDATE customers SET event_seq = event_seq + $3 WHERE tenant_id = $1 AND id = $2 RETURNING event_seq",
-            )
+            let last: i64 = sqlx::query_scalar(crate::sql::ADVANCE_EVENT_SEQ)
             .bind(tenant.0)
             .bind(customer.0)
             .bind(count)
@@ -499,24 +444,13 @@ macro_rules! impl_store {
             .await
             .map_err(crate::backend_error)?;
             let first = last - count + 1;
-            let mut insert = sqlx::query(sqlx::AssertSqlSafe(outbox_insert_sql(events.len()))).bind(tenant.0).bind(customer.0);
+            let mut insert = sqlx::query(sqlx::AssertSqlSafe(crate::sql::insert_events_sql(events.len()))).bind(tenant.0).bind(customer.0);
             for (seq, e) in (first..).zip(events) {
-                let mut payload = e.payload.clone();
-                if let Some(obj) = payload.as_object_mut() {
-                    obj.insert("sequence".into(), seq.into());
-                }
-                insert = insert.bind(seq).bind(&e.event_type).bind(payload.to_string()).bind(e.request_id.as_deref()).bind(e.at_ms);
+                let payload = crate::sql::event_payload(&e.payload, seq);
+                insert = insert.bind(seq).bind(&e.event_type).bind(payload).bind(e.request_id.as_deref()).bind(e.at_ms);
             }
             insert.execute(&mut **tx).await.map_err(crate::backend_error)?;
-            sqlx::query(
-                "INSERT INTO webhook_deliveries (tenant_id, subscription_id, event_id, customer_id, seq, status, attempts, \
-                 next_attempt_ms, created_ms) \
-                 SELECT e.tenant_id, s.id, e.id, e.customer_id, e.seq, 'pending', 0, e.created_ms, e.created_ms \
-                 FROM outbox_events e JOIN webhook_subscriptions s ON s.tenant_id = e.tenant_id \
-                 WHERE e.tenant_id = $1 AND e.customer_id = $2 AND e.seq >= $3 AND e.seq <= $4 \
-                 AND (s.event_types = '' OR s.event_types LIKE '% ' || e.event_type || ' %') \
-                 ORDER BY e.seq, s.id",
-            )
+            sqlx::query(crate::sql::FAN_OUT_EVENTS)
             .bind(tenant.0)
             .bind(customer.0)
             .bind(first)
@@ -525,22 +459,6 @@ macro_rules! impl_store {
             .await
             .map_err(crate::backend_error)?;
             Ok(())
-        }
-
-        /// `INSERT INTO outbox_events … VALUES` with `rows` rows: $1 tenant, $2 customer, then seq,
-        /// event type, payload, request id and time per row. The same text for the same number of
-        /// rows, so the statement is prepared once per connection and count.
-        fn outbox_insert_sql(rows: usize) -> String {
-            let mut sql =
-                String::from("INSERT INTO outbox_events (tenant_id, customer_id, seq, event_type, payload, request_id, created_ms) VALUES ");
-            for i in 0..rows {
-                let p = 3 + 5 * i;
-                if i > 0 {
-                    sql.push_str(", ");
-                }
-                sql.push_str(&format!("($1, $2, ${}, ${}, ${}, ${}, ${})", p, p + 1, p + 2, p + 3, p + 4));
-            }
-            sql
         }
 
         async fn write_records(tx: &mut Tx, tenant: TenantId, customer: Option<CustomerId>, records: &Records) -> StoreResult<()> {
@@ -891,6 +809,9 @@ macro_rules! impl_store {
             }
 
             async fn submit_amendment(&self, a: NewAmendment, apply: Option<Apply>, follow_up: FollowUp) -> StoreResult<AmendmentId> {
+                if let Some(group) = self.group_writer() {
+                    return group.submit_amendment(a, apply, follow_up).await;
+                }
                 // Everything that needs no database is done before the writer is taken.
                 let apply = apply.as_ref().map(prepare_apply);
                 let (decided_by, decided_ms) = match a.state {
@@ -903,11 +824,7 @@ macro_rules! impl_store {
                 if let Some(apply) = &apply {
                     write_domain(&mut tx, a.tenant_id, a.customer_id, apply).await?;
                 }
-                let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO amendments (tenant_id, customer_id, domain, state, proposed, signature_svg, base_version, \
-                     submitted_by, submitted_ms, decided_by, decided_ms) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
-                )
+                let id: i64 = sqlx::query_scalar(crate::sql::INSERT_AMENDMENT)
                 .bind(a.tenant_id.0)
                 .bind(a.customer_id.0)
                 .bind(a.proposed.domain().as_str())
@@ -936,13 +853,13 @@ macro_rules! impl_store {
                 apply: Option<Apply>,
                 records: Records,
             ) -> StoreResult<()> {
+                if let Some(group) = self.group_writer() {
+                    return group.decide_amendment(tenant, customer, t, apply, records).await;
+                }
                 let apply = apply.as_ref().map(prepare_apply);
                 let mut tx = self.begin_write().await?;
                 lock_customer_touching(&mut tx, tenant, customer, apply.as_ref().map(|p| p.at_ms)).await?;
-                let done = sqlx::query(
-                    "UPDATE amendments SET state = $1, decided_by = $2, decided_ms = $3, rejection_reason = $4 \
-                     WHERE tenant_id = $5 AND customer_id = $6 AND id = $7 AND state = 'pending'",
-                )
+                let done = sqlx::query(crate::sql::DECIDE_AMENDMENT)
                 .bind(t.to.as_str())
                 .bind(t.by.to_string())
                 .bind(t.at_ms)
@@ -964,6 +881,9 @@ macro_rules! impl_store {
             }
 
             async fn apply_change(&self, tenant: TenantId, customer: CustomerId, apply: Apply, records: Records) -> StoreResult<()> {
+                if let Some(group) = self.group_writer() {
+                    return group.apply_change(tenant, customer, apply, records).await;
+                }
                 let apply = prepare_apply(&apply);
                 let mut tx = self.begin_write().await?;
                 lock_customer_touching(&mut tx, tenant, customer, Some(apply.at_ms)).await?;

@@ -4,6 +4,7 @@
 use crate::backend_error;
 use crate::read_cache::ReadCache;
 use crate::sqlite_direct::{DirectReaders, column, query_error};
+use crate::sqlite_writer::GroupWriter;
 use custodian_store::StoreError;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Pool, Sqlite, Transaction};
@@ -52,6 +53,9 @@ pub struct SqliteStore {
     cache: Arc<ReadCache>,
     /// Direct read connections for the hottest read (`None` for an in-memory database).
     direct: Option<Arc<DirectReaders>>,
+    /// Group commit of submissions, decisions and staff changes (`None` for an in-memory
+    /// database, which only the sqlx writer's connection can see; those writes then go through it).
+    group: Option<Arc<GroupWriter>>,
 }
 
 impl SqliteStore {
@@ -104,12 +108,15 @@ impl SqliteStore {
                 Some(sqlx::query_scalar::<_, i64>(crate::read_cache::EPOCH_SQL).fetch_one(&pool).await)
             }
         });
-        let direct = if path.is_empty() || path.contains(":memory:") || path.starts_with("file:") || path.contains('?') {
-            None
+        let (direct, group) = if path.is_empty() || path.contains(":memory:") || path.starts_with("file:") || path.contains('?') {
+            (None, None)
         } else {
-            Some(Arc::new(DirectReaders::open(path, settings.readers as usize)?))
+            (
+                Some(Arc::new(DirectReaders::open(path, settings.readers as usize)?)),
+                Some(Arc::new(GroupWriter::open(path, settings.synchronous == Synchronous::Full, write.clone())?)),
+            )
         };
-        Ok(SqliteStore { read, write, cache, direct })
+        Ok(SqliteStore { read, write, cache, direct, group })
     }
 
     /// A write transaction; inside a request holding an idempotency reservation it first marks
@@ -121,6 +128,10 @@ impl SqliteStore {
     /// A write transaction that never marks an idempotency receipt (receipts' own bookkeeping).
     async fn begin_plain_write(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
         self.write.begin_with("BEGIN IMMEDIATE").await.map_err(backend_error)
+    }
+
+    fn group_writer(&self) -> Option<&GroupWriter> {
+        self.group.as_deref()
     }
 
     fn reader(&self) -> &Pool<Sqlite> {
@@ -184,6 +195,9 @@ impl SqliteStore {
     }
 
     async fn close_pools(&self) {
+        if let Some(group) = &self.group {
+            group.close().await;
+        }
         if let Some(direct) = &self.direct {
             direct.close();
         }
@@ -196,8 +210,19 @@ impl SqliteStore {
     /// timeout) for readers still using old snapshots; when they hold on longer the next automatic
     /// checkpoint completes it.
     async fn after_erasure(&self) -> Result<(), StoreError> {
-        let (busy, _, _): (i64, i64, i64) =
-            sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(&self.write).await.map_err(backend_error)?;
+        // The group writer's checkpointer may be running a checkpoint of its own at this moment
+        // (a second one is refused at once, not queued): try again for up to a second.
+        let mut busy = 1;
+        for _ in 0..50 {
+            (busy, _, _) = sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(TRUNCATE)")
+                .fetch_one(&self.write)
+                .await
+                .map_err(backend_error)?;
+            if busy == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         if busy != 0 {
             tracing::warn!("the WAL checkpoint after an erasure was blocked by readers; the next checkpoint completes it");
         }

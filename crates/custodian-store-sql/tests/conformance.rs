@@ -36,6 +36,9 @@ conformance! {
     concurrent_submissions_admit_one =>
         fifty_concurrent_pending_submissions_admit_exactly_one_on_sqlite,
         fifty_concurrent_pending_submissions_admit_exactly_one_on_postgres;
+    failures_in_a_shared_commit_roll_back_alone =>
+        of_eighty_concurrent_writes_the_stale_and_foreign_ones_fail_alone_and_leave_no_trace_on_sqlite,
+        of_eighty_concurrent_writes_the_stale_and_foreign_ones_fail_alone_and_leave_no_trace_on_postgres;
     concurrent_decisions_admit_one =>
         of_two_racing_decisions_exactly_one_wins_and_is_stored_on_sqlite,
         of_two_racing_decisions_exactly_one_wins_and_is_stored_on_postgres;
@@ -431,6 +434,64 @@ async fn concurrent_submissions_admit_one(store: Arc<dyn Store>) {
     assert_eq!(ids(&stored), ok);
     assert_eq!(audit_len(&*store, tenant, customer).await, 1);
     assert_eq!(events_len(&*store, tenant, customer).await, 1);
+}
+
+/// Concurrent writes share commits on SQLite (group commit): a write that fails inside a batch
+/// must leave no trace, even after its first statements ran, and must not take the batch's other
+/// writes down with it.
+async fn failures_in_a_shared_commit_roll_back_alone(store: Arc<dyn Store>) {
+    let (tenant, _) = tenant_with_customer(&*store, "Studio A").await;
+    let (other_tenant, _) = tenant_with_customer(&*store, "Studio B").await;
+    let mut customers = Vec::new();
+    for _ in 0..20 {
+        let customer = store.create_customer(tenant, Vec::new(), T0, Box::new(|_| Records::default())).await.unwrap();
+        let pending = submit_pending(&*store, tenant, customer, address("Berlin")).await;
+        customers.push((customer, pending));
+    }
+    let mut tasks = Vec::new();
+    for (i, &(customer, pending)) in customers.iter().enumerate() {
+        let (good, stale, foreign, late) = (Arc::clone(&store), Arc::clone(&store), Arc::clone(&store), Arc::clone(&store));
+        tasks.push(tokio::spawn(async move {
+            let data = contact(&format!("member{i}@example.com"));
+            ("good", good.apply_change(tenant, customer, apply(&data, 0), records(customer, "customer.updated")).await)
+        }));
+        tasks.push(tokio::spawn(async move {
+            let data = contact(&format!("stale{i}@example.com"));
+            ("stale", stale.apply_change(tenant, customer, apply(&data, 7), records(customer, "customer.updated")).await)
+        }));
+        tasks.push(tokio::spawn(async move {
+            let new = new_amendment(other_tenant, customer, AmendmentState::Pending, contact("intruder@example.com"));
+            ("foreign", foreign.submit_amendment(new, None, follow_up(customer, "amendment.submitted")).await.map(|_| ()))
+        }));
+        // An approval decided on a stale version of the address: the customer row is touched and
+        // the amendment marked approved before the domain write finds the version moved on.
+        tasks.push(tokio::spawn(async move {
+            let t = Transition { at_ms: T0 + 99, ..transition(pending, AmendmentState::Approved) };
+            let stale = Apply { data: address("Hamburg"), expected_version: 3, at_ms: T0 + 99 };
+            ("late", late.decide_amendment(tenant, customer, &t, Some(stale), records(customer, "amendment.approved")).await)
+        }));
+    }
+    for task in tasks {
+        match task.await.expect("task panicked") {
+            ("good", result) => assert!(result.is_ok(), "{result:?}"),
+            ("stale" | "late", result) => assert!(matches!(result, Err(StoreError::VersionConflict)), "{result:?}"),
+            (_, result) => assert!(matches!(result, Err(StoreError::NotFound)), "{result:?}"),
+        }
+    }
+    for (i, &(customer, pending)) in customers.iter().enumerate() {
+        let got = store.get_customer(tenant, customer).await.unwrap();
+        let stored = &got.domains[&DataDomain::Contact];
+        assert_eq!((&stored.data, stored.version), (&contact(&format!("member{i}@example.com")), 1));
+        assert!(!got.domains.contains_key(&DataDomain::Address), "customer {i}");
+        assert_eq!(got.updated_ms, T0 + 1, "customer {i}: only the good change touched the row");
+        assert_eq!(store.get_amendment(tenant, pending).await.unwrap().state, AmendmentState::Pending, "customer {i}");
+        // The submission and the good change; nothing of the failed ones.
+        assert_eq!(audit_len(&*store, tenant, customer).await, 2, "customer {i}");
+        assert_eq!(events_len(&*store, tenant, customer).await, 2, "customer {i}");
+    }
+    assert!(store.list_amendments(other_tenant, &query()).await.unwrap().is_empty());
+    let verified = store.verify_audit(tenant, None).await.unwrap();
+    assert_eq!((verified.entries, verified.mismatch), (40, None));
 }
 
 async fn concurrent_decisions_admit_one(store: Arc<dyn Store>) {

@@ -1,0 +1,504 @@
+//! SQLite's group commit for the customer writes that carry the load: submissions, decisions
+//! (approve, reject, withdraw) and staff changes.
+//!
+//! sqlx runs a SQLite connection on a worker thread and hands it every statement and every row
+//! over channels; a submission is a dozen statements, so the writer spent more time waiting for
+//! those hand-offs than in SQLite, and every request paid for its own commit and fsync. Here one
+//! rusqlite connection (the same `libsqlite3-sys` as sqlx's) runs whole requests on tokio's blocking
+//! pool, and the requests that queued while the previous commit ran share the next transaction:
+//!
+//! - each request runs inside its own `SAVEPOINT`: one that fails (`PendingExists`,
+//!   `VersionConflict`, `NotFound`, a lost idempotency receipt) is rolled back to it alone and
+//!   answers its error; the others in the batch go on;
+//! - one `COMMIT` (one WAL sync at `synchronous=full`) ends the batch, and only then is each
+//!   request answered: an acknowledged write is durable, exactly as before;
+//! - the same SQL as the sqlx path (`sql.rs`), and the same race rules: the unique partial index on
+//!   pending amendments and the conditional updates decide, not a check before the insert.
+//!
+//! Mutual exclusion with the sqlx writer (keys, policies, webhooks, the dialects' writes): a batch
+//! first takes the sqlx write pool's only connection and holds it, unused, until its commit, so the
+//! two writers take turns in the pool's queue instead of meeting in SQLite's busy handler.
+
+use crate::sql::{self, PreparedApply};
+use custodian_domain::{AmendmentId, AmendmentState, CustomerId, TenantId, Transition};
+use custodian_store::idempotency::Holding;
+use custodian_store::{Apply, FollowUp, NewAmendment, NewAudit, NewEvent, Records, StoreError, StoreResult};
+use rusqlite::{Connection, OpenFlags, ToSql, named_params};
+use sqlx::{Pool, Sqlite};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+
+/// At most this many requests share one transaction (a bound on how long a batch holds the writer).
+const MAX_BATCH: usize = 128;
+
+/// How a request learns whether the transaction that holds its work committed.
+type Finish = Box<dyn FnOnce(Result<(), String>) + Send>;
+
+/// One request's work on the writer connection.
+trait Job: Send {
+    /// Runs the work (inside the request's savepoint); `true` when it succeeded and is to be kept.
+    fn run(self: Box<Self>, conn: &Connection) -> (bool, Finish);
+    /// Answers without running (the writer could not begin a transaction).
+    fn refuse(self: Box<Self>, why: String);
+}
+
+struct Request<T, F> {
+    work: F,
+    reply: oneshot::Sender<StoreResult<T>>,
+}
+
+impl<T, F> Job for Request<T, F>
+where
+    T: Send + 'static,
+    F: FnOnce(&Connection) -> StoreResult<T> + Send,
+{
+    fn run(self: Box<Self>, conn: &Connection) -> (bool, Finish) {
+        let Request { work, reply } = *self;
+        match work(conn) {
+            Ok(value) => (
+                true,
+                Box::new(move |commit: Result<(), String>| {
+                    let _ = reply.send(commit.map(|()| value).map_err(StoreError::Backend));
+                }),
+            ),
+            Err(e) => (
+                false,
+                Box::new(move |_| {
+                    let _ = reply.send(Err(e));
+                }),
+            ),
+        }
+    }
+
+    fn refuse(self: Box<Self>, why: String) {
+        let _ = self.reply.send(Err(StoreError::Backend(why)));
+    }
+}
+
+/// The group-commit writer of one SQLite file.
+pub(crate) struct GroupWriter {
+    jobs: Mutex<Option<mpsc::Sender<Box<dyn Job>>>>,
+    task: tokio::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+    checkpointer: Checkpointer,
+}
+
+/// How often the checkpointer copies the WAL into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
+
+/// The writer's own checkpoints only start at this many WAL pages (16 MiB): normally the
+/// checkpointer has copied the WAL long before, and this bounds the WAL if it ever falls behind.
+const WRITER_CHECKPOINT_PAGES: u32 = 4096;
+
+/// Copies the WAL into the database file on a thread of its own (a `PASSIVE` checkpoint every
+/// [`CHECKPOINT_EVERY`]), so that the writer does not stop for it: with SQLite's default the
+/// commit that crosses 1,000 WAL pages runs the checkpoint, with its fsync, while it holds the
+/// write lock.
+struct Checkpointer {
+    stop: Arc<(Mutex<bool>, Condvar)>,
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl Checkpointer {
+    fn start(path: &str) -> StoreResult<Checkpointer> {
+        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+            .map_err(failed)?;
+        conn.busy_timeout(Duration::from_secs(1)).map_err(failed)?;
+        let stop = Arc::new((Mutex::new(false), Condvar::new()));
+        let flag = Arc::clone(&stop);
+        let thread = std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || {
+                let (lock, wake) = &*flag;
+                let mut stopped = lock.lock().unwrap_or_else(|e| e.into_inner());
+                while !*stopped {
+                    stopped = wake.wait_timeout(stopped, CHECKPOINT_EVERY).unwrap_or_else(|e| e.into_inner()).0;
+                    if !*stopped {
+                        // Busy (another checkpoint runs) or blocked by readers: the next round retries.
+                        let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+                    }
+                }
+            })
+            .map_err(|e| StoreError::Backend(format!("starting the checkpointer: {e}")))?;
+        Ok(Checkpointer { stop, thread: Mutex::new(Some(thread)) })
+    }
+
+    fn stop(&self) {
+        let (lock, wake) = &*self.stop;
+        *lock.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        wake.notify_all();
+        if let Some(thread) = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for GroupWriter {
+    fn drop(&mut self) {
+        self.checkpointer.stop();
+    }
+}
+
+fn failed(e: rusqlite::Error) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+impl GroupWriter {
+    /// Opens the writer connection to the database file at `path` (created and migrated by the
+    /// sqlx writer, whose pool `gate` is) with the store's settings.
+    pub(crate) fn open(path: &str, full_sync: bool, gate: Pool<Sqlite>) -> StoreResult<GroupWriter> {
+        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+            .map_err(failed)?;
+        conn.busy_timeout(Duration::from_secs(10)).map_err(failed)?;
+        // The sqlx connections' settings (see `SqliteStore::open`), and a 16 MiB page cache so that
+        // a write finds its index and table pages in memory.
+        conn.execute_batch(&format!(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON; \
+             PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = {WRITER_CHECKPOINT_PAGES};",
+            if full_sync { "FULL" } else { "NORMAL" }
+        ))
+        .map_err(failed)?;
+        conn.set_prepared_statement_cache_capacity(64);
+        let (send, receive) = mpsc::channel(1024);
+        let checkpointer = Checkpointer::start(path)?;
+        let task = tokio::spawn(write_loop(receive, gate, conn));
+        Ok(GroupWriter { jobs: Mutex::new(Some(send)), task: tokio::sync::Mutex::new(Some(task)), checkpointer })
+    }
+
+    /// Runs `work` in the next batch and answers once the batch's commit is durable.
+    async fn run<T, F>(&self, work: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let closed = || StoreError::Backend("the store is closed".into());
+        let jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner()).clone().ok_or_else(closed)?;
+        let (reply, answer) = oneshot::channel();
+        jobs.send(Box::new(Request { work, reply })).await.map_err(|_| closed())?;
+        answer.await.map_err(|_| StoreError::Backend("the writer stopped before answering".into()))?
+    }
+
+    /// Stops taking requests, finishes the queued ones and closes the connection.
+    pub(crate) async fn close(&self) {
+        self.jobs.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(task) = self.task.lock().await.take() {
+            let _ = task.await;
+        }
+        self.checkpointer.stop();
+    }
+
+    pub(crate) async fn submit_amendment(
+        &self,
+        a: NewAmendment,
+        apply: Option<Apply>,
+        follow_up: FollowUp,
+    ) -> StoreResult<AmendmentId> {
+        let holding = custodian_store::idempotency::holding();
+        let apply = apply.as_ref().map(PreparedApply::new);
+        let proposed = a.proposed.to_json().to_string();
+        self.run(move |conn| {
+            mark_receipt(conn, holding.as_ref())?;
+            lock_customer(conn, a.tenant_id, a.customer_id, apply.as_ref().map(|p| p.at_ms))?;
+            if let Some(apply) = &apply {
+                write_domain(conn, a.tenant_id, a.customer_id, apply)?;
+            }
+            let (decided_by, decided_ms) = match a.state {
+                AmendmentState::Pending => (None, None),
+                _ => (Some(a.submitted_by.to_string()), Some(a.submitted_at_ms)),
+            };
+            let id = conn
+                .prepare_cached(sql::INSERT_AMENDMENT)
+                .and_then(|mut s| {
+                    s.query_row(
+                        named_params! {
+                            "$1": a.tenant_id.0, "$2": a.customer_id.0, "$3": a.proposed.domain().as_str(),
+                            "$4": a.state.as_str(), "$5": proposed, "$6": a.signature.as_ref().map(|s| s.as_str()),
+                            "$7": a.base_version, "$8": a.submitted_by.to_string(), "$9": a.submitted_at_ms,
+                            "$10": decided_by, "$11": decided_ms,
+                        },
+                        |r| r.get::<_, i64>(0),
+                    )
+                })
+                .map_err(|e| if is_unique_violation(&e) { StoreError::PendingExists } else { failed(e) })?;
+            let id = AmendmentId(id);
+            write_records(conn, a.tenant_id, a.customer_id, &follow_up(id))?;
+            Ok(id)
+        })
+        .await
+    }
+
+    pub(crate) async fn decide_amendment(
+        &self,
+        tenant: TenantId,
+        customer: CustomerId,
+        t: &Transition,
+        apply: Option<Apply>,
+        records: Records,
+    ) -> StoreResult<()> {
+        let holding = custodian_store::idempotency::holding();
+        let apply = apply.as_ref().map(PreparedApply::new);
+        let (to, by, at_ms, reason, id) = (t.to.as_str(), t.by.to_string(), t.at_ms, t.reason.clone(), t.id.0);
+        self.run(move |conn| {
+            mark_receipt(conn, holding.as_ref())?;
+            lock_customer(conn, tenant, customer, apply.as_ref().map(|p| p.at_ms))?;
+            let done = conn
+                .prepare_cached(sql::DECIDE_AMENDMENT)
+                .and_then(|mut s| {
+                    s.execute(named_params! {
+                        "$1": to, "$2": by, "$3": at_ms, "$4": reason, "$5": tenant.0, "$6": customer.0, "$7": id,
+                    })
+                })
+                .map_err(failed)?;
+            if done != 1 {
+                return Err(StoreError::NotPending);
+            }
+            if let Some(apply) = &apply {
+                write_domain(conn, tenant, customer, apply)?;
+            }
+            write_records(conn, tenant, customer, &records)
+        })
+        .await
+    }
+
+    pub(crate) async fn apply_change(
+        &self,
+        tenant: TenantId,
+        customer: CustomerId,
+        apply: Apply,
+        records: Records,
+    ) -> StoreResult<()> {
+        let holding = custodian_store::idempotency::holding();
+        let apply = PreparedApply::new(&apply);
+        self.run(move |conn| {
+            mark_receipt(conn, holding.as_ref())?;
+            lock_customer(conn, tenant, customer, Some(apply.at_ms))?;
+            write_domain(conn, tenant, customer, &apply)?;
+            write_records(conn, tenant, customer, &records)
+        })
+        .await
+    }
+}
+
+/// Takes batches off the queue until every sender is gone, then closes the connection.
+async fn write_loop(mut jobs: mpsc::Receiver<Box<dyn Job>>, gate: Pool<Sqlite>, conn: Connection) {
+    let mut conn = Some(conn);
+    while let Some(first) = jobs.recv().await {
+        let held = gate.acquire().await;
+        // Everything that queued meanwhile goes into this batch.
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let held = match held {
+            Ok(held) => held,
+            Err(e) => {
+                for job in batch {
+                    job.refuse(format!("waiting for the writer: {e}"));
+                }
+                continue;
+            }
+        };
+        let Some(c) = conn.take() else { return };
+        match tokio::task::spawn_blocking(move || {
+            commit_batch(&c, batch);
+            c
+        })
+        .await
+        {
+            Ok(c) => conn = Some(c),
+            // A panic in a request's work: its batch's callers see the writer stop, and so does
+            // everyone after them (the connection went down with the task).
+            Err(_) => return,
+        }
+        drop(held);
+    }
+}
+
+/// Runs a batch in one transaction, each request in its own savepoint, commits, and answers.
+fn commit_batch(conn: &Connection, batch: Vec<Box<dyn Job>>) {
+    let mut jobs = batch.into_iter().peekable();
+    while jobs.peek().is_some() {
+        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+            for job in jobs.by_ref() {
+                job.refuse(format!("beginning a write: {e}"));
+            }
+            return;
+        }
+        let mut kept: Vec<Finish> = Vec::new();
+        let mut lost = None;
+        for job in jobs.by_ref() {
+            if let Err(e) = conn.execute_batch("SAVEPOINT request") {
+                job.refuse(e.to_string());
+                lost = Some(e.to_string());
+                break;
+            }
+            let (ok, finish) = job.run(conn);
+            // SQLite ends the whole transaction itself on some errors (I/O, a full disk): the
+            // requests before this one are undone as well, and the rest start a new one.
+            let ended = if conn.is_autocommit() {
+                Err("the transaction was rolled back by SQLite".to_owned())
+            } else if ok {
+                conn.execute_batch("RELEASE request").map_err(|e| e.to_string())
+            } else {
+                conn.execute_batch("ROLLBACK TO request; RELEASE request").map_err(|e| e.to_string())
+            };
+            if let Err(e) = ended {
+                finish(Err(e.clone()));
+                lost = Some(e);
+                break;
+            }
+            kept.push(finish);
+        }
+        let outcome = match lost {
+            Some(e) => Err(e),
+            None => conn.execute_batch("COMMIT").map_err(|e| e.to_string()),
+        };
+        if outcome.is_err() && !conn.is_autocommit() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        for finish in kept {
+            finish(outcome.clone());
+        }
+    }
+}
+
+fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error().map(|e| e.extended_code),
+        Some(rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
+    )
+}
+
+/// Runs a cached statement with `params` bound to `$1`, `$2`, … and returns the changed rows.
+fn execute_numbered(conn: &Connection, sql: &str, params: &[&dyn ToSql]) -> StoreResult<usize> {
+    let mut stmt = conn.prepare_cached(sql).map_err(failed)?;
+    bind_numbered(&mut stmt, params)?;
+    stmt.raw_execute().map_err(failed)
+}
+
+fn bind_numbered(stmt: &mut rusqlite::CachedStatement<'_>, params: &[&dyn ToSql]) -> StoreResult<()> {
+    for (i, value) in params.iter().enumerate() {
+        let index = stmt
+            .parameter_index(&format!("${}", i + 1))
+            .map_err(failed)?
+            .ok_or_else(|| StoreError::Backend(format!("the statement has no parameter ${}", i + 1)))?;
+        stmt.raw_bind_parameter(index, value).map_err(failed)?;
+    }
+    Ok(())
+}
+
+/// [`sql::MARK_RECEIPT_COMMITTED`] for a request that holds an idempotency reservation.
+fn mark_receipt(conn: &Connection, holding: Option<&Holding>) -> StoreResult<()> {
+    let Some(h) = holding else { return Ok(()) };
+    let done = execute_numbered(conn, sql::MARK_RECEIPT_COMMITTED, &[&h.receipt, &h.tenant.0, &h.token])?;
+    if done == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict("another request with the same Idempotency-Key took over; nothing was changed".into()))
+    }
+}
+
+/// [`sql::LOCK_CUSTOMER`]: `NotFound` for another tenant's customer and for an erased one.
+fn lock_customer(conn: &Connection, tenant: TenantId, customer: CustomerId, touch: Option<i64>) -> StoreResult<()> {
+    if execute_numbered(conn, sql::LOCK_CUSTOMER, &[&tenant.0, &customer.0, &touch])? == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::NotFound)
+    }
+}
+
+/// A domain's new data at the version it was decided on (`VersionConflict` otherwise), and its
+/// search terms.
+fn write_domain(conn: &Connection, tenant: TenantId, customer: CustomerId, apply: &PreparedApply) -> StoreResult<()> {
+    let done = if apply.expected_version == 0 {
+        execute_numbered(conn, sql::INSERT_DOMAIN, &[&tenant.0, &customer.0, &apply.domain, &apply.data, &apply.at_ms])?
+    } else {
+        execute_numbered(
+            conn,
+            sql::UPDATE_DOMAIN,
+            &[&apply.data, &apply.at_ms, &tenant.0, &customer.0, &apply.domain, &apply.expected_version],
+        )?
+    };
+    if done != 1 {
+        return Err(StoreError::VersionConflict);
+    }
+    if let Some(terms) = &apply.terms {
+        execute_numbered(conn, sql::DELETE_SEARCH_TERMS, &[&customer.0, &apply.domain])?;
+        if !terms.is_empty() {
+            let mut params: Vec<&dyn ToSql> = vec![&tenant.0, &customer.0, &apply.domain];
+            params.extend(terms.iter().map(|t| t as &dyn ToSql));
+            execute_numbered(conn, &sql::insert_search_terms_sql(terms.len()), &params)?;
+        }
+    }
+    Ok(())
+}
+
+fn write_records(conn: &Connection, tenant: TenantId, customer: CustomerId, records: &Records) -> StoreResult<()> {
+    write_audit(conn, tenant, &records.audit)?;
+    write_events(conn, tenant, customer, &records.events)
+}
+
+/// Audit entries chained to their chains' heads, as `write_audit` of the sqlx path does.
+fn write_audit(conn: &Connection, tenant: TenantId, entries: &[NewAudit]) -> StoreResult<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let mut heads: Vec<(i64, String)> = Vec::new();
+    for chain in sql::audit_chains(entries) {
+        let mut stmt = conn.prepare_cached(sql::LOCK_AUDIT_CHAIN).map_err(failed)?;
+        let head: String = stmt.query_row(named_params! { "$1": tenant.0, "$2": chain }, |r| r.get(0)).map_err(failed)?;
+        heads.push((chain, head));
+    }
+    for a in entries {
+        let chain = sql::audit_chain(a);
+        let head = heads.iter_mut().find(|h| h.0 == chain).ok_or_else(|| StoreError::Backend("audit chain not locked".into()))?;
+        let row = sql::audit_row(tenant, a, &head.1)?;
+        execute_numbered(
+            conn,
+            sql::INSERT_AUDIT,
+            &[
+                &row.tenant,
+                &row.customer,
+                &row.at_ms,
+                &row.actor,
+                &row.action,
+                &row.domain,
+                &row.amendment_id,
+                &row.changes,
+                &row.request_id,
+                &row.salt,
+                &row.digest,
+                &row.prev_hash,
+                &row.hash,
+            ],
+        )?;
+        head.1 = row.hash;
+    }
+    Ok(())
+}
+
+/// Events with consecutive sequence numbers and their webhook deliveries, as `write_events` of
+/// the sqlx path does.
+fn write_events(conn: &Connection, tenant: TenantId, customer: CustomerId, events: &[NewEvent]) -> StoreResult<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let count = events.len() as i64;
+    let last: i64 = conn
+        .prepare_cached(sql::ADVANCE_EVENT_SEQ)
+        .and_then(|mut s| s.query_row(named_params! { "$1": tenant.0, "$2": customer.0, "$3": count }, |r| r.get(0)))
+        .map_err(failed)?;
+    let first = last - count + 1;
+    let seqs: Vec<i64> = (first..=last).collect();
+    let payloads: Vec<String> = events.iter().zip(&seqs).map(|(e, seq)| sql::event_payload(&e.payload, *seq)).collect();
+    let mut params: Vec<&dyn ToSql> = vec![&tenant.0, &customer.0];
+    for ((e, seq), payload) in events.iter().zip(&seqs).zip(&payloads) {
+        params.extend([seq as &dyn ToSql, &e.event_type, payload, &e.request_id, &e.at_ms]);
+    }
+    execute_numbered(conn, &sql::insert_events_sql(events.len()), &params)?;
+    execute_numbered(conn, sql::FAN_OUT_EVENTS, &[&tenant.0, &customer.0, &first, &last])?;
+    Ok(())
+}
