@@ -199,7 +199,7 @@ macro_rules! impl_store {
         async fn write_apply(tx: &mut Tx, tenant: TenantId, customer: CustomerId, apply: &Apply) -> StoreResult<()> {
             let apply = prepare_apply(apply);
             write_domain(tx, tenant, customer, &apply).await?;
-            sqlx::query("UPDATE customers SET updated_ms = $1 WHERE tenant_id = $2 AND id = $3")
+            sqlx::query(crate::sql::TOUCH_CUSTOMER)
                 .bind(apply.at_ms)
                 .bind(tenant.0)
                 .bind(customer.0)
@@ -682,10 +682,11 @@ macro_rules! impl_store {
             }
 
             async fn create_customer(&self, tenant: TenantId, data: Vec<Apply>, now_ms: i64, records: NewCustomerRecords) -> StoreResult<CustomerId> {
+                if let Some(group) = self.group_writer() {
+                    return group.create_customer(tenant, data, now_ms, records).await;
+                }
                 let mut tx = self.begin_write().await?;
-                let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO customers (tenant_id, event_seq, created_ms, updated_ms) VALUES ($1, 0, $2, $2) RETURNING id",
-                )
+                let id: i64 = sqlx::query_scalar(crate::sql::INSERT_CUSTOMER)
                 .bind(tenant.0)
                 .bind(now_ms)
                 .fetch_one(&mut *tx)

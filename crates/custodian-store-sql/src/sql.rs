@@ -14,6 +14,14 @@ use custodian_store::{Apply, NewAudit, StoreError, StoreResult};
 pub(crate) const MARK_RECEIPT_COMMITTED: &str =
     "UPDATE idempotency_receipts SET state = 'committed' WHERE id = $1 AND tenant_id = $2 AND token = $3";
 
+/// A new customer ($1 tenant, $2 time), returning its id; a foreign-key violation for an unknown
+/// tenant.
+pub(crate) const INSERT_CUSTOMER: &str =
+    "INSERT INTO customers (tenant_id, event_seq, created_ms, updated_ms) VALUES ($1, 0, $2, $2) RETURNING id";
+
+/// Sets a customer's `updated_ms` ($1 time, $2 tenant, $3 customer).
+pub(crate) const TOUCH_CUSTOMER: &str = "UPDATE customers SET updated_ms = $1 WHERE tenant_id = $2 AND id = $3";
+
 /// Touches the customer row ($1 tenant, $2 customer, $3 new `updated_ms` or NULL to keep it): the
 /// tenant check of every write, a row lock on PostgreSQL. No row: another tenant's, erased or absent.
 pub(crate) const LOCK_CUSTOMER: &str =

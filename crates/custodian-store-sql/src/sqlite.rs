@@ -53,7 +53,7 @@ pub struct SqliteStore {
     cache: Arc<ReadCache>,
     /// Direct read connections for the hottest read (`None` for an in-memory database).
     direct: Option<Arc<DirectReaders>>,
-    /// Group commit of submissions, decisions and staff changes (`None` for an in-memory
+    /// Group commit of creations, submissions, decisions and staff changes (`None` for an in-memory
     /// database, which only the sqlx writer's connection can see; those writes then go through it).
     group: Option<Arc<GroupWriter>>,
 }

@@ -1,5 +1,5 @@
-//! SQLite's group commit for the customer writes that carry the load: submissions, decisions
-//! (approve, reject, withdraw) and staff changes.
+//! SQLite's group commit for the customer writes that carry the load: creations, submissions,
+//! decisions (approve, reject, withdraw) and staff changes.
 //!
 //! sqlx runs a SQLite connection on a worker thread and hands it every statement and every row
 //! over channels; a submission is a dozen statements, so the writer spent more time waiting for
@@ -22,7 +22,7 @@
 use crate::sql::{self, PreparedApply};
 use custodian_domain::{AmendmentId, AmendmentState, CustomerId, TenantId, Transition};
 use custodian_store::idempotency::Holding;
-use custodian_store::{Apply, FollowUp, NewAmendment, NewAudit, NewEvent, Records, StoreError, StoreResult};
+use custodian_store::{Apply, FollowUp, NewAmendment, NewAudit, NewCustomerRecords, NewEvent, Records, StoreError, StoreResult};
 use rusqlite::{Connection, OpenFlags, ToSql, named_params};
 use sqlx::{Pool, Sqlite};
 use std::sync::{Arc, Condvar, Mutex};
@@ -185,6 +185,36 @@ impl GroupWriter {
             let _ = task.await;
         }
         self.checkpointer.stop();
+    }
+
+    pub(crate) async fn create_customer(
+        &self,
+        tenant: TenantId,
+        data: Vec<Apply>,
+        now_ms: i64,
+        records: NewCustomerRecords,
+    ) -> StoreResult<CustomerId> {
+        let holding = custodian_store::idempotency::holding();
+        let data: Vec<PreparedApply> = data.iter().map(PreparedApply::new).collect();
+        self.run(move |conn| {
+            mark_receipt(conn, holding.as_ref())?;
+            let id = conn
+                .prepare_cached(sql::INSERT_CUSTOMER)
+                .and_then(|mut s| s.query_row(named_params! { "$1": tenant.0, "$2": now_ms }, |r| r.get::<_, i64>(0)))
+                .map_err(|e| {
+                    let unknown_tenant =
+                        e.sqlite_error().map(|e| e.extended_code) == Some(rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY);
+                    if unknown_tenant { StoreError::NotFound } else { failed(e) }
+                })?;
+            let customer = CustomerId(id);
+            for apply in &data {
+                write_domain(conn, tenant, customer, apply)?;
+                execute_numbered(conn, sql::TOUCH_CUSTOMER, &[&apply.at_ms, &tenant.0, &customer.0])?;
+            }
+            write_records(conn, tenant, customer, &records(customer))?;
+            Ok(customer)
+        })
+        .await
     }
 
     pub(crate) async fn submit_amendment(
