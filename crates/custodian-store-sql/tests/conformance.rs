@@ -195,6 +195,11 @@ async fn created_customer_reads_back_its_initial_data(store: Arc<dyn Store>) {
 
     let listed = store.list_customers(tenant, None, 10).await.unwrap();
     assert_eq!(listed, vec![got]);
+
+    let unknown = TenantId(tenant.0 + 1000);
+    let r = store.create_customer(unknown, vec![apply(&c, 0)], T0, Box::new(|id| records(id, "customer.created"))).await;
+    assert!(matches!(r, Err(StoreError::NotFound)), "a customer of an unknown tenant: {r:?}");
+    assert_eq!(store.list_customers(tenant, None, 10).await.unwrap().len(), 1);
 }
 
 async fn tenants_are_isolated(store: Arc<dyn Store>) {
