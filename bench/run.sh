@@ -22,6 +22,7 @@ SYNCHRONOUS="${BENCH_SQLITE_SYNCHRONOUS:-full}"
 DATABASE_URL_OVERRIDE="${BENCH_DATABASE_URL:-}"   # e.g. postgres://user:pw@127.0.0.1/empty_db
 PORT="${BENCH_PORT:-18080}"
 BASELINE_PORT="${BENCH_BASELINE_PORT:-18081}"
+SECOND_PORT="${BENCH_SECOND_PORT:-$(( ${BENCH_PORT:-18080} + 2 ))}"  # get_contact_2p's second custodian process
 SCENARIOS="${BENCH_SCENARIOS:-baseline_hello ceiling_read ceiling_write get_contact post_contact amend_withdraw}"
 CEILING_ROWS="${BENCH_CEILING_ROWS:-10000}"   # rows in the ceiling servers' customer table
 SKIP_BUILD="${BENCH_SKIP_BUILD:-0}"
@@ -33,7 +34,7 @@ LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
 log() { printf '[bench] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-for v in WAIT_QUIET NOISY_RETRIES DURATION WARMUP THREADS CONNECTIONS WRK_TIMEOUT CUSTOMERS SEED_WORKERS PORT BASELINE_PORT CEILING_ROWS; do
+for v in WAIT_QUIET NOISY_RETRIES DURATION WARMUP THREADS CONNECTIONS WRK_TIMEOUT CUSTOMERS SEED_WORKERS PORT BASELINE_PORT SECOND_PORT CEILING_ROWS; do
   [[ "${!v}" =~ ^[0-9]+$ ]] || die "$v must be a whole number, not '${!v}'"
 done
 case "$SYNCHRONOUS" in full|normal) ;; *) die "BENCH_SQLITE_SYNCHRONOUS must be full or normal";; esac
@@ -180,9 +181,24 @@ run_wrk() { # name url script seconds outfile
   ( peak=0; while :; do r=$(rss_kb "$CUSTODIAN_PID"); if (( r > peak )); then peak=$r; echo "$peak" >"$TMP/rss-peak"; fi; sleep 0.5; done ) &
   local sampler=$!
   # wrk stops itself after -d; timeout is only a guard against a hung run.
-  { time timeout --signal=INT "$(( secs + 30 ))" \
-      wrk -t"$THREADS" -c"$CONNECTIONS" -d"${secs}s" --timeout "${WRK_TIMEOUT}s" --latency \
-        -s "$BENCH_DIR/wrk/$script" "$url" >"$outfile" 2>&1 ; } 2>"$TMP/wrk-time" || rc=$?
+  if [[ -n "${WRK_SECOND_URL:-}" ]]; then
+    # Two processes: half the connections (and threads) each, at the same time; one result line.
+    local half_c=$(( CONNECTIONS / 2 )) half_t=$(( THREADS / 2 > 0 ? THREADS / 2 : 1 )) rc2=0
+    { time {
+        timeout --signal=INT "$(( secs + 30 ))" wrk -t"$half_t" -c"$half_c" -d"${secs}s" --timeout "${WRK_TIMEOUT}s" \
+          --latency -s "$BENCH_DIR/wrk/$script" "$url" >"$outfile.first" 2>&1 &
+        local first=$!
+        timeout --signal=INT "$(( secs + 30 ))" wrk -t"$half_t" -c"$half_c" -d"${secs}s" --timeout "${WRK_TIMEOUT}s" \
+          --latency -s "$BENCH_DIR/wrk/$script" "$WRK_SECOND_URL" >"$outfile.second" 2>&1 || rc2=$?
+        wait "$first" || rc=$?
+        (( rc == 0 )) && rc=$rc2
+      } ; } 2>"$TMP/wrk-time"
+    python3 "$BENCH_DIR/summarize.py" --combine "$outfile.first" "$outfile.second" >"$outfile" || rc=1
+  else
+    { time timeout --signal=INT "$(( secs + 30 ))" \
+        wrk -t"$THREADS" -c"$CONNECTIONS" -d"${secs}s" --timeout "${WRK_TIMEOUT}s" --latency \
+          -s "$BENCH_DIR/wrk/$script" "$url" >"$outfile" 2>&1 ; } 2>"$TMP/wrk-time" || rc=$?
+  fi
   b1=$(cpu_busy); s1=$(servers_cpu); w1=$(date +%s%N)
   kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null || true
   echo "BENCH_MEM custodian_rss_peak_kb=$(cat "$TMP/rss-peak")" >>"$outfile"
@@ -238,6 +254,22 @@ scenario() { # name url script
   kill -0 "$CUSTODIAN_PID" 2>/dev/null || die "custodian exited (log: $OUT/custodian.log)"
 }
 
+# get_contact_2p: a second custodian process (`serve`, no demo data) on the same database.
+SECOND_STARTED=0
+start_second() {
+  (( SECOND_STARTED )) && return 0
+  port_in_use "$SECOND_PORT" && die "127.0.0.1:$SECOND_PORT is already in use (set BENCH_SECOND_PORT)"
+  log "starting a second custodian on 127.0.0.1:$SECOND_PORT (same database)"
+  CUSTODIAN_DATABASE__URL="$DB_URL" \
+  CUSTODIAN_DATABASE__SQLITE_SYNCHRONOUS="$SYNCHRONOUS" \
+  CUSTODIAN_LOG__LEVEL="${BENCH_LOG_LEVEL:-warn}" \
+  CUSTODIAN_SERVER__RATE_LIMIT_PER_MINUTE=0 \
+    "$CUSTODIAN" serve --listen "127.0.0.1:$SECOND_PORT" >"$TMP/custodian-second.log" 2>&1 &
+  PIDS+=($!)
+  wait_http "http://127.0.0.1:$SECOND_PORT/health" "${PIDS[-1]}" custodian-second
+  SECOND_STARTED=1
+}
+
 B="http://127.0.0.1:$BASELINE_PORT"
 C="http://127.0.0.1:$PORT"
 for s in $SCENARIOS; do
@@ -247,6 +279,7 @@ for s in $SCENARIOS; do
     ceiling_read)   scenario "$s" "$B/" ceiling_read.lua ;;
     ceiling_write)  scenario "$s" "$B/" ceiling_write.lua ;;
     get_contact)    scenario "$s" "$C/" get_contact.lua ;;
+    get_contact_2p) start_second; WRK_SECOND_URL="http://127.0.0.1:$SECOND_PORT/" scenario "$s" "$C/" get_contact.lua ;;
     post_contact)   scenario "$s" "$C/" post_contact.lua ;;
     amend_withdraw) scenario "$s" "$C/" amend_withdraw.lua ;;
     *) die "unknown scenario '$s'" ;;

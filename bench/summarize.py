@@ -21,6 +21,7 @@ SCENARIOS = [
     ("ceiling_read", "(a3) read ceiling: GET one ~500-byte row by primary key"),
     ("ceiling_write", "(a4) durable-write ceiling: POST, one insert per transaction"),
     ("get_contact", "(b) Custodian: GET contact-data, random customer"),
+    ("get_contact_2p", "(b2) Custodian: the same GET, two processes on one database (p50/p99: the worse one)"),
     ("post_contact", "(c) Custodian: POST contact-data (applied at once)"),
     ("amend_withdraw", "(d) Custodian: POST address-data amendment + DELETE withdraw"),
 ]
@@ -31,10 +32,35 @@ CEILING = {
     "ceiling_read": "baseline_hello",
     "ceiling_write": "baseline_hello",
     "get_contact": "ceiling_read",
+    "get_contact_2p": "get_contact",
     "post_contact": "ceiling_write",
     "amend_withdraw": "ceiling_write",
 }
-CEILING_NAME = {"baseline_hello": "HTTP", "ceiling_read": "read", "ceiling_write": "write"}
+CEILING_NAME = {"baseline_hello": "HTTP", "ceiling_read": "read", "ceiling_write": "write", "get_contact": "one process"}
+
+
+def combine(paths: list[str]) -> int:
+    """Prints one BENCH_RESULT line for wrk runs that loaded two processes at the same time: counts
+    and rates add up; latencies are the worse of the two runs (their histograms are not merged)."""
+    results = []
+    for path in paths:
+        text = Path(path).read_text(errors="replace")
+        line = next((l for l in text.splitlines() if l.startswith("BENCH_RESULT ")), None)
+        if line is None:
+            sys.stdout.write(text)
+            return 1
+        results.append(dict(kv.split("=", 1) for kv in line.split()[1:]))
+    out = {}
+    for key in results[0]:
+        values = [r.get(key, "0") for r in results]
+        if key.endswith("_us") or key == "seconds":
+            out[key] = max(values, key=float)
+        elif key == "rps":
+            out[key] = f"{sum(float(v) for v in values):.1f}"
+        else:
+            out[key] = str(sum(int(float(v)) for v in values))
+    print("BENCH_RESULT " + " ".join(f"{k}={v}" for k, v in out.items()))
+    return 0
 
 
 def parse(path: Path) -> dict[str, str] | None:
@@ -56,6 +82,8 @@ def ms(us: str) -> str:
 
 
 def main() -> int:
+    if sys.argv[1] == "--combine":
+        return combine(sys.argv[2:])
     out = Path(sys.argv[1])
     meta = json.loads(Path(sys.argv[2]).read_text()) if len(sys.argv) > 2 else {}
     results = {key: parse(out / f"{key}.txt") for key, _ in SCENARIOS}
