@@ -3,9 +3,167 @@
 //! Every statement uses `$n` placeholders and only types both drivers map the same way (BIGINT /
 //! INTEGER as i64, TEXT, BOOLEAN). Write methods run in one transaction that first touches the
 //! customer row (a row lock on PostgreSQL; SQLite's `BEGIN IMMEDIATE` already serialises writers).
+//!
+//! The statements are the module-level constants below, one definition each; the customer-write
+//! statements are in `sql.rs`.
+
+/// The columns of an `amendments` row, in the order the statements below select them.
+pub(crate) const AMENDMENT_COLUMNS: &str = "id, tenant_id, customer_id, domain, state, proposed, signature_svg, base_version, \
+     submitted_by, submitted_ms, decided_by, decided_ms, rejection_reason";
+
+/// The columns of an `audit_entries` row that an [`custodian_store::AuditEntry`] is read from.
+pub(crate) const AUDIT_COLUMNS: &str = "id, customer_id, at_ms, actor, action, domain, amendment_id, changes, request_id";
+
+/// The columns of an `outbox_events` row that an [`custodian_store::OutboxEvent`] is read from.
+pub(crate) const EVENT_COLUMNS: &str = "id, customer_id, seq, event_type, payload, request_id, created_ms";
+
+/// Claims the once-per-database search-term backfill (no parameters); one row changed for the
+/// first process to run it, none for the others.
+pub(crate) const CLAIM_SEARCH_BACKFILL: &str = "INSERT INTO customer_search_backfill (id) VALUES (1) ON CONFLICT (id) DO NOTHING";
+
+/// The next page of searchable domain data (contact and master) for the backfill, in (customer,
+/// domain) order after $1 customer and $2 domain.
+pub(crate) const SELECT_SEARCHABLE_DOMAINS_PAGE: &str = "SELECT tenant_id, customer_id, domain, data FROM customer_domains \
+     WHERE (customer_id > $1 OR (customer_id = $1 AND domain > $2)) AND domain IN ('contact', 'master') \
+     ORDER BY customer_id, domain LIMIT 1000";
+
+/// Every billing profile's customer number, of all tenants (no parameters), for the backfill.
+pub(crate) const SELECT_ALL_CUSTOMER_NUMBERS: &str = "SELECT tenant_id, customer_id, customer_number FROM billing_profiles";
+
+/// A customer and its domains ($1 tenant, $2 customer): one statement, so the customer row and
+/// its domains come from one snapshot. Erased customers are not found.
+pub(crate) const CUSTOMER_SQL: &str = "SELECT c.id, c.tenant_id, c.created_ms, c.updated_ms, d.domain, d.data, d.version FROM customers c \
+     LEFT JOIN customer_domains d ON d.customer_id = c.id AND d.tenant_id = c.tenant_id \
+     WHERE c.tenant_id = $1 AND c.id = $2 AND c.erased_ms IS NULL";
+
+/// [`CUSTOMER_SQL`] and, in the same statement, the pending amendment of domain $3: the
+/// customer's rows (`kind` 0, amendment columns NULL), then at most one row of `kind` 1 with
+/// the amendment's columns named `a_…` (customer and domain columns NULL). One snapshot, and
+/// the amendment (with its signature) is read once, not once per domain row.
+pub(crate) const CUSTOMER_PENDING_SQL: &str = "SELECT CAST(0 AS BIGINT) AS kind, c.id, c.tenant_id, c.created_ms, c.updated_ms, d.domain, d.data, d.version, \
+     NULL AS a_id, NULL AS a_tenant_id, NULL AS a_customer_id, NULL AS a_domain, NULL AS a_state, NULL AS a_proposed, \
+     NULL AS a_signature_svg, NULL AS a_base_version, NULL AS a_submitted_by, NULL AS a_submitted_ms, NULL AS a_decided_by, \
+     NULL AS a_decided_ms, NULL AS a_rejection_reason FROM customers c \
+     LEFT JOIN customer_domains d ON d.customer_id = c.id AND d.tenant_id = c.tenant_id \
+     WHERE c.tenant_id = $1 AND c.id = $2 AND c.erased_ms IS NULL \
+     UNION ALL \
+     SELECT CAST(1 AS BIGINT), NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
+     a.id, a.tenant_id, a.customer_id, a.domain, a.state, a.proposed, a.signature_svg, a.base_version, a.submitted_by, \
+     a.submitted_ms, a.decided_by, a.decided_ms, a.rejection_reason FROM amendments a \
+     WHERE a.tenant_id = $1 AND a.customer_id = $2 AND a.domain = $3 AND a.state = 'pending'";
+
+/// The audit entries of a customer ($1 tenant, $2 customer) that still have their values' salt,
+/// in id order: what an erasure blanks.
+pub(crate) const SELECT_SALTED_AUDIT_OF_CUSTOMER: &str =
+    "SELECT id, changes FROM audit_entries WHERE tenant_id = $1 AND customer_id = $2 AND values_salt IS NOT NULL ORDER BY id";
+
+/// Replaces an audit entry's changes with their blanked form and deletes its salt ($1 changes,
+/// $2 entry id).
+pub(crate) const BLANK_AUDIT_VALUES: &str = "UPDATE audit_entries SET changes = $1, values_salt = NULL WHERE id = $2";
+
+/// The health check's round trip (no parameters).
+pub(crate) const PING: &str = "SELECT 1";
+
+/// A new tenant ($1 name, $2 time), returning its row.
+pub(crate) const INSERT_TENANT: &str = "INSERT INTO tenants (name, created_ms) VALUES ($1, $2) RETURNING id, name, created_ms";
+
+/// One tenant ($1 tenant).
+pub(crate) const SELECT_TENANT: &str = "SELECT id, name, created_ms FROM tenants WHERE id = $1";
+
+/// Every tenant, in id order (no parameters).
+pub(crate) const SELECT_TENANTS: &str = "SELECT id, name, created_ms FROM tenants ORDER BY id";
+
+/// A new API key ($1 tenant, $2 prefix, $3 key hash, $4 scopes, $5 label, $6 time), returning
+/// its id; a unique violation for a prefix or hash that exists.
+pub(crate) const INSERT_API_KEY: &str = "INSERT INTO api_keys (tenant_id, prefix, key_hash, scopes, label, created_ms) \
+     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
+
+/// The unrevoked API key with hash $1.
+pub(crate) const FIND_LIVE_KEY_BY_HASH: &str =
+    "SELECT id, tenant_id, prefix, scopes, label, created_ms FROM api_keys WHERE key_hash = $1 AND revoked_ms IS NULL";
+
+/// A tenant's unrevoked API keys ($1 tenant), in id order.
+pub(crate) const SELECT_LIVE_KEYS_OF_TENANT: &str = "SELECT id, tenant_id, prefix, scopes, label, created_ms FROM api_keys WHERE tenant_id = $1 AND revoked_ms IS NULL ORDER BY id";
+
+/// Locks a tenant's row without changing it ($1 tenant): serialises the tenant's guarded key
+/// revocations.
+pub(crate) const LOCK_TENANT: &str = "UPDATE tenants SET name = name WHERE id = $1";
+
+/// The scopes of a tenant's unrevoked API key ($1 tenant, $2 prefix).
+pub(crate) const SELECT_LIVE_KEY_SCOPES: &str =
+    "SELECT scopes FROM api_keys WHERE tenant_id = $1 AND prefix = $2 AND revoked_ms IS NULL";
+
+/// How many of a tenant's unrevoked API keys other than $2 prefix have the ADMIN scope ($1
+/// tenant).
+pub(crate) const COUNT_OTHER_LIVE_ADMIN_KEYS: &str = "SELECT COUNT(*) FROM api_keys WHERE tenant_id = $1 AND prefix <> $2 AND revoked_ms IS NULL \
+     AND (' ' || scopes || ' ') LIKE '% ADMIN %'";
+
+/// Revokes a tenant's unrevoked API key ($1 time, $2 tenant, $3 prefix); no row when there is none.
+pub(crate) const REVOKE_API_KEY: &str =
+    "UPDATE api_keys SET revoked_ms = $1 WHERE tenant_id = $2 AND prefix = $3 AND revoked_ms IS NULL";
+
+/// A tenant's domain policies ($1 tenant).
+pub(crate) const SELECT_POLICIES: &str = "SELECT domain, status, require_signature FROM domain_policies WHERE tenant_id = $1";
+
+/// Sets a tenant's policy of one domain ($1 tenant, $2 domain, $3 status, $4 require signature,
+/// $5 time); a foreign-key violation for an unknown tenant.
+pub(crate) const UPSERT_POLICY: &str = "INSERT INTO domain_policies (tenant_id, domain, status, require_signature, updated_ms) VALUES ($1, $2, $3, $4, $5) \
+     ON CONFLICT (tenant_id, domain) DO UPDATE SET status = excluded.status, \
+     require_signature = excluded.require_signature, updated_ms = excluded.updated_ms";
+
+/// The ids of a tenant's customers with a search term starting with one of `prefixes` prefixes:
+/// $1 tenant, after $2 customer, at most $3, in id order; then per prefix the range's start and
+/// end (term >= start AND term < end), from $4.
+pub(crate) fn search_customer_ids_sql(prefixes: usize) -> String {
+    let ranges: Vec<String> = (0..prefixes).map(|i| format!("(term >= ${} AND term < ${})", 4 + 2 * i, 5 + 2 * i)).collect();
+    format!(
+        "SELECT DISTINCT customer_id FROM customer_search_terms \
+         WHERE tenant_id = $1 AND customer_id > $2 AND ({}) ORDER BY customer_id LIMIT $3",
+        ranges.join(" OR ")
+    )
+}
+
+/// The ids of a tenant's unerased customers ($1 tenant) after $2 customer, at most $3, in id order.
+pub(crate) const SELECT_CUSTOMER_IDS_PAGE: &str =
+    "SELECT id FROM customers WHERE tenant_id = $1 AND id > $2 AND erased_ms IS NULL ORDER BY id LIMIT $3";
+
+/// One amendment ($1 tenant, $2 amendment), [`AMENDMENT_COLUMNS`].
+pub(crate) const SELECT_AMENDMENT: &str = "SELECT id, tenant_id, customer_id, domain, state, proposed, signature_svg, base_version, \
+     submitted_by, submitted_ms, decided_by, decided_ms, rejection_reason FROM amendments WHERE tenant_id = $1 AND id = $2";
+
+/// The pending amendment of a customer's domain ($1 tenant, $2 customer, $3 domain),
+/// [`AMENDMENT_COLUMNS`].
+pub(crate) const SELECT_PENDING_AMENDMENT: &str = "SELECT id, tenant_id, customer_id, domain, state, proposed, signature_svg, base_version, \
+     submitted_by, submitted_ms, decided_by, decided_ms, rejection_reason FROM amendments \
+     WHERE tenant_id = $1 AND customer_id = $2 AND domain = $3 AND state = 'pending'";
+
+/// A page of a tenant's amendments ($1 tenant) after $2 amendment, filtered by $3 domain, $4 state
+/// and $5 customer (each '' or 0 for any), at most $6, in id order; [`AMENDMENT_COLUMNS`].
+pub(crate) const SELECT_AMENDMENTS_PAGE: &str = "SELECT id, tenant_id, customer_id, domain, state, proposed, signature_svg, base_version, \
+     submitted_by, submitted_ms, decided_by, decided_ms, rejection_reason FROM amendments WHERE tenant_id = $1 AND id > $2 \
+     AND ($3 = '' OR domain = $3) AND ($4 = '' OR state = $4) AND ($5 = 0 OR customer_id = $5) \
+     ORDER BY id LIMIT $6";
+
+/// A page of a customer's audit entries ($1 tenant, $2 customer) after $3 entry, at most $4, in
+/// id order; [`AUDIT_COLUMNS`].
+pub(crate) const SELECT_CUSTOMER_AUDIT_PAGE: &str = "SELECT id, customer_id, at_ms, actor, action, domain, amendment_id, changes, request_id \
+     FROM audit_entries WHERE tenant_id = $1 AND customer_id = $2 AND id > $3 ORDER BY id LIMIT $4";
+
+/// A page of a tenant's audit entries ($1 tenant) after $2 entry, at most $3, in id order;
+/// [`AUDIT_COLUMNS`].
+pub(crate) const SELECT_TENANT_AUDIT_PAGE: &str = "SELECT id, customer_id, at_ms, actor, action, domain, amendment_id, changes, request_id \
+     FROM audit_entries WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3";
+
+/// A customer's outbox events ($1 tenant, $2 customer), in sequence order; [`EVENT_COLUMNS`].
+pub(crate) const SELECT_CUSTOMER_EVENTS: &str = "SELECT id, customer_id, seq, event_type, payload, request_id, created_ms \
+     FROM outbox_events WHERE tenant_id = $1 AND customer_id = $2 ORDER BY seq";
+
+/// The number of amendments in each state, of all tenants, in state order (no parameters).
+pub(crate) const COUNT_AMENDMENTS_BY_STATE: &str = "SELECT state, COUNT(*) AS n FROM amendments GROUP BY state ORDER BY state";
 
 macro_rules! impl_store {
     ($store:ident, $db:ty, $row:ty, $name:literal) => {
+        use crate::shared::{AMENDMENT_COLUMNS, AUDIT_COLUMNS, CUSTOMER_PENDING_SQL, CUSTOMER_SQL, EVENT_COLUMNS};
         use async_trait::async_trait;
         use custodian_domain::{
             Actor, Amendment, AmendmentId, AmendmentState, CustomerId, DataDomain, DomainData, DomainPolicy, PolicySet,
@@ -74,11 +232,6 @@ macro_rules! impl_store {
             })
         }
 
-        const AMENDMENT_COLUMNS: &str = "id, tenant_id, customer_id, domain, state, proposed, signature_svg, base_version, \
-             submitted_by, submitted_ms, decided_by, decided_ms, rejection_reason";
-
-        const AUDIT_COLUMNS: &str = "id, customer_id, at_ms, actor, action, domain, amendment_id, changes, request_id";
-
         fn audit_row(r: &$row) -> StoreResult<AuditEntry> {
             let domain: Option<String> = get(r, "domain")?;
             Ok(AuditEntry {
@@ -105,14 +258,19 @@ macro_rules! impl_store {
         /// [`lock_customer`] that, with `touch`, also sets the customer's `updated_ms` in the same
         /// statement (what [`write_apply`] does after its domain write; one statement less for the
         /// paths that lock first and then apply with [`write_domain`]).
-        async fn lock_customer_touching(tx: &mut Tx, tenant: TenantId, customer: CustomerId, touch: Option<i64>) -> StoreResult<()> {
+        async fn lock_customer_touching(
+            tx: &mut Tx,
+            tenant: TenantId,
+            customer: CustomerId,
+            touch: Option<i64>,
+        ) -> StoreResult<()> {
             let done = sqlx::query(crate::sql::LOCK_CUSTOMER)
-            .bind(tenant.0)
-            .bind(customer.0)
-            .bind(touch)
-            .execute(&mut **tx)
-            .await
-            .map_err(crate::backend_error)?;
+                .bind(tenant.0)
+                .bind(customer.0)
+                .bind(touch)
+                .execute(&mut **tx)
+                .await
+                .map_err(crate::backend_error)?;
             if done.rows_affected() == 1 { Ok(()) } else { Err(StoreError::NotFound) }
         }
 
@@ -146,7 +304,7 @@ macro_rules! impl_store {
         /// database: the first process to insert the marker row does it, in that transaction, and
         /// concurrent starters wait for it and then skip.
         async fn backfill_search_terms(mut tx: Tx) -> StoreResult<()> {
-            let first = sqlx::query("INSERT INTO customer_search_backfill (id) VALUES (1) ON CONFLICT (id) DO NOTHING")
+            let first = sqlx::query(crate::shared::CLAIM_SEARCH_BACKFILL)
                 .execute(&mut *tx)
                 .await
                 .map_err(crate::backend_error)?
@@ -157,16 +315,12 @@ macro_rules! impl_store {
             }
             let (mut after, mut after_domain) = (0i64, String::new());
             loop {
-                let rows = sqlx::query(
-                    "SELECT tenant_id, customer_id, domain, data FROM customer_domains \
-                     WHERE (customer_id > $1 OR (customer_id = $1 AND domain > $2)) AND domain IN ('contact', 'master') \
-                     ORDER BY customer_id, domain LIMIT 1000",
-                )
-                .bind(after)
-                .bind(&after_domain)
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(crate::backend_error)?;
+                let rows = sqlx::query(crate::shared::SELECT_SEARCHABLE_DOMAINS_PAGE)
+                    .bind(after)
+                    .bind(&after_domain)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(crate::backend_error)?;
                 if rows.is_empty() {
                     break;
                 }
@@ -174,11 +328,12 @@ macro_rules! impl_store {
                     let domain: DataDomain = parse_col(&get::<String>(r, "domain")?)?;
                     let data = domain_data(domain, &get::<String>(r, "data")?)?;
                     let (tenant, customer) = (TenantId(get(r, "tenant_id")?), CustomerId(get(r, "customer_id")?));
-                    write_search_terms(&mut tx, tenant, customer, domain.as_str(), &custodian_domain::search::terms(&data)).await?;
+                    write_search_terms(&mut tx, tenant, customer, domain.as_str(), &custodian_domain::search::terms(&data))
+                        .await?;
                     (after, after_domain) = (customer.0, domain.as_str().to_owned());
                 }
             }
-            let numbers = sqlx::query("SELECT tenant_id, customer_id, customer_number FROM billing_profiles")
+            let numbers = sqlx::query(crate::shared::SELECT_ALL_CUSTOMER_NUMBERS)
                 .fetch_all(&mut *tx)
                 .await
                 .map_err(crate::backend_error)?;
@@ -215,23 +370,23 @@ macro_rules! impl_store {
         async fn write_domain(tx: &mut Tx, tenant: TenantId, customer: CustomerId, apply: &PreparedApply) -> StoreResult<()> {
             let done = if apply.expected_version == 0 {
                 sqlx::query(crate::sql::INSERT_DOMAIN)
-                .bind(tenant.0)
-                .bind(customer.0)
-                .bind(apply.domain)
-                .bind(&apply.data)
-                .bind(apply.at_ms)
-                .execute(&mut **tx)
-                .await
+                    .bind(tenant.0)
+                    .bind(customer.0)
+                    .bind(apply.domain)
+                    .bind(&apply.data)
+                    .bind(apply.at_ms)
+                    .execute(&mut **tx)
+                    .await
             } else {
                 sqlx::query(crate::sql::UPDATE_DOMAIN)
-                .bind(&apply.data)
-                .bind(apply.at_ms)
-                .bind(tenant.0)
-                .bind(customer.0)
-                .bind(apply.domain)
-                .bind(apply.expected_version)
-                .execute(&mut **tx)
-                .await
+                    .bind(&apply.data)
+                    .bind(apply.at_ms)
+                    .bind(tenant.0)
+                    .bind(customer.0)
+                    .bind(apply.domain)
+                    .bind(apply.expected_version)
+                    .execute(&mut **tx)
+                    .await
             }
             .map_err(crate::backend_error)?;
             if done.rows_affected() != 1 {
@@ -242,28 +397,6 @@ macro_rules! impl_store {
             }
             Ok(())
         }
-
-        /// A customer and its domains ($1 tenant, $2 customer): one statement, so the customer row and
-        /// its domains come from one snapshot. Erased customers are not found.
-        const CUSTOMER_SQL: &str = "SELECT c.id, c.tenant_id, c.created_ms, c.updated_ms, d.domain, d.data, d.version FROM customers c \
-             LEFT JOIN customer_domains d ON d.customer_id = c.id AND d.tenant_id = c.tenant_id \
-             WHERE c.tenant_id = $1 AND c.id = $2 AND c.erased_ms IS NULL";
-
-        /// [`CUSTOMER_SQL`] and, in the same statement, the pending amendment of domain $3: the
-        /// customer's rows (`kind` 0, amendment columns NULL), then at most one row of `kind` 1 with
-        /// the amendment's columns named `a_…` (customer and domain columns NULL). One snapshot, and
-        /// the amendment (with its signature) is read once, not once per domain row.
-        const CUSTOMER_PENDING_SQL: &str = "SELECT CAST(0 AS BIGINT) AS kind, c.id, c.tenant_id, c.created_ms, c.updated_ms, d.domain, d.data, d.version, \
-             NULL AS a_id, NULL AS a_tenant_id, NULL AS a_customer_id, NULL AS a_domain, NULL AS a_state, NULL AS a_proposed, \
-             NULL AS a_signature_svg, NULL AS a_base_version, NULL AS a_submitted_by, NULL AS a_submitted_ms, NULL AS a_decided_by, \
-             NULL AS a_decided_ms, NULL AS a_rejection_reason FROM customers c \
-             LEFT JOIN customer_domains d ON d.customer_id = c.id AND d.tenant_id = c.tenant_id \
-             WHERE c.tenant_id = $1 AND c.id = $2 AND c.erased_ms IS NULL \
-             UNION ALL \
-             SELECT CAST(1 AS BIGINT), NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
-             a.id, a.tenant_id, a.customer_id, a.domain, a.state, a.proposed, a.signature_svg, a.base_version, a.submitted_by, \
-             a.submitted_ms, a.decided_by, a.decided_ms, a.rejection_reason FROM amendments a \
-             WHERE a.tenant_id = $1 AND a.customer_id = $2 AND a.domain = $3 AND a.state = 'pending'";
 
         /// [`CUSTOMER_PENDING_SQL`] through sqlx (the backend may read it another way, see
         /// `read_customer_with_pending`).
@@ -320,8 +453,6 @@ macro_rules! impl_store {
             Ok(q.execute(&mut **tx).await.map_err(crate::backend_error)?.rows_affected())
         }
 
-        const EVENT_COLUMNS: &str = "id, customer_id, seq, event_type, payload, request_id, created_ms";
-
         /// An `outbox_events` row ([`EVENT_COLUMNS`]).
         fn event_row(r: &$row) -> StoreResult<OutboxEvent> {
             Ok(OutboxEvent {
@@ -369,7 +500,10 @@ macro_rules! impl_store {
             }
             for a in entries {
                 let chain = crate::sql::audit_chain(a);
-                let head = heads.iter_mut().find(|h| h.0 == chain).ok_or_else(|| StoreError::Backend("audit chain not locked".into()))?;
+                let head = heads
+                    .iter_mut()
+                    .find(|h| h.0 == chain)
+                    .ok_or_else(|| StoreError::Backend("audit chain not locked".into()))?;
                 let row = crate::sql::audit_row(tenant, a, &head.1)?;
                 sqlx::query(crate::sql::INSERT_AUDIT)
                     .bind(row.tenant)
@@ -400,22 +534,21 @@ macro_rules! impl_store {
         /// transaction (`custodian_store::audit::ERASED_ACTION`): `verify` accepts entries without
         /// a salt only when such an entry follows them. Returns the number of entries changed.
         pub(crate) async fn erase_audit_values(tx: &mut Tx, tenant: TenantId, customer: CustomerId) -> StoreResult<u64> {
-            let rows = sqlx::query(
-                "SELECT id, changes FROM audit_entries WHERE tenant_id = $1 AND customer_id = $2 AND values_salt IS NOT NULL ORDER BY id",
-            )
-            .bind(tenant.0)
-            .bind(customer.0)
-            .fetch_all(&mut **tx)
-            .await
-            .map_err(crate::backend_error)?;
+            let rows = sqlx::query(crate::shared::SELECT_SALTED_AUDIT_OF_CUSTOMER)
+                .bind(tenant.0)
+                .bind(customer.0)
+                .fetch_all(&mut **tx)
+                .await
+                .map_err(crate::backend_error)?;
             for r in &rows {
                 let mut changes: Vec<custodian_domain::FieldChange> =
-                    serde_json::from_value(json_col(&get::<String>(r, "changes")?)?).map_err(|e| StoreError::Backend(e.to_string()))?;
+                    serde_json::from_value(json_col(&get::<String>(r, "changes")?)?)
+                        .map_err(|e| StoreError::Backend(e.to_string()))?;
                 for c in &mut changes {
                     (c.before, c.after) = (None, None);
                 }
                 let changes = serde_json::to_string(&changes).map_err(|e| StoreError::Backend(e.to_string()))?;
-                sqlx::query("UPDATE audit_entries SET changes = $1, values_salt = NULL WHERE id = $2")
+                sqlx::query(crate::shared::BLANK_AUDIT_VALUES)
                     .bind(changes)
                     .bind(get::<i64>(r, "id")?)
                     .execute(&mut **tx)
@@ -437,31 +570,37 @@ macro_rules! impl_store {
             }
             let count = events.len() as i64;
             let last: i64 = sqlx::query_scalar(crate::sql::ADVANCE_EVENT_SEQ)
-            .bind(tenant.0)
-            .bind(customer.0)
-            .bind(count)
-            .fetch_one(&mut **tx)
-            .await
-            .map_err(crate::backend_error)?;
+                .bind(tenant.0)
+                .bind(customer.0)
+                .bind(count)
+                .fetch_one(&mut **tx)
+                .await
+                .map_err(crate::backend_error)?;
             let first = last - count + 1;
-            let mut insert = sqlx::query(sqlx::AssertSqlSafe(crate::sql::insert_events_sql(events.len()))).bind(tenant.0).bind(customer.0);
+            let mut insert =
+                sqlx::query(sqlx::AssertSqlSafe(crate::sql::insert_events_sql(events.len()))).bind(tenant.0).bind(customer.0);
             for (seq, e) in (first..).zip(events) {
                 let payload = crate::sql::event_payload(&e.payload, seq);
                 insert = insert.bind(seq).bind(&e.event_type).bind(payload).bind(e.request_id.as_deref()).bind(e.at_ms);
             }
             insert.execute(&mut **tx).await.map_err(crate::backend_error)?;
             sqlx::query(crate::sql::FAN_OUT_EVENTS)
-            .bind(tenant.0)
-            .bind(customer.0)
-            .bind(first)
-            .bind(last)
-            .execute(&mut **tx)
-            .await
-            .map_err(crate::backend_error)?;
+                .bind(tenant.0)
+                .bind(customer.0)
+                .bind(first)
+                .bind(last)
+                .execute(&mut **tx)
+                .await
+                .map_err(crate::backend_error)?;
             Ok(())
         }
 
-        async fn write_records(tx: &mut Tx, tenant: TenantId, customer: Option<CustomerId>, records: &Records) -> StoreResult<()> {
+        async fn write_records(
+            tx: &mut Tx,
+            tenant: TenantId,
+            customer: Option<CustomerId>,
+            records: &Records,
+        ) -> StoreResult<()> {
             write_audit(tx, tenant, &records.audit).await?;
             if !records.events.is_empty() {
                 let customer = customer.ok_or_else(|| StoreError::Backend("events need a customer".into()))?;
@@ -485,13 +624,13 @@ macro_rules! impl_store {
             }
 
             async fn ping(&self) -> StoreResult<()> {
-                sqlx::query("SELECT 1").execute(self.reader()).await.map_err(crate::backend_error)?;
+                sqlx::query(crate::shared::PING).execute(self.reader()).await.map_err(crate::backend_error)?;
                 Ok(())
             }
 
             async fn create_tenant(&self, name: &str, now_ms: i64) -> StoreResult<Tenant> {
                 let mut tx = self.begin_write().await?;
-                let row = sqlx::query("INSERT INTO tenants (name, created_ms) VALUES ($1, $2) RETURNING id, name, created_ms")
+                let row = sqlx::query(crate::shared::INSERT_TENANT)
                     .bind(name)
                     .bind(now_ms)
                     .fetch_one(&mut *tx)
@@ -503,7 +642,7 @@ macro_rules! impl_store {
             }
 
             async fn get_tenant(&self, tenant: TenantId) -> StoreResult<Tenant> {
-                let row = sqlx::query("SELECT id, name, created_ms FROM tenants WHERE id = $1")
+                let row = sqlx::query(crate::shared::SELECT_TENANT)
                     .bind(tenant.0)
                     .fetch_one(self.reader())
                     .await
@@ -512,35 +651,30 @@ macro_rules! impl_store {
             }
 
             async fn list_tenants(&self) -> StoreResult<Vec<Tenant>> {
-                let rows = sqlx::query("SELECT id, name, created_ms FROM tenants ORDER BY id")
-                    .fetch_all(self.reader())
-                    .await
-                    .map_err(crate::backend_error)?;
+                let rows =
+                    sqlx::query(crate::shared::SELECT_TENANTS).fetch_all(self.reader()).await.map_err(crate::backend_error)?;
                 rows.iter().map(tenant_row).collect()
             }
 
             async fn insert_api_key(&self, key: NewApiKey, records: Records) -> StoreResult<ApiKeyRecord> {
                 let scopes = key.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ");
                 let mut tx = self.begin_write().await?;
-                let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO api_keys (tenant_id, prefix, key_hash, scopes, label, created_ms) \
-                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-                )
-                .bind(key.tenant_id.0)
-                .bind(&key.prefix)
-                .bind(&key.key_hash)
-                .bind(&scopes)
-                .bind(&key.label)
-                .bind(key.created_ms)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(|e| {
-                    if crate::is_unique_violation(&e) {
-                        StoreError::Conflict("an API key with this prefix or hash exists".into())
-                    } else {
-                        crate::backend_error(e)
-                    }
-                })?;
+                let id: i64 = sqlx::query_scalar(crate::shared::INSERT_API_KEY)
+                    .bind(key.tenant_id.0)
+                    .bind(&key.prefix)
+                    .bind(&key.key_hash)
+                    .bind(&scopes)
+                    .bind(&key.label)
+                    .bind(key.created_ms)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(|e| {
+                        if crate::is_unique_violation(&e) {
+                            StoreError::Conflict("an API key with this prefix or hash exists".into())
+                        } else {
+                            crate::backend_error(e)
+                        }
+                    })?;
                 write_records(&mut tx, key.tenant_id, None, &records).await?;
                 commit(tx).await?;
                 Ok(ApiKeyRecord::stored(id, key))
@@ -551,13 +685,11 @@ macro_rules! impl_store {
                     Ok(key) => return Ok(Some(key)),
                     Err(ticket) => ticket,
                 };
-                let row = sqlx::query(
-                    "SELECT id, tenant_id, prefix, scopes, label, created_ms FROM api_keys WHERE key_hash = $1 AND revoked_ms IS NULL",
-                )
-                .bind(key_hash)
-                .fetch_optional(self.reader())
-                .await
-                .map_err(crate::backend_error)?;
+                let row = sqlx::query(crate::shared::FIND_LIVE_KEY_BY_HASH)
+                    .bind(key_hash)
+                    .fetch_optional(self.reader())
+                    .await
+                    .map_err(crate::backend_error)?;
                 let key = row.as_ref().map(api_key_row).transpose()?;
                 if let Some(key) = &key {
                     self.cache.store_key(ticket, key_hash, key);
@@ -566,13 +698,11 @@ macro_rules! impl_store {
             }
 
             async fn list_api_keys(&self, tenant: TenantId) -> StoreResult<Vec<ApiKeyRecord>> {
-                let rows = sqlx::query(
-                    "SELECT id, tenant_id, prefix, scopes, label, created_ms FROM api_keys WHERE tenant_id = $1 AND revoked_ms IS NULL ORDER BY id",
-                )
-                .bind(tenant.0)
-                .fetch_all(self.reader())
-                .await
-                .map_err(crate::backend_error)?;
+                let rows = sqlx::query(crate::shared::SELECT_LIVE_KEYS_OF_TENANT)
+                    .bind(tenant.0)
+                    .fetch_all(self.reader())
+                    .await
+                    .map_err(crate::backend_error)?;
                 rows.iter().map(api_key_row).collect()
             }
 
@@ -589,35 +719,31 @@ macro_rules! impl_store {
                     // Serialises the tenant's guarded revocations (a row lock on PostgreSQL; SQLite
                     // has one writer anyway), so that two of them cannot each leave the other's key
                     // as the last ADMIN key and both go.
-                    sqlx::query("UPDATE tenants SET name = name WHERE id = $1")
+                    sqlx::query(crate::shared::LOCK_TENANT)
                         .bind(tenant.0)
                         .execute(&mut *tx)
                         .await
                         .map_err(crate::backend_error)?;
                 }
-                let scopes: String =
-                    sqlx::query_scalar("SELECT scopes FROM api_keys WHERE tenant_id = $1 AND prefix = $2 AND revoked_ms IS NULL")
-                        .bind(tenant.0)
-                        .bind(prefix)
-                        .fetch_optional(&mut *tx)
-                        .await
-                        .map_err(crate::backend_error)?
-                        .ok_or(StoreError::NotFound)?;
-                if keep_an_admin && scopes_col(&scopes)?.contains(&Scope::Admin) {
-                    let others: i64 = sqlx::query_scalar(
-                        "SELECT COUNT(*) FROM api_keys WHERE tenant_id = $1 AND prefix <> $2 AND revoked_ms IS NULL \
-                         AND (' ' || scopes || ' ') LIKE '% ADMIN %'",
-                    )
+                let scopes: String = sqlx::query_scalar(crate::shared::SELECT_LIVE_KEY_SCOPES)
                     .bind(tenant.0)
                     .bind(prefix)
-                    .fetch_one(&mut *tx)
+                    .fetch_optional(&mut *tx)
                     .await
-                    .map_err(crate::backend_error)?;
+                    .map_err(crate::backend_error)?
+                    .ok_or(StoreError::NotFound)?;
+                if keep_an_admin && scopes_col(&scopes)?.contains(&Scope::Admin) {
+                    let others: i64 = sqlx::query_scalar(crate::shared::COUNT_OTHER_LIVE_ADMIN_KEYS)
+                        .bind(tenant.0)
+                        .bind(prefix)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(crate::backend_error)?;
                     if others == 0 {
                         return Err(StoreError::Conflict("the tenant's last ADMIN key".into()));
                     }
                 }
-                let done = sqlx::query("UPDATE api_keys SET revoked_ms = $1 WHERE tenant_id = $2 AND prefix = $3 AND revoked_ms IS NULL")
+                let done = sqlx::query(crate::shared::REVOKE_API_KEY)
                     .bind(now_ms)
                     .bind(tenant.0)
                     .bind(prefix)
@@ -638,7 +764,7 @@ macro_rules! impl_store {
                     Ok(set) => return Ok(set),
                     Err(ticket) => ticket,
                 };
-                let rows = sqlx::query("SELECT domain, status, require_signature FROM domain_policies WHERE tenant_id = $1")
+                let rows = sqlx::query(crate::shared::SELECT_POLICIES)
                     .bind(tenant.0)
                     .fetch_all(self.reader())
                     .await
@@ -656,44 +782,60 @@ macro_rules! impl_store {
                 Ok(set)
             }
 
-            async fn set_policy(&self, tenant: TenantId, domain: DataDomain, policy: DomainPolicy, records: Records) -> StoreResult<()> {
+            async fn set_policy(
+                &self,
+                tenant: TenantId,
+                domain: DataDomain,
+                policy: DomainPolicy,
+                records: Records,
+            ) -> StoreResult<()> {
                 let at = records.audit.first().map_or(0, |a| a.at_ms);
                 let mut tx = self.begin_write().await?;
-                sqlx::query(
-                    "INSERT INTO domain_policies (tenant_id, domain, status, require_signature, updated_ms) VALUES ($1, $2, $3, $4, $5) \
-                     ON CONFLICT (tenant_id, domain) DO UPDATE SET status = excluded.status, \
-                     require_signature = excluded.require_signature, updated_ms = excluded.updated_ms",
-                )
-                .bind(tenant.0)
-                .bind(domain.as_str())
-                .bind(policy.status.as_str())
-                .bind(policy.require_signature)
-                .bind(at)
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| {
-                    // A policy of an unknown tenant violates the foreign key.
-                    if e.as_database_error().is_some_and(|d| d.is_foreign_key_violation()) { StoreError::NotFound } else { crate::backend_error(e) }
-                })?;
+                sqlx::query(crate::shared::UPSERT_POLICY)
+                    .bind(tenant.0)
+                    .bind(domain.as_str())
+                    .bind(policy.status.as_str())
+                    .bind(policy.require_signature)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| {
+                        // A policy of an unknown tenant violates the foreign key.
+                        if e.as_database_error().is_some_and(|d| d.is_foreign_key_violation()) {
+                            StoreError::NotFound
+                        } else {
+                            crate::backend_error(e)
+                        }
+                    })?;
                 write_records(&mut tx, tenant, None, &records).await?;
                 commit(tx).await?;
                 self.cache.invalidate();
                 Ok(())
             }
 
-            async fn create_customer(&self, tenant: TenantId, data: Vec<Apply>, now_ms: i64, records: NewCustomerRecords) -> StoreResult<CustomerId> {
+            async fn create_customer(
+                &self,
+                tenant: TenantId,
+                data: Vec<Apply>,
+                now_ms: i64,
+                records: NewCustomerRecords,
+            ) -> StoreResult<CustomerId> {
                 if let Some(group) = self.group_writer() {
                     return group.create_customer(tenant, data, now_ms, records).await;
                 }
                 let mut tx = self.begin_write().await?;
                 let id: i64 = sqlx::query_scalar(crate::sql::INSERT_CUSTOMER)
-                .bind(tenant.0)
-                .bind(now_ms)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(|e| {
-                    if e.as_database_error().is_some_and(|d| d.is_foreign_key_violation()) { StoreError::NotFound } else { crate::backend_error(e) }
-                })?;
+                    .bind(tenant.0)
+                    .bind(now_ms)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(|e| {
+                        if e.as_database_error().is_some_and(|d| d.is_foreign_key_violation()) {
+                            StoreError::NotFound
+                        } else {
+                            crate::backend_error(e)
+                        }
+                    })?;
                 let customer = CustomerId(id);
                 for apply in &data {
                     write_apply(&mut tx, tenant, customer, apply).await?;
@@ -733,14 +875,11 @@ macro_rules! impl_store {
                     return Ok(Vec::new());
                 }
                 // One index range per prefix: term >= prefix AND term < prefix + U+10FFFF.
-                let ranges: Vec<String> =
-                    (0..prefixes.len()).map(|i| format!("(term >= ${} AND term < ${})", 4 + 2 * i, 5 + 2 * i)).collect();
-                let sql = format!(
-                    "SELECT DISTINCT customer_id FROM customer_search_terms \
-                     WHERE tenant_id = $1 AND customer_id > $2 AND ({}) ORDER BY customer_id LIMIT $3",
-                    ranges.join(" OR ")
-                );
-                let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql)).bind(tenant.0).bind(after.map_or(0, |c| c.0)).bind(limit);
+                let sql = crate::shared::search_customer_ids_sql(prefixes.len());
+                let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql))
+                    .bind(tenant.0)
+                    .bind(after.map_or(0, |c| c.0))
+                    .bind(limit);
                 for p in prefixes {
                     q = q.bind(p.clone()).bind(custodian_domain::search::prefix_end(p));
                 }
@@ -752,8 +891,13 @@ macro_rules! impl_store {
                 Ok(out)
             }
 
-            async fn list_customers(&self, tenant: TenantId, after: Option<CustomerId>, limit: i64) -> StoreResult<Vec<Customer>> {
-                let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM customers WHERE tenant_id = $1 AND id > $2 AND erased_ms IS NULL ORDER BY id LIMIT $3")
+            async fn list_customers(
+                &self,
+                tenant: TenantId,
+                after: Option<CustomerId>,
+                limit: i64,
+            ) -> StoreResult<Vec<Customer>> {
+                let ids: Vec<i64> = sqlx::query_scalar(crate::shared::SELECT_CUSTOMER_IDS_PAGE)
                     .bind(tenant.0)
                     .bind(after.map_or(0, |c| c.0))
                     .bind(limit)
@@ -768,7 +912,7 @@ macro_rules! impl_store {
             }
 
             async fn get_amendment(&self, tenant: TenantId, amendment: AmendmentId) -> StoreResult<Amendment> {
-                let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {AMENDMENT_COLUMNS} FROM amendments WHERE tenant_id = $1 AND id = $2")))
+                let row = sqlx::query(crate::shared::SELECT_AMENDMENT)
                     .bind(tenant.0)
                     .bind(amendment.0)
                     .fetch_optional(self.reader())
@@ -778,38 +922,42 @@ macro_rules! impl_store {
                 amendment_row(&row)
             }
 
-            async fn pending_amendment(&self, tenant: TenantId, customer: CustomerId, domain: DataDomain) -> StoreResult<Option<Amendment>> {
-                let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "SELECT {AMENDMENT_COLUMNS} FROM amendments WHERE tenant_id = $1 AND customer_id = $2 AND domain = $3 AND state = 'pending'"
-                )))
-                .bind(tenant.0)
-                .bind(customer.0)
-                .bind(domain.as_str())
-                .fetch_optional(self.reader())
-                .await
-                .map_err(crate::backend_error)?;
+            async fn pending_amendment(
+                &self,
+                tenant: TenantId,
+                customer: CustomerId,
+                domain: DataDomain,
+            ) -> StoreResult<Option<Amendment>> {
+                let row = sqlx::query(crate::shared::SELECT_PENDING_AMENDMENT)
+                    .bind(tenant.0)
+                    .bind(customer.0)
+                    .bind(domain.as_str())
+                    .fetch_optional(self.reader())
+                    .await
+                    .map_err(crate::backend_error)?;
                 row.as_ref().map(amendment_row).transpose()
             }
 
             async fn list_amendments(&self, tenant: TenantId, q: &AmendmentQuery) -> StoreResult<Vec<Amendment>> {
-                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "SELECT {AMENDMENT_COLUMNS} FROM amendments WHERE tenant_id = $1 AND id > $2 \
-                     AND ($3 = '' OR domain = $3) AND ($4 = '' OR state = $4) AND ($5 = 0 OR customer_id = $5) \
-                     ORDER BY id LIMIT $6"
-                )))
-                .bind(tenant.0)
-                .bind(q.after.map_or(0, |a| a.0))
-                .bind(q.domain.map_or("", |d| d.as_str()))
-                .bind(q.state.map_or("", |s| s.as_str()))
-                .bind(q.customer.map_or(0, |c| c.0))
-                .bind(q.limit)
-                .fetch_all(self.reader())
-                .await
-                .map_err(crate::backend_error)?;
+                let rows = sqlx::query(crate::shared::SELECT_AMENDMENTS_PAGE)
+                    .bind(tenant.0)
+                    .bind(q.after.map_or(0, |a| a.0))
+                    .bind(q.domain.map_or("", |d| d.as_str()))
+                    .bind(q.state.map_or("", |s| s.as_str()))
+                    .bind(q.customer.map_or(0, |c| c.0))
+                    .bind(q.limit)
+                    .fetch_all(self.reader())
+                    .await
+                    .map_err(crate::backend_error)?;
                 rows.iter().map(amendment_row).collect()
             }
 
-            async fn submit_amendment(&self, a: NewAmendment, apply: Option<Apply>, follow_up: FollowUp) -> StoreResult<AmendmentId> {
+            async fn submit_amendment(
+                &self,
+                a: NewAmendment,
+                apply: Option<Apply>,
+                follow_up: FollowUp,
+            ) -> StoreResult<AmendmentId> {
                 if let Some(group) = self.group_writer() {
                     return group.submit_amendment(a, apply, follow_up).await;
                 }
@@ -826,20 +974,22 @@ macro_rules! impl_store {
                     write_domain(&mut tx, a.tenant_id, a.customer_id, apply).await?;
                 }
                 let id: i64 = sqlx::query_scalar(crate::sql::INSERT_AMENDMENT)
-                .bind(a.tenant_id.0)
-                .bind(a.customer_id.0)
-                .bind(a.proposed.domain().as_str())
-                .bind(a.state.as_str())
-                .bind(proposed)
-                .bind(a.signature.as_ref().map(|s| s.as_str().to_owned()))
-                .bind(a.base_version)
-                .bind(a.submitted_by.to_string())
-                .bind(a.submitted_at_ms)
-                .bind(decided_by)
-                .bind(decided_ms)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(|e| if crate::is_unique_violation(&e) { StoreError::PendingExists } else { crate::backend_error(e) })?;
+                    .bind(a.tenant_id.0)
+                    .bind(a.customer_id.0)
+                    .bind(a.proposed.domain().as_str())
+                    .bind(a.state.as_str())
+                    .bind(proposed)
+                    .bind(a.signature.as_ref().map(|s| s.as_str().to_owned()))
+                    .bind(a.base_version)
+                    .bind(a.submitted_by.to_string())
+                    .bind(a.submitted_at_ms)
+                    .bind(decided_by)
+                    .bind(decided_ms)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(
+                        |e| if crate::is_unique_violation(&e) { StoreError::PendingExists } else { crate::backend_error(e) },
+                    )?;
                 let id = AmendmentId(id);
                 write_records(&mut tx, a.tenant_id, Some(a.customer_id), &follow_up(id)).await?;
                 commit(tx).await?;
@@ -861,16 +1011,16 @@ macro_rules! impl_store {
                 let mut tx = self.begin_write().await?;
                 lock_customer_touching(&mut tx, tenant, customer, apply.as_ref().map(|p| p.at_ms)).await?;
                 let done = sqlx::query(crate::sql::DECIDE_AMENDMENT)
-                .bind(t.to.as_str())
-                .bind(t.by.to_string())
-                .bind(t.at_ms)
-                .bind(t.reason.as_deref())
-                .bind(tenant.0)
-                .bind(customer.0)
-                .bind(t.id.0)
-                .execute(&mut *tx)
-                .await
-                .map_err(crate::backend_error)?;
+                    .bind(t.to.as_str())
+                    .bind(t.by.to_string())
+                    .bind(t.at_ms)
+                    .bind(t.reason.as_deref())
+                    .bind(tenant.0)
+                    .bind(customer.0)
+                    .bind(t.id.0)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(crate::backend_error)?;
                 if done.rows_affected() != 1 {
                     return Err(StoreError::NotPending);
                 }
@@ -881,7 +1031,13 @@ macro_rules! impl_store {
                 commit(tx).await
             }
 
-            async fn apply_change(&self, tenant: TenantId, customer: CustomerId, apply: Apply, records: Records) -> StoreResult<()> {
+            async fn apply_change(
+                &self,
+                tenant: TenantId,
+                customer: CustomerId,
+                apply: Apply,
+                records: Records,
+            ) -> StoreResult<()> {
                 if let Some(group) = self.group_writer() {
                     return group.apply_change(tenant, customer, apply, records).await;
                 }
@@ -893,49 +1049,47 @@ macro_rules! impl_store {
                 commit(tx).await
             }
 
-            async fn list_audit(&self, tenant: TenantId, customer: CustomerId, after: Option<i64>, limit: i64) -> StoreResult<Vec<AuditEntry>> {
-                let rows = sqlx::query(
-                    sqlx::AssertSqlSafe(format!(
-                    "SELECT {AUDIT_COLUMNS} FROM audit_entries WHERE tenant_id = $1 AND customer_id = $2 AND id > $3 ORDER BY id LIMIT $4"
-                )))
-                .bind(tenant.0)
-                .bind(customer.0)
-                .bind(after.unwrap_or(0))
-                .bind(limit)
-                .fetch_all(self.reader())
-                .await
-                .map_err(crate::backend_error)?;
+            async fn list_audit(
+                &self,
+                tenant: TenantId,
+                customer: CustomerId,
+                after: Option<i64>,
+                limit: i64,
+            ) -> StoreResult<Vec<AuditEntry>> {
+                let rows = sqlx::query(crate::shared::SELECT_CUSTOMER_AUDIT_PAGE)
+                    .bind(tenant.0)
+                    .bind(customer.0)
+                    .bind(after.unwrap_or(0))
+                    .bind(limit)
+                    .fetch_all(self.reader())
+                    .await
+                    .map_err(crate::backend_error)?;
                 rows.iter().map(audit_row).collect()
             }
 
             async fn list_tenant_audit(&self, tenant: TenantId, after: Option<i64>, limit: i64) -> StoreResult<Vec<AuditEntry>> {
-                let rows = sqlx::query(
-                    sqlx::AssertSqlSafe(format!(
-                    "SELECT {AUDIT_COLUMNS} FROM audit_entries WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3"
-                )))
-                .bind(tenant.0)
-                .bind(after.unwrap_or(0))
-                .bind(limit)
-                .fetch_all(self.reader())
-                .await
-                .map_err(crate::backend_error)?;
+                let rows = sqlx::query(crate::shared::SELECT_TENANT_AUDIT_PAGE)
+                    .bind(tenant.0)
+                    .bind(after.unwrap_or(0))
+                    .bind(limit)
+                    .fetch_all(self.reader())
+                    .await
+                    .map_err(crate::backend_error)?;
                 rows.iter().map(audit_row).collect()
             }
 
             async fn list_events(&self, tenant: TenantId, customer: CustomerId) -> StoreResult<Vec<OutboxEvent>> {
-                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "SELECT {EVENT_COLUMNS} FROM outbox_events WHERE tenant_id = $1 AND customer_id = $2 ORDER BY seq"
-                )))
-                .bind(tenant.0)
-                .bind(customer.0)
-                .fetch_all(self.reader())
-                .await
-                .map_err(crate::backend_error)?;
+                let rows = sqlx::query(crate::shared::SELECT_CUSTOMER_EVENTS)
+                    .bind(tenant.0)
+                    .bind(customer.0)
+                    .fetch_all(self.reader())
+                    .await
+                    .map_err(crate::backend_error)?;
                 rows.iter().map(event_row).collect()
             }
 
             async fn count_amendments_by_state(&self) -> StoreResult<Vec<(String, i64)>> {
-                let rows = sqlx::query("SELECT state, COUNT(*) AS n FROM amendments GROUP BY state ORDER BY state")
+                let rows = sqlx::query(crate::shared::COUNT_AMENDMENTS_BY_STATE)
                     .fetch_all(self.reader())
                     .await
                     .map_err(crate::backend_error)?;
@@ -943,4 +1097,44 @@ macro_rules! impl_store {
             }
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The statements that select whole rows spell out the column lists the row readers (and the
+    /// privacy export's statements) use.
+    #[test]
+    fn statements_select_the_column_lists() {
+        assert_eq!(SELECT_AMENDMENT, format!("SELECT {AMENDMENT_COLUMNS} FROM amendments WHERE tenant_id = $1 AND id = $2"));
+        assert_eq!(
+            SELECT_PENDING_AMENDMENT,
+            format!(
+                "SELECT {AMENDMENT_COLUMNS} FROM amendments WHERE tenant_id = $1 AND customer_id = $2 AND domain = $3 AND state = 'pending'"
+            )
+        );
+        assert_eq!(
+            SELECT_AMENDMENTS_PAGE,
+            format!(
+                "SELECT {AMENDMENT_COLUMNS} FROM amendments WHERE tenant_id = $1 AND id > $2 \
+                 AND ($3 = '' OR domain = $3) AND ($4 = '' OR state = $4) AND ($5 = 0 OR customer_id = $5) \
+                 ORDER BY id LIMIT $6"
+            )
+        );
+        assert_eq!(
+            SELECT_CUSTOMER_AUDIT_PAGE,
+            format!(
+                "SELECT {AUDIT_COLUMNS} FROM audit_entries WHERE tenant_id = $1 AND customer_id = $2 AND id > $3 ORDER BY id LIMIT $4"
+            )
+        );
+        assert_eq!(
+            SELECT_TENANT_AUDIT_PAGE,
+            format!("SELECT {AUDIT_COLUMNS} FROM audit_entries WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3")
+        );
+        assert_eq!(
+            SELECT_CUSTOMER_EVENTS,
+            format!("SELECT {EVENT_COLUMNS} FROM outbox_events WHERE tenant_id = $1 AND customer_id = $2 ORDER BY seq")
+        );
+    }
 }
