@@ -339,8 +339,8 @@ async fn write_loop(mut jobs: mpsc::Receiver<Box<dyn Job>>, gate: Pool<Sqlite>, 
         .await
         {
             Ok(c) => conn = Some(c),
-            // A panic in a request's work: its batch's callers see the writer stop, and so does
-            // everyone after them (the connection went down with the task).
+            // Requests' panics are caught in `commit_batch`; this is SQLite or the writer itself
+            // failing. The callers see the writer stop, and so does everyone after them.
             Err(_) => return,
         }
         drop(held);
@@ -365,7 +365,10 @@ fn commit_batch(conn: &Connection, batch: Vec<Box<dyn Job>>) {
                 lost = Some(e.to_string());
                 break;
             }
-            let (ok, finish) = job.run(conn);
+            // A panic in a request's work (a bug) fails that request alone: its savepoint is rolled
+            // back like any failure, its caller sees the answer channel close, and the writer goes on.
+            let (ok, finish) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.run(conn)))
+                .unwrap_or_else(|_| (false, Box::new(|_| ()) as Finish));
             // SQLite ends the whole transaction itself on some errors (I/O, a full disk): the
             // requests before this one are undone as well, and the rest start a new one.
             let ended = if conn.is_autocommit() {

@@ -39,6 +39,9 @@ conformance! {
     failures_in_a_shared_commit_roll_back_alone =>
         of_eighty_concurrent_writes_the_stale_and_foreign_ones_fail_alone_and_leave_no_trace_on_sqlite,
         of_eighty_concurrent_writes_the_stale_and_foreign_ones_fail_alone_and_leave_no_trace_on_postgres;
+    a_panicking_write_changes_nothing_and_later_writes_go_on =>
+        a_write_that_panics_midway_changes_nothing_and_the_next_write_succeeds_on_sqlite,
+        a_write_that_panics_midway_changes_nothing_and_the_next_write_succeeds_on_postgres;
     concurrent_decisions_admit_one =>
         of_two_racing_decisions_exactly_one_wins_and_is_stored_on_sqlite,
         of_two_racing_decisions_exactly_one_wins_and_is_stored_on_postgres;
@@ -497,6 +500,25 @@ async fn failures_in_a_shared_commit_roll_back_alone(store: Arc<dyn Store>) {
     assert!(store.list_amendments(other_tenant, &query()).await.unwrap().is_empty());
     let verified = store.verify_audit(tenant, None).await.unwrap();
     assert_eq!((verified.entries, verified.mismatch), (40, None));
+}
+
+/// A bug that panics in the middle of a write (here: while building its audit records, after the
+/// amendment row was inserted) must not leave that row behind, and must not stop the writer: on
+/// SQLite all these writes share one writer connection.
+async fn a_panicking_write_changes_nothing_and_later_writes_go_on(store: Arc<dyn Store>) {
+    let (tenant, customer) = tenant_with_customer(&*store, "Studio A").await;
+    let writer = Arc::clone(&store);
+    let outcome = tokio::spawn(async move {
+        let new = new_amendment(tenant, customer, AmendmentState::Pending, contact("first@example.com"));
+        writer.submit_amendment(new, None, Box::new(|_| panic!("a bug while building the records"))).await
+    })
+    .await;
+    // The task panicked (the sqlx path) or the write answered an error (SQLite's group writer).
+    assert!(!matches!(outcome, Ok(Ok(_))), "{outcome:?}");
+    assert!(store.list_amendments(tenant, &query()).await.unwrap().is_empty());
+    assert_eq!(audit_len(&*store, tenant, customer).await, 0);
+    let id = submit_pending(&*store, tenant, customer, contact("second@example.com")).await;
+    assert_eq!(ids(&store.list_amendments(tenant, &query()).await.unwrap()), [id]);
 }
 
 async fn concurrent_decisions_admit_one(store: Arc<dyn Store>) {
