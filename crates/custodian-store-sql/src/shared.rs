@@ -7,16 +7,6 @@
 //! The statements are the module-level constants below, one definition each; the customer-write
 //! statements are in `sql.rs`.
 
-/// The columns of an `amendments` row, in the order the statements below select them.
-pub(crate) const AMENDMENT_COLUMNS: &str = "id, tenant_id, customer_id, domain, state, proposed, signature_svg, base_version, \
-     submitted_by, submitted_ms, decided_by, decided_ms, rejection_reason";
-
-/// The columns of an `audit_entries` row that an [`custodian_store::AuditEntry`] is read from.
-pub(crate) const AUDIT_COLUMNS: &str = "id, customer_id, at_ms, actor, action, domain, amendment_id, changes, request_id";
-
-/// The columns of an `outbox_events` row that an [`custodian_store::OutboxEvent`] is read from.
-pub(crate) const EVENT_COLUMNS: &str = "id, customer_id, seq, event_type, payload, request_id, created_ms";
-
 /// Claims the once-per-database search-term backfill (no parameters); one row changed for the
 /// first process to run it, none for the others.
 pub(crate) const CLAIM_SEARCH_BACKFILL: &str = "INSERT INTO customer_search_backfill (id) VALUES (1) ON CONFLICT (id) DO NOTHING";
@@ -127,34 +117,33 @@ pub(crate) fn search_customer_ids_sql(prefixes: usize) -> String {
 pub(crate) const SELECT_CUSTOMER_IDS_PAGE: &str =
     "SELECT id FROM customers WHERE tenant_id = $1 AND id > $2 AND erased_ms IS NULL ORDER BY id LIMIT $3";
 
-/// One amendment ($1 tenant, $2 amendment), [`AMENDMENT_COLUMNS`].
+/// One amendment ($1 tenant, $2 amendment), all its columns.
 pub(crate) const SELECT_AMENDMENT: &str = "SELECT id, tenant_id, customer_id, domain, state, proposed, signature_svg, base_version, \
      submitted_by, submitted_ms, decided_by, decided_ms, rejection_reason FROM amendments WHERE tenant_id = $1 AND id = $2";
 
-/// The pending amendment of a customer's domain ($1 tenant, $2 customer, $3 domain),
-/// [`AMENDMENT_COLUMNS`].
+/// The pending amendment of a customer's domain ($1 tenant, $2 customer, $3 domain), all its
+/// columns.
 pub(crate) const SELECT_PENDING_AMENDMENT: &str = "SELECT id, tenant_id, customer_id, domain, state, proposed, signature_svg, base_version, \
      submitted_by, submitted_ms, decided_by, decided_ms, rejection_reason FROM amendments \
      WHERE tenant_id = $1 AND customer_id = $2 AND domain = $3 AND state = 'pending'";
 
 /// A page of a tenant's amendments ($1 tenant) after $2 amendment, filtered by $3 domain, $4 state
-/// and $5 customer (each '' or 0 for any), at most $6, in id order; [`AMENDMENT_COLUMNS`].
+/// and $5 customer (each '' or 0 for any), at most $6, in id order.
 pub(crate) const SELECT_AMENDMENTS_PAGE: &str = "SELECT id, tenant_id, customer_id, domain, state, proposed, signature_svg, base_version, \
      submitted_by, submitted_ms, decided_by, decided_ms, rejection_reason FROM amendments WHERE tenant_id = $1 AND id > $2 \
      AND ($3 = '' OR domain = $3) AND ($4 = '' OR state = $4) AND ($5 = 0 OR customer_id = $5) \
      ORDER BY id LIMIT $6";
 
 /// A page of a customer's audit entries ($1 tenant, $2 customer) after $3 entry, at most $4, in
-/// id order; [`AUDIT_COLUMNS`].
+/// id order.
 pub(crate) const SELECT_CUSTOMER_AUDIT_PAGE: &str = "SELECT id, customer_id, at_ms, actor, action, domain, amendment_id, changes, request_id \
      FROM audit_entries WHERE tenant_id = $1 AND customer_id = $2 AND id > $3 ORDER BY id LIMIT $4";
 
-/// A page of a tenant's audit entries ($1 tenant) after $2 entry, at most $3, in id order;
-/// [`AUDIT_COLUMNS`].
+/// A page of a tenant's audit entries ($1 tenant) after $2 entry, at most $3, in id order.
 pub(crate) const SELECT_TENANT_AUDIT_PAGE: &str = "SELECT id, customer_id, at_ms, actor, action, domain, amendment_id, changes, request_id \
      FROM audit_entries WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3";
 
-/// A customer's outbox events ($1 tenant, $2 customer), in sequence order; [`EVENT_COLUMNS`].
+/// A customer's outbox events ($1 tenant, $2 customer), in sequence order.
 pub(crate) const SELECT_CUSTOMER_EVENTS: &str = "SELECT id, customer_id, seq, event_type, payload, request_id, created_ms \
      FROM outbox_events WHERE tenant_id = $1 AND customer_id = $2 ORDER BY seq";
 
@@ -163,7 +152,7 @@ pub(crate) const COUNT_AMENDMENTS_BY_STATE: &str = "SELECT state, COUNT(*) AS n 
 
 macro_rules! impl_store {
     ($store:ident, $db:ty, $row:ty, $name:literal) => {
-        use crate::shared::{AMENDMENT_COLUMNS, AUDIT_COLUMNS, CUSTOMER_PENDING_SQL, CUSTOMER_SQL, EVENT_COLUMNS};
+        use crate::shared::{CUSTOMER_PENDING_SQL, CUSTOMER_SQL};
         use async_trait::async_trait;
         use custodian_domain::{
             Actor, Amendment, AmendmentId, AmendmentState, CustomerId, DataDomain, DomainData, DomainPolicy, PolicySet,
@@ -210,7 +199,7 @@ macro_rules! impl_store {
             amendment_columns(r, "")
         }
 
-        /// An amendment from the columns of [`AMENDMENT_COLUMNS`], each named with `prefix` before it.
+        /// An amendment from the columns of an `amendments` row, each named with `prefix` before it.
         fn amendment_columns(r: &$row, prefix: &str) -> StoreResult<Amendment> {
             let col = |name: &str| format!("{prefix}{name}");
             let domain: DataDomain = parse_col(&get::<String>(r, &col("domain"))?)?;
@@ -453,7 +442,7 @@ macro_rules! impl_store {
             Ok(q.execute(&mut **tx).await.map_err(crate::backend_error)?.rows_affected())
         }
 
-        /// An `outbox_events` row ([`EVENT_COLUMNS`]).
+        /// An `outbox_events` row (id, customer_id, seq, event_type, payload, request_id, created_ms).
         fn event_row(r: &$row) -> StoreResult<OutboxEvent> {
             Ok(OutboxEvent {
                 id: get(r, "id")?,
@@ -1102,11 +1091,30 @@ macro_rules! impl_store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::privacy_sql::{SELECT_CUSTOMER_AMENDMENTS, SELECT_CUSTOMER_AUDIT};
 
-    /// The statements that select whole rows spell out the column lists the row readers (and the
-    /// privacy export's statements) use.
+    /// The columns of an `amendments` row.
+    const AMENDMENT_COLUMNS: &str = "id, tenant_id, customer_id, domain, state, proposed, signature_svg, base_version, \
+     submitted_by, submitted_ms, decided_by, decided_ms, rejection_reason";
+
+    /// The columns of an `audit_entries` row that an [`custodian_store::AuditEntry`] is read from.
+    const AUDIT_COLUMNS: &str = "id, customer_id, at_ms, actor, action, domain, amendment_id, changes, request_id";
+
+    /// The columns of an `outbox_events` row that an [`custodian_store::OutboxEvent`] is read from.
+    const EVENT_COLUMNS: &str = "id, customer_id, seq, event_type, payload, request_id, created_ms";
+
+    /// The statements that select whole rows, here and in the privacy export, spell out the same
+    /// column lists.
     #[test]
     fn statements_select_the_column_lists() {
+        assert_eq!(
+            SELECT_CUSTOMER_AMENDMENTS,
+            format!("SELECT {AMENDMENT_COLUMNS} FROM amendments WHERE tenant_id = $1 AND customer_id = $2 ORDER BY id")
+        );
+        assert_eq!(
+            SELECT_CUSTOMER_AUDIT,
+            format!("SELECT {AUDIT_COLUMNS} FROM audit_entries WHERE tenant_id = $1 AND customer_id = $2 ORDER BY id")
+        );
         assert_eq!(SELECT_AMENDMENT, format!("SELECT {AMENDMENT_COLUMNS} FROM amendments WHERE tenant_id = $1 AND id = $2"));
         assert_eq!(
             SELECT_PENDING_AMENDMENT,

@@ -2,10 +2,6 @@
 //! the row-lock clause of the claim differs: PostgreSQL adds `FOR UPDATE SKIP LOCKED` so that
 //! several dispatchers claim disjoint deliveries; SQLite has one writer and needs none.
 
-/// The columns of a webhook delivery `d` joined with its event `e` that a `Delivery` is read from.
-pub(crate) const DELIVERY_COLUMNS: &str = "d.id, d.subscription_id, d.event_id, e.event_type, d.customer_id, d.seq, d.status, \
-     d.attempts, d.next_attempt_ms, d.last_status_code, d.last_error, d.created_ms, d.delivered_ms";
-
 /// Claims the due deliveries for a dispatcher ($1 lease end, $2 time, at most $3), returning their
 /// ids: due, of an enabled subscription, pending or with a lapsed lease, and the earliest
 /// unfinished delivery of their customer to that subscription. `lock` is the backend's row-lock
@@ -68,7 +64,7 @@ pub(crate) const DELETE_DELIVERIES_OF_SUBSCRIPTION: &str =
 pub(crate) const DELETE_SUBSCRIPTION: &str = "DELETE FROM webhook_subscriptions WHERE tenant_id = $1 AND id = $2";
 
 /// A page of a subscription's deliveries ($1 tenant, $2 subscription) with $3 status ('' for any)
-/// before $4 delivery, at most $5, newest first; [`DELIVERY_COLUMNS`].
+/// before $4 delivery, at most $5, newest first.
 pub(crate) const SELECT_DELIVERIES_PAGE: &str = "SELECT d.id, d.subscription_id, d.event_id, e.event_type, d.customer_id, d.seq, d.status, d.attempts, d.next_attempt_ms, d.last_status_code, d.last_error, d.created_ms, d.delivered_ms FROM webhook_deliveries d JOIN outbox_events e ON e.id = d.event_id \
      WHERE d.tenant_id = $1 AND d.subscription_id = $2 AND ($3 = '' OR d.status = $3) AND d.id < $4 \
      ORDER BY d.id DESC LIMIT $5";
@@ -86,7 +82,7 @@ pub(crate) const SELECT_DELIVERY_ID: &str = "SELECT id FROM webhook_deliveries W
 pub(crate) const REPLAY_FAILED_DELIVERIES: &str = "UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_ms = $1, locked_until_ms = NULL \
      WHERE tenant_id = $2 AND subscription_id = $3 AND status = 'failed'";
 
-/// A delivery with its event ($1 delivery): [`DELIVERY_COLUMNS`] and the event's payload,
+/// A delivery with its event ($1 delivery): the delivery's columns, its event's type, payload,
 /// request id and time.
 pub(crate) const SELECT_CLAIMED_DELIVERY: &str = "SELECT d.id, d.subscription_id, d.event_id, e.event_type, d.customer_id, d.seq, d.status, d.attempts, d.next_attempt_ms, d.last_status_code, d.last_error, d.created_ms, d.delivered_ms, e.payload, e.request_id AS event_request_id, e.created_ms AS event_created_ms \
      FROM webhook_deliveries d JOIN outbox_events e ON e.id = d.event_id WHERE d.id = $1";
@@ -168,7 +164,6 @@ macro_rules! impl_webhook_store {
                 })
             }
 
-            pub(super) use crate::webhooks_sql::DELIVERY_COLUMNS;
 
             pub(super) fn delivery_row(r: &$row) -> StoreResult<Delivery> {
                 Ok(Delivery {
@@ -499,4 +494,41 @@ macro_rules! impl_webhook_store {
             }
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::privacy_sql::SELECT_CUSTOMER_DELIVERIES;
+
+    /// The columns of a webhook delivery `d` joined with its event `e` that a `Delivery` is read from.
+    const DELIVERY_COLUMNS: &str = "d.id, d.subscription_id, d.event_id, e.event_type, d.customer_id, d.seq, d.status, \
+     d.attempts, d.next_attempt_ms, d.last_status_code, d.last_error, d.created_ms, d.delivered_ms";
+
+    /// The statements that read deliveries, here and in the privacy export, select the same columns.
+    #[test]
+    fn delivery_statements_select_the_delivery_columns() {
+        assert_eq!(
+            SELECT_DELIVERIES_PAGE,
+            format!(
+                "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries d JOIN outbox_events e ON e.id = d.event_id \
+                 WHERE d.tenant_id = $1 AND d.subscription_id = $2 AND ($3 = '' OR d.status = $3) AND d.id < $4 \
+                 ORDER BY d.id DESC LIMIT $5"
+            )
+        );
+        assert_eq!(
+            SELECT_CLAIMED_DELIVERY,
+            format!(
+                "SELECT {DELIVERY_COLUMNS}, e.payload, e.request_id AS event_request_id, e.created_ms AS event_created_ms \
+                 FROM webhook_deliveries d JOIN outbox_events e ON e.id = d.event_id WHERE d.id = $1"
+            )
+        );
+        assert_eq!(
+            SELECT_CUSTOMER_DELIVERIES,
+            format!(
+                "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries d JOIN outbox_events e ON e.id = d.event_id \
+                 WHERE d.tenant_id = $1 AND d.customer_id = $2 ORDER BY d.seq, d.subscription_id"
+            )
+        );
+    }
 }
