@@ -1,8 +1,12 @@
 //! SQLite and PostgreSQL implementations of [`custodian_store::Store`].
 //!
-//! The SQL is written once in [`shared`] and expanded for both drivers (sqlx accepts `$1`
-//! placeholders on SQLite too); only connection setup, the write-transaction start and the
-//! migrations differ per backend. Each backend embeds its own migrations.
+//! The SQL is written once for both drivers (sqlx accepts `$1` placeholders on SQLite too): each
+//! statement is a named constant (or a function, for SQL built at run time) at the top of its
+//! module (`sql`, `shared`, `audit_sql`, …), and the `impl_*!` macros expand the Rust around them
+//! once per driver. Only connection setup, the write-transaction start and the migrations differ
+//! per backend; each backend embeds its own migrations. On SQLite, customer creations, submissions,
+//! decisions and staff changes are group committed on a rusqlite connection (`sqlite_writer`),
+//! with the same statements.
 
 #[macro_use]
 mod shared;
