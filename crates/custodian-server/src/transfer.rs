@@ -125,7 +125,8 @@ pub async fn import(services: &Services, tenant: TenantId, file: &Path, args: Im
         rate(p.imported + p.skipped + p.rejected, p.elapsed)
     );
     if let Some(path) = summary.rejects {
-        bail!("{} records rejected: see {} (line, field, reason)", p.rejected, path.display());
+        let records = if p.rejected == 1 { "record" } else { "records" };
+        bail!("{} {records} rejected: see {} (line, field, reason)", p.rejected, path.display());
     }
     Ok(())
 }

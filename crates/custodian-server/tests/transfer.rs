@@ -189,6 +189,8 @@ async fn a_csv_header_with_an_unknown_column_stops_the_import_before_anything_is
 
         let out = import(&url, &short, &["--events"]);
         assert!(!out.status.success());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("1 record rejected: see "), "{stderr}");
         let rejects = std::fs::read_to_string(dir.path().join("short.csv.rejects.csv")).unwrap();
         assert_eq!(rejects, "line,field,reason\n3,,the row has 1 cells; the header row has 2\n");
         let exported = export(&url, &dir.path().join("two.csv"));
