@@ -40,6 +40,13 @@ pub(crate) const UPDATE_DOMAIN: &str = "UPDATE customer_domains SET data = $1, v
 /// Removes the search terms one source contributed ($1 customer, $2 source).
 pub(crate) const DELETE_SEARCH_TERMS: &str = "DELETE FROM customer_search_terms WHERE customer_id = $1 AND source = $2";
 
+/// The search terms one source contributed for a customer ($1 customer, $2 source).
+pub(crate) const SELECT_SEARCH_TERMS: &str = "SELECT term FROM customer_search_terms WHERE customer_id = $1 AND source = $2";
+
+/// Removes one search term a source contributed ($1 customer, $2 source, $3 term).
+pub(crate) const DELETE_SEARCH_TERM: &str =
+    "DELETE FROM customer_search_terms WHERE customer_id = $1 AND source = $2 AND term = $3";
+
 /// `INSERT INTO customer_search_terms` of `terms` terms in one statement: $1 tenant, $2 customer,
 /// $3 source, then one term each from $4.
 pub(crate) fn insert_search_terms_sql(terms: usize) -> String {

@@ -46,6 +46,18 @@ async fn terms_follow_writes_and_old_data_is_indexed_at_start(url: &str) {
     let other = store.create_tenant("Other", T0).await.unwrap().id;
     assert!(find(&store, other, "ada").await.is_empty());
 
+    // A change of one field: the old value is no longer found; the new one and the unchanged ones are.
+    store.apply_change(tenant, b, apply(contact("bobby@example.com", "040 555"), 1), Records::default()).await.unwrap();
+    assert!(find(&store, tenant, "bob@").await.is_empty());
+    assert_eq!(find(&store, tenant, "bobby@").await, [b]);
+    assert_eq!(find(&store, tenant, "040555").await, [b]);
+    // And back: the e-mail address changes again, the phone goes.
+    let no_phone = ContactData::parse(ContactInput { email: Some("bob@example.com"), ..Default::default() }).unwrap();
+    store.apply_change(tenant, b, apply(DomainData::Contact(no_phone), 2), Records::default()).await.unwrap();
+    assert_eq!(find(&store, tenant, "bob@").await, [b]);
+    assert!(find(&store, tenant, "bobby@").await.is_empty());
+    assert!(find(&store, tenant, "040555").await.is_empty());
+
     // Forget the index as if the data had been written by a version without it, then start again.
     let wipe = "DELETE FROM customer_search_terms; DELETE FROM customer_search_backfill;";
     if url.starts_with("sqlite") {
