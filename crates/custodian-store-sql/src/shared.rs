@@ -336,12 +336,8 @@ macro_rules! impl_store {
 
         use crate::sql::PreparedApply;
 
-        fn prepare_apply(apply: &Apply) -> PreparedApply {
-            PreparedApply::new(apply)
-        }
-
         async fn write_apply(tx: &mut Tx, tenant: TenantId, customer: CustomerId, apply: &Apply) -> StoreResult<()> {
-            let apply = prepare_apply(apply);
+            let apply = PreparedApply::new(apply);
             write_domain(tx, tenant, customer, &apply).await?;
             sqlx::query(crate::sql::TOUCH_CUSTOMER)
                 .bind(apply.at_ms)
@@ -951,7 +947,7 @@ macro_rules! impl_store {
                     return group.submit_amendment(a, apply, follow_up).await;
                 }
                 // Everything that needs no database is done before the writer is taken.
-                let apply = apply.as_ref().map(prepare_apply);
+                let apply = apply.as_ref().map(PreparedApply::new);
                 let (decided_by, decided_ms) = match a.state {
                     AmendmentState::Pending => (None, None),
                     _ => (Some(a.submitted_by.to_string()), Some(a.submitted_at_ms)),
@@ -996,7 +992,7 @@ macro_rules! impl_store {
                 if let Some(group) = self.group_writer() {
                     return group.decide_amendment(tenant, customer, t, apply, records).await;
                 }
-                let apply = apply.as_ref().map(prepare_apply);
+                let apply = apply.as_ref().map(PreparedApply::new);
                 let mut tx = self.begin_write().await?;
                 lock_customer_touching(&mut tx, tenant, customer, apply.as_ref().map(|p| p.at_ms)).await?;
                 let done = sqlx::query(crate::sql::DECIDE_AMENDMENT)
@@ -1030,7 +1026,7 @@ macro_rules! impl_store {
                 if let Some(group) = self.group_writer() {
                     return group.apply_change(tenant, customer, apply, records).await;
                 }
-                let apply = prepare_apply(&apply);
+                let apply = PreparedApply::new(&apply);
                 let mut tx = self.begin_write().await?;
                 lock_customer_touching(&mut tx, tenant, customer, Some(apply.at_ms)).await?;
                 write_domain(&mut tx, tenant, customer, &apply).await?;

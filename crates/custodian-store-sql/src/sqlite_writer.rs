@@ -101,9 +101,7 @@ struct Checkpointer {
 
 impl Checkpointer {
     fn start(path: &str) -> StoreResult<Checkpointer> {
-        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-            .map_err(failed)?;
-        conn.busy_timeout(Duration::from_secs(1)).map_err(failed)?;
+        let conn = open_read_write(path, Duration::from_secs(1))?;
         let stop = Arc::new((Mutex::new(false), Condvar::new()));
         let flag = Arc::clone(&stop);
         let thread = std::thread::Builder::new()
@@ -143,13 +141,19 @@ fn failed(e: rusqlite::Error) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
+/// A read-write connection to the (existing) database file at `path`, waiting up to `busy` for locks.
+fn open_read_write(path: &str, busy: Duration) -> StoreResult<Connection> {
+    let conn =
+        Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX).map_err(failed)?;
+    conn.busy_timeout(busy).map_err(failed)?;
+    Ok(conn)
+}
+
 impl GroupWriter {
     /// Opens the writer connection to the database file at `path` (created and migrated by the
     /// sqlx writer, whose pool `gate` is) with the store's settings.
     pub(crate) fn open(path: &str, full_sync: bool, gate: Pool<Sqlite>) -> StoreResult<GroupWriter> {
-        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-            .map_err(failed)?;
-        conn.busy_timeout(Duration::from_secs(10)).map_err(failed)?;
+        let conn = open_read_write(path, Duration::from_secs(10))?;
         // The sqlx connections' settings (see `SqliteStore::open`), and a 16 MiB page cache so that
         // a write finds its index and table pages in memory.
         conn.execute_batch(&format!(
@@ -165,7 +169,9 @@ impl GroupWriter {
         Ok(GroupWriter { jobs: Mutex::new(Some(send)), task: tokio::sync::Mutex::new(Some(task)), checkpointer })
     }
 
-    /// Runs `work` in the next batch and answers once the batch's commit is durable.
+    /// Runs `work` in the next batch and answers once the batch's commit is durable. Inside a
+    /// request holding an idempotency reservation, the work first marks that receipt committed,
+    /// as `begin_write` does on the sqlx path.
     async fn run<T, F>(&self, work: F) -> StoreResult<T>
     where
         T: Send + 'static,
@@ -173,6 +179,11 @@ impl GroupWriter {
     {
         let closed = || StoreError::Backend("the store is closed".into());
         let jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner()).clone().ok_or_else(closed)?;
+        let holding = custodian_store::idempotency::holding();
+        let work = move |conn: &Connection| {
+            mark_receipt(conn, holding.as_ref())?;
+            work(conn)
+        };
         let (reply, answer) = oneshot::channel();
         jobs.send(Box::new(Request { work, reply })).await.map_err(|_| closed())?;
         answer.await.map_err(|_| StoreError::Backend("the writer stopped before answering".into()))?
@@ -194,10 +205,8 @@ impl GroupWriter {
         now_ms: i64,
         records: NewCustomerRecords,
     ) -> StoreResult<CustomerId> {
-        let holding = custodian_store::idempotency::holding();
         let data: Vec<PreparedApply> = data.iter().map(PreparedApply::new).collect();
         self.run(move |conn| {
-            mark_receipt(conn, holding.as_ref())?;
             let id = conn
                 .prepare_cached(sql::INSERT_CUSTOMER)
                 .and_then(|mut s| s.query_row(named_params! { "$1": tenant.0, "$2": now_ms }, |r| r.get::<_, i64>(0)))
@@ -223,11 +232,9 @@ impl GroupWriter {
         apply: Option<Apply>,
         follow_up: FollowUp,
     ) -> StoreResult<AmendmentId> {
-        let holding = custodian_store::idempotency::holding();
         let apply = apply.as_ref().map(PreparedApply::new);
         let proposed = a.proposed.to_json().to_string();
         self.run(move |conn| {
-            mark_receipt(conn, holding.as_ref())?;
             lock_customer(conn, a.tenant_id, a.customer_id, apply.as_ref().map(|p| p.at_ms))?;
             if let Some(apply) = &apply {
                 write_domain(conn, a.tenant_id, a.customer_id, apply)?;
@@ -265,11 +272,9 @@ impl GroupWriter {
         apply: Option<Apply>,
         records: Records,
     ) -> StoreResult<()> {
-        let holding = custodian_store::idempotency::holding();
         let apply = apply.as_ref().map(PreparedApply::new);
         let (to, by, at_ms, reason, id) = (t.to.as_str(), t.by.to_string(), t.at_ms, t.reason.clone(), t.id.0);
         self.run(move |conn| {
-            mark_receipt(conn, holding.as_ref())?;
             lock_customer(conn, tenant, customer, apply.as_ref().map(|p| p.at_ms))?;
             let done = conn
                 .prepare_cached(sql::DECIDE_AMENDMENT)
@@ -297,10 +302,8 @@ impl GroupWriter {
         apply: Apply,
         records: Records,
     ) -> StoreResult<()> {
-        let holding = custodian_store::idempotency::holding();
         let apply = PreparedApply::new(&apply);
         self.run(move |conn| {
-            mark_receipt(conn, holding.as_ref())?;
             lock_customer(conn, tenant, customer, Some(apply.at_ms))?;
             write_domain(conn, tenant, customer, &apply)?;
             write_records(conn, tenant, customer, &records)
