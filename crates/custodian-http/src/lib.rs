@@ -29,6 +29,7 @@ use axum::http::HeaderName;
 use axum::middleware;
 use axum::response::Response;
 use std::time::Instant;
+use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
@@ -60,24 +61,30 @@ pub fn router(state: AppState) -> Router {
         .merge(console::router())
         .merge(openapi::router())
         .fallback(not_found)
-        .layer(middleware::from_fn_with_state(state.clone(), ops::record_metrics))
-        .layer(middleware::from_fn(access_log::log))
-        .layer(middleware::from_fn(error::with_request_id))
-        .layer(DefaultBodyLimit::max(body_limit))
-        .layer(CatchPanicLayer::custom(error::panic_response))
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
-            // Paths hold only numeric ids; no query strings or bodies are logged.
-            let id = req.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
-            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request.id = %id)
-        }))
-        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-        .layer(SetSensitiveRequestHeadersLayer::new([
-            axum::http::header::AUTHORIZATION,
-            HeaderName::from_static("x-api-key"),
-            HeaderName::from_static(dialects::billing::SUBSCRIPTION_KEY),
-            axum::http::header::COOKIE,
-        ]))
+        // One `layer` call for the whole stack: axum wraps every route in a boxed service per
+        // `layer` call and clones that box on every request, so nine calls cost nine boxes and
+        // their clones per request; one tower stack costs one. Outermost first.
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetSensitiveRequestHeadersLayer::new([
+                    axum::http::header::AUTHORIZATION,
+                    HeaderName::from_static("x-api-key"),
+                    HeaderName::from_static(dialects::billing::SUBSCRIPTION_KEY),
+                    axum::http::header::COOKIE,
+                ]))
+                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+                .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                    // Paths hold only numeric ids; no query strings or bodies are logged.
+                    let id = req.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request.id = %id)
+                }))
+                .layer(CatchPanicLayer::custom(error::panic_response))
+                .layer(DefaultBodyLimit::max(body_limit))
+                .layer(middleware::from_fn(error::with_request_id))
+                .layer(middleware::from_fn(access_log::log))
+                .layer(middleware::from_fn_with_state(state.clone(), ops::record_metrics)),
+        )
         .with_state(state)
 }
 

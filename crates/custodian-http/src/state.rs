@@ -48,9 +48,14 @@ impl Default for ConsoleSettings {
     }
 }
 
-/// Cheap to clone; one per router.
+/// Cheap to clone: one reference count, however many parts it has. axum clones the state of
+/// every layer and handler for every request, so its parts live behind one `Arc`.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+/// What [`AppState`] holds; its fields are reached through `Deref`.
+#[derive(Clone)]
+pub struct Shared {
     pub services: Arc<Services>,
     pub metrics: Arc<Metrics>,
     pub settings: Arc<HttpSettings>,
@@ -61,15 +66,33 @@ pub struct AppState {
     pub relay_stats: Arc<custodian_store::relay::RelayStats>,
 }
 
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
 impl AppState {
     pub fn new(services: Services, settings: HttpSettings) -> AppState {
-        AppState {
+        AppState(Arc::new(Shared {
             services: Arc::new(services),
             metrics: Arc::new(Metrics::default()),
             settings: Arc::new(settings),
             webhook_stats: Arc::default(),
             rate_limiter: Arc::default(),
             relay_stats: Arc::default(),
-        }
+        }))
+    }
+
+    /// The same state, reporting the counters of this process's webhook dispatcher.
+    pub fn with_webhook_stats(&self, stats: Arc<custodian_webhooks::DispatchStats>) -> AppState {
+        AppState(Arc::new(Shared { webhook_stats: stats, ..(*self.0).clone() }))
+    }
+
+    /// The same state, reporting the counters of this process's NATS relay.
+    pub fn with_relay_stats(&self, stats: Arc<custodian_store::relay::RelayStats>) -> AppState {
+        AppState(Arc::new(Shared { relay_stats: stats, ..(*self.0).clone() }))
     }
 }

@@ -519,7 +519,7 @@ async fn serve(services: Services, settings: &Settings, listen: &str) -> Result<
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let dispatcher = settings.webhooks.dispatcher.then(|| {
         let d = Arc::new(custodian_webhooks::Dispatcher::new(services.store.clone(), settings.dispatcher()));
-        state.webhook_stats = d.stats.clone();
+        state = state.with_webhook_stats(d.stats.clone());
         let mut stop = stop_rx.clone();
         tokio::spawn(d.run(async move {
             let _ = stop.wait_for(|s| *s).await;
@@ -528,7 +528,7 @@ async fn serve(services: Services, settings: &Settings, listen: &str) -> Result<
     let relay = settings.nats().map(|n| {
         tracing::info!(stream = %n.stream, subjects = %format!("{}.>", n.subject_prefix), "relaying events to NATS JetStream");
         let relay = Arc::new(custodian_nats::NatsRelay::new(services.store.clone(), n));
-        state.relay_stats = relay.stats.clone();
+        state = state.with_relay_stats(relay.stats.clone());
         let mut stop = stop_rx.clone();
         tokio::spawn(relay.run(async move {
             let _ = stop.wait_for(|s| *s).await;

@@ -61,8 +61,12 @@ pub fn router() -> Router<AppState> {
         .route("/console/settings/webhooks/{id}/replay-failed", post(settings::replay_failed))
         .route("/console/settings/webhooks/{id}/deliveries/{delivery}/replay", post(settings::replay_delivery))
         .route("/console/{*rest}", get(errors::not_found).post(errors::not_found))
-        .layer(middleware::from_fn(session::same_origin_writes))
-        .layer(middleware::from_fn(security_headers))
+        // One `layer` call for both (see the crate's `router`). Outermost first.
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(middleware::from_fn(security_headers))
+                .layer(middleware::from_fn(session::same_origin_writes)),
+        )
 }
 
 /// The console's content security policy: only its own scripts, styles and images, no framing,

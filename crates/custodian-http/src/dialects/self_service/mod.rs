@@ -38,8 +38,12 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/customers/{customerId}/self-service/amendment/{amendmentId}", delete(withdraw_amendment))
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
-        .layer(middleware::from_fn_with_state(state.clone(), head_checks_key_only::<Vendor>))
-        .layer(middleware::from_fn_with_state(state.clone(), rate_limited::<Vendor>));
+        // One `layer` call for both (see the crate's `router`). Outermost first.
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(middleware::from_fn_with_state(state.clone(), rate_limited::<Vendor>))
+                .layer(middleware::from_fn_with_state(state.clone(), head_checks_key_only::<Vendor>)),
+        );
     Router::new().nest("/v1", api)
 }
 
