@@ -1,6 +1,7 @@
 //! The `custodian` binary: serve the API, run migrations, manage tenants and API keys, print the
 //! OpenAPI document. Everything it does is reachable from the library crates.
 
+mod allocator;
 mod demo;
 mod listener;
 mod settings;
@@ -295,6 +296,7 @@ fn read_password(from_stdin: bool) -> Result<String> {
 }
 
 fn main() -> Result<()> {
+    allocator::configure();
     let cli = Cli::parse();
     let settings = Settings::load(cli.config.as_deref())?;
     if let Command::Openapi = cli.command {
