@@ -26,15 +26,17 @@ pub(crate) const CUSTOMER_SQL: &str = "SELECT c.id, c.tenant_id, c.created_ms, c
      LEFT JOIN customer_domains d ON d.customer_id = c.id AND d.tenant_id = c.tenant_id \
      WHERE c.tenant_id = $1 AND c.id = $2 AND c.erased_ms IS NULL";
 
-/// [`CUSTOMER_SQL`] and, in the same statement, the pending amendment of domain $3: the
-/// customer's rows (`kind` 0, amendment columns NULL), then at most one row of `kind` 1 with
-/// the amendment's columns named `a_…` (customer and domain columns NULL). One snapshot, and
-/// the amendment (with its signature) is read once, not once per domain row.
+/// The customer with its data of domain $3 and, in the same statement, its pending amendment of
+/// that domain: one customer row (`kind` 0, amendment columns NULL; domain columns NULL when the
+/// domain has no data), then at most one row of `kind` 1 with the amendment's columns named
+/// `a_…` (customer and domain columns NULL). One snapshot; the other domains are not read. The
+/// parameters first appear in the order $1, $2, $3: SQLite numbers `$n` parameters by first
+/// appearance, and rusqlite binds them by position.
 pub(crate) const CUSTOMER_PENDING_SQL: &str = "SELECT CAST(0 AS BIGINT) AS kind, c.id, c.tenant_id, c.created_ms, c.updated_ms, d.domain, d.data, d.version, \
      NULL AS a_id, NULL AS a_tenant_id, NULL AS a_customer_id, NULL AS a_domain, NULL AS a_state, NULL AS a_proposed, \
      NULL AS a_signature_svg, NULL AS a_base_version, NULL AS a_submitted_by, NULL AS a_submitted_ms, NULL AS a_decided_by, \
      NULL AS a_decided_ms, NULL AS a_rejection_reason FROM customers c \
-     LEFT JOIN customer_domains d ON d.customer_id = c.id AND d.tenant_id = c.tenant_id \
+     LEFT JOIN customer_domains d ON d.tenant_id = $1 AND d.customer_id = $2 AND d.domain = $3 \
      WHERE c.tenant_id = $1 AND c.id = $2 AND c.erased_ms IS NULL \
      UNION ALL \
      SELECT CAST(1 AS BIGINT), NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
@@ -176,8 +178,7 @@ macro_rules! impl_store {
         }
 
         fn domain_data(domain: DataDomain, s: &str) -> StoreResult<DomainData> {
-            DomainData::from_json(domain, json_col(s)?)
-                .map_err(|e| StoreError::Backend(format!("stored {domain} data is invalid: {e}")))
+            DomainData::from_json_str(domain, s).map_err(|e| StoreError::Backend(format!("stored {domain} data is invalid: {e}")))
         }
 
         fn get<'r, T>(r: &'r $row, col: &str) -> StoreResult<T>

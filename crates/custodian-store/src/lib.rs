@@ -129,8 +129,10 @@ pub trait Store:
         records: NewCustomerRecords,
     ) -> StoreResult<CustomerId>;
     async fn get_customer(&self, tenant: TenantId, customer: CustomerId) -> StoreResult<Customer>;
-    /// A customer with the pending amendment of one of its domains, read in one statement (one
-    /// snapshot): what a self-service GET shows. `NotFound` like [`Store::get_customer`].
+    /// A customer with the data and the pending amendment of one of its domains, read in one
+    /// statement (one snapshot): what a self-service GET shows. The customer's `domains` hold only
+    /// `domain` (when it has data): the other domains are neither read nor parsed. `NotFound` like
+    /// [`Store::get_customer`].
     async fn customer_with_pending(
         &self,
         tenant: TenantId,
