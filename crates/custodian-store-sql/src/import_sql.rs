@@ -81,6 +81,25 @@ pub(crate) fn insert_audit_entries(rows: usize) -> String {
     )
 }
 
+/// SQLite's group writer imports row by row with cached statements instead (see
+/// `sqlite_writer::import_batch`): rusqlite binds by position, so the multi-row statements' reason
+/// (sqlx's hand-off per statement) does not apply there. Its statements follow.
+///
+/// The highest customer id given so far, the AUTOINCREMENT sequence or the largest id (no
+/// parameters); an import's ids follow it in batch order.
+pub(crate) const SQLITE_LAST_CUSTOMER_ID: &str = "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'customers'), 0), \
+     COALESCE((SELECT MAX(id) FROM customers), 0))";
+
+/// One imported customer ($1 id, $2 tenant, $3 external id, $4 time); changes no row when the
+/// tenant has that external id already.
+pub(crate) const INSERT_IMPORTED_CUSTOMER: &str = "INSERT INTO customers (id, tenant_id, external_id, event_seq, created_ms, updated_ms) \
+     VALUES ($1, $2, $3, 0, $4, $4) ON CONFLICT DO NOTHING";
+
+/// The audit chain head of an imported customer, after its one entry ($1 tenant, $2 chain, $3
+/// head hash).
+pub(crate) const INSERT_IMPORTED_CHAIN_HEAD: &str =
+    "INSERT INTO audit_chain_heads (tenant_id, chain, entries, head_hash) VALUES ($1, $2, 1, $3)";
+
 /// A page of a tenant's customers for an export: ($1 tenant, $2 after id, $3 page size).
 pub(crate) const EXPORT_PAGE: &str = "SELECT c.id, c.external_id, d.domain, d.data FROM customers c \
      LEFT JOIN customer_domains d ON d.customer_id = c.id AND d.tenant_id = c.tenant_id \
@@ -173,6 +192,10 @@ macro_rules! impl_transfer_store {
                         return Ok(Vec::new());
                     }
                     let actor = audit.actor.to_string();
+                    // SQLite files: the group writer (events need the ids first, so not with them).
+                    if let (Some(group), None) = (self.group_writer(), audit.events) {
+                        return group.import_customers(tenant, batch, now_ms, actor, audit.action.to_owned()).await;
+                    }
                     let mut tx = self.begin_write().await?;
                     sqlx::query($bulk_on).execute(&mut *tx).await.map_err(crate::backend_error)?;
                     let ids: Vec<i64> = sqlx::query_scalar($reserve_ids)

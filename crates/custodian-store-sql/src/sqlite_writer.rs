@@ -15,13 +15,20 @@
 //! - the same SQL as the sqlx path (`sql.rs`), and the same race rules: the unique partial index on
 //!   pending amendments and the conditional updates decide, not a check before the insert.
 //!
+//! An import's batch goes through this writer too, but in a transaction of its own and without a
+//! savepoint (`Job::alone`): one statement per row with cached statements. With the sqlx path's
+//! multi-row statements 1,000,000 customers took 177 s; with this, 92 s.
+//!
 //! Mutual exclusion with the sqlx writer (keys, policies, webhooks, the dialects' writes): a batch
 //! first takes the sqlx write pool's only connection and holds it, unused, until its commit, so the
 //! two writers take turns in the pool's queue instead of meeting in SQLite's busy handler.
 
+use crate::import_sql;
 use crate::sql::{self, PreparedApply};
 use custodian_domain::{AmendmentId, AmendmentState, CustomerId, TenantId, Transition};
+use custodian_store::audit::{HashedFields, entry_hash};
 use custodian_store::idempotency::Holding;
+use custodian_store::transfer::ImportCustomer;
 use custodian_store::{Apply, FollowUp, NewAmendment, NewAudit, NewCustomerRecords, NewEvent, Records, StoreError, StoreResult};
 use rusqlite::{Connection, OpenFlags, ToSql, named_params};
 use sqlx::{Pool, Sqlite};
@@ -41,11 +48,16 @@ trait Job: Send {
     fn run(self: Box<Self>, conn: &Connection) -> (bool, Finish);
     /// Answers without running (the writer could not begin a transaction).
     fn refuse(self: Box<Self>, why: String);
+    /// Whether the work runs in a transaction of its own, without a savepoint (an import batch:
+    /// thousands of statements, and SQLite's cost of ending each one's statement savepoint grows
+    /// with what the enclosing savepoint has journaled).
+    fn alone(&self) -> bool;
 }
 
 struct Request<T, F> {
     work: F,
     reply: oneshot::Sender<StoreResult<T>>,
+    alone: bool,
 }
 
 impl<T, F> Job for Request<T, F>
@@ -54,7 +66,7 @@ where
     F: FnOnce(&Connection) -> StoreResult<T> + Send,
 {
     fn run(self: Box<Self>, conn: &Connection) -> (bool, Finish) {
-        let Request { work, reply } = *self;
+        let Request { work, reply, .. } = *self;
         match work(conn) {
             Ok(value) => (
                 true,
@@ -73,6 +85,10 @@ where
 
     fn refuse(self: Box<Self>, why: String) {
         let _ = self.reply.send(Err(StoreError::Backend(why)));
+    }
+
+    fn alone(&self) -> bool {
+        self.alone
     }
 }
 
@@ -177,6 +193,15 @@ impl GroupWriter {
         T: Send + 'static,
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     {
+        self.submit(work, false).await
+    }
+
+    /// [`GroupWriter::run`]; `alone`: in a transaction of its own (see [`Job::alone`]).
+    async fn submit<T, F>(&self, work: F, alone: bool) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
         let closed = || StoreError::Backend("the store is closed".into());
         let jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner()).clone().ok_or_else(closed)?;
         let holding = custodian_store::idempotency::holding();
@@ -185,7 +210,7 @@ impl GroupWriter {
             work(conn)
         };
         let (reply, answer) = oneshot::channel();
-        jobs.send(Box::new(Request { work, reply })).await.map_err(|_| closed())?;
+        jobs.send(Box::new(Request { work, reply, alone })).await.map_err(|_| closed())?;
         answer.await.map_err(|_| StoreError::Backend("the writer stopped before answering".into()))?
     }
 
@@ -223,6 +248,29 @@ impl GroupWriter {
             write_records(conn, tenant, customer, &records(customer))?;
             Ok(customer)
         })
+        .await
+    }
+
+    /// An import's batch (see `TransferStore::import_customers`) in a transaction of its own: all
+    /// of it is kept or none.
+    pub(crate) async fn import_customers(
+        &self,
+        tenant: TenantId,
+        batch: Vec<ImportCustomer>,
+        now_ms: i64,
+        actor: String,
+        action: String,
+    ) -> StoreResult<Vec<Option<CustomerId>>> {
+        self.submit(
+            move |conn| {
+                // A larger page cache while the batch's index pages are written, as the sqlx path does.
+                conn.execute_batch("PRAGMA cache_size = -131072").map_err(failed)?;
+                let written = import_batch(conn, tenant, batch, now_ms, &actor, &action);
+                conn.execute_batch("PRAGMA cache_size = -16384").map_err(failed)?;
+                written
+            },
+            true,
+        )
         .await
     }
 
@@ -350,8 +398,45 @@ async fn write_loop(mut jobs: mpsc::Receiver<Box<dyn Job>>, gate: Pool<Sqlite>, 
     }
 }
 
-/// Runs a batch in one transaction, each request in its own savepoint, commits, and answers.
+/// Runs a batch: the requests in one transaction, each in its own savepoint, except those that run
+/// alone (in queue order, each in a transaction of its own between the others').
 fn commit_batch(conn: &Connection, batch: Vec<Box<dyn Job>>) {
+    let mut group = Vec::new();
+    for job in batch {
+        if job.alone() {
+            commit_group(conn, std::mem::take(&mut group));
+            commit_alone(conn, job);
+        } else {
+            group.push(job);
+        }
+    }
+    commit_group(conn, group);
+}
+
+/// Runs one request in a transaction of its own, without a savepoint: committed when it succeeds,
+/// rolled back when it fails.
+fn commit_alone(conn: &Connection, job: Box<dyn Job>) {
+    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        job.refuse(format!("beginning a write: {e}"));
+        return;
+    }
+    let (ok, finish) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.run(conn)))
+        .unwrap_or_else(|_| (false, Box::new(|_| ()) as Finish));
+    let outcome = if conn.is_autocommit() {
+        Err("the transaction was rolled back by SQLite".to_owned())
+    } else if ok {
+        conn.execute_batch("COMMIT").map_err(|e| e.to_string())
+    } else {
+        Err("the request failed".to_owned())
+    };
+    if outcome.is_err() && !conn.is_autocommit() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    finish(outcome);
+}
+
+/// Runs requests in one transaction, each in its own savepoint, commits, and answers.
+fn commit_group(conn: &Connection, batch: Vec<Box<dyn Job>>) {
     let mut jobs = batch.into_iter().peekable();
     while jobs.peek().is_some() {
         if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
@@ -399,6 +484,80 @@ fn commit_batch(conn: &Connection, batch: Vec<Box<dyn Job>>) {
             finish(outcome.clone());
         }
     }
+}
+
+/// Writes an import batch row by row: each customer (skipped when the tenant has its external
+/// id), its domains, search terms, audit entry and chain head, as the sqlx path's multi-row
+/// statements do. Ids follow the last one given, in batch order.
+fn import_batch(
+    conn: &Connection,
+    tenant: TenantId,
+    batch: Vec<ImportCustomer>,
+    now_ms: i64,
+    actor: &str,
+    action: &str,
+) -> StoreResult<Vec<Option<CustomerId>>> {
+    let last: i64 = conn.query_row(import_sql::SQLITE_LAST_CUSTOMER_ID, [], |r| r.get(0)).map_err(failed)?;
+    let insert_term = sql::insert_search_terms_sql(1);
+    let mut out = Vec::with_capacity(batch.len());
+    for (id, c) in (last + 1..).zip(batch) {
+        let external = c.external_id.as_ref().map(|e| e.as_str());
+        let inserted = conn
+            .prepare_cached(import_sql::INSERT_IMPORTED_CUSTOMER)
+            .and_then(|mut s| s.execute(named_params! { "$1": id, "$2": tenant.0, "$3": external, "$4": now_ms }))
+            .map_err(|e| {
+                let unknown_tenant =
+                    e.sqlite_error().map(|e| e.extended_code) == Some(rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY);
+                if unknown_tenant { StoreError::NotFound } else { failed(e) }
+            })?;
+        if inserted == 0 {
+            out.push(None);
+            continue;
+        }
+        for (domain, json) in &c.stored {
+            execute_numbered(conn, sql::INSERT_DOMAIN, &[&tenant.0, &id, &domain.as_str(), json, &now_ms])?;
+        }
+        for (source, term) in &c.terms {
+            execute_numbered(conn, &insert_term, &[&tenant.0, &id, source, term])?;
+        }
+        // The first entry of the customer's own chain: it follows the empty head.
+        let names: Vec<&str> = c.audit.field_names.iter().map(String::as_str).collect();
+        let fields = HashedFields {
+            tenant: tenant.0,
+            customer: Some(id),
+            at_ms: now_ms,
+            actor,
+            action,
+            domain: None,
+            amendment_id: None,
+            values_digest: &c.audit.digest,
+            request_id: None,
+        };
+        let hash = entry_hash("", &fields, &names);
+        let (none_text, none_int) = (None::<&str>, None::<i64>);
+        execute_numbered(
+            conn,
+            sql::INSERT_AUDIT,
+            &[
+                &tenant.0,
+                &id,
+                &now_ms,
+                &actor,
+                &action,
+                &none_text,
+                &none_int,
+                &c.audit.changes_json,
+                &none_text,
+                &c.audit.salt,
+                &c.audit.digest,
+                &"",
+                &hash,
+            ],
+        )?;
+        execute_numbered(conn, import_sql::INSERT_IMPORTED_CHAIN_HEAD, &[&tenant.0, &id, &hash])?;
+        out.push(Some(CustomerId(id)));
+    }
+    Ok(out)
 }
 
 fn is_unique_violation(e: &rusqlite::Error) -> bool {

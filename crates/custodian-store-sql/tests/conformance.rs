@@ -57,6 +57,9 @@ conformance! {
     amendments_are_counted_by_state =>
         amendments_are_counted_by_state_on_sqlite,
         amendments_are_counted_by_state_on_postgres;
+    import_batches_are_whole_and_skip_known_external_ids =>
+        an_import_batch_writes_its_customers_in_order_and_skips_external_ids_the_tenant_has_on_sqlite,
+        an_import_batch_writes_its_customers_in_order_and_skips_external_ids_the_tenant_has_on_postgres;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1030,4 +1033,61 @@ async fn revoked_keys_stop_working(store: Arc<dyn Store>) {
         matches!(store.revoke_api_key(tenant, "keyaaaaa", T0 + 2, false, Records::default()).await, Err(StoreError::NotFound)),
         "twice"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bulk import
+
+fn to_import(external_id: &str, email: &str) -> custodian_store::transfer::ImportCustomer {
+    let data = vec![contact(email)];
+    let changes = custodian_domain::diff(None, &data[0]);
+    let external = custodian_domain::values::ExternalId::parse(external_id).expect("external id");
+    custodian_store::transfer::ImportCustomer::new(Some(external), data, &changes)
+}
+
+async fn import_batches_are_whole_and_skip_known_external_ids(store: Arc<dyn Store>) {
+    let store = &*store;
+    let (tenant, existing) = tenant_with_customer(store, "Studio A").await;
+    let audit = custodian_store::transfer::ImportAudit {
+        actor: Actor::new(ActorKind::Import, "customers.jsonl"),
+        action: "customer.imported",
+        events: None,
+    };
+    let r = store.import_customers(TenantId(tenant.0 + 1000), vec![to_import("X-1", "x@example.com")], T0, &audit).await;
+    assert!(matches!(r, Err(StoreError::NotFound)), "an unknown tenant: {r:?}");
+
+    let first = store
+        .import_customers(tenant, vec![to_import("A-1", "a1@example.com"), to_import("A-2", "a2@example.com")], T0, &audit)
+        .await
+        .expect("first batch");
+    let (a1, a2) = (first[0].expect("A-1 imported"), first[1].expect("A-2 imported"));
+    assert!(existing.0 < a1.0 && a1.0 < a2.0, "ids follow the batch order: {existing:?} {a1:?} {a2:?}");
+
+    // Run again with a known and a new external id: the known one is skipped, nothing changes it.
+    let second = store
+        .import_customers(tenant, vec![to_import("A-2", "other@example.com"), to_import("A-3", "a3@example.com")], T0, &audit)
+        .await
+        .expect("second batch");
+    assert_eq!(second[0], None, "A-2 is known already");
+    let a3 = second[1].expect("A-3 imported");
+    assert!(a3.0 > a2.0);
+    let got = store.get_customer(tenant, a2).await.unwrap();
+    assert_eq!(got.data(DataDomain::Contact), Some(&contact("a2@example.com")));
+    assert_eq!(got.version(DataDomain::Contact), 1);
+
+    // Each imported customer: one audit entry by the import, findable by e-mail and external id,
+    // exported with its external id; the tenant's audit trail verifies.
+    for id in [a1, a2, a3] {
+        let entries = store.list_audit(tenant, id, None, 10).await.unwrap();
+        assert_eq!(entries.len(), 1, "{id:?}");
+        assert_eq!(entries[0].action, "customer.imported");
+    }
+    let found = store.search_customers(tenant, &["a3@example.com".to_owned()], None, 10).await.unwrap();
+    assert_eq!(found.iter().map(|c| c.id).collect::<Vec<_>>(), vec![a3]);
+    let exported = store.export_customers(tenant, Some(existing), 10).await.unwrap();
+    let externals: Vec<_> = exported.iter().map(|c| c.external_id.as_ref().map(|e| e.as_str().to_owned())).collect();
+    assert_eq!(externals, vec![Some("A-1".to_owned()), Some("A-2".to_owned()), Some("A-3".to_owned())]);
+    let verified = store.verify_audit(tenant, None).await.unwrap();
+    assert!(verified.mismatch.is_none(), "{:?}", verified.mismatch);
+    assert_eq!(verified.entries, 3);
 }
