@@ -414,6 +414,13 @@ fn commit_batch(conn: &Connection, batch: Vec<Box<dyn Job>>) {
     commit_group(conn, group);
 }
 
+/// Runs a request's work. A panic in it (a bug) fails that request alone: it is rolled back like
+/// any failure, its caller sees the answer channel close, and the writer goes on.
+fn run_caught(conn: &Connection, job: Box<dyn Job>) -> (bool, Finish) {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.run(conn)))
+        .unwrap_or_else(|_| (false, Box::new(|_| ()) as Finish))
+}
+
 /// Runs one request in a transaction of its own, without a savepoint: committed when it succeeds,
 /// rolled back when it fails.
 fn commit_alone(conn: &Connection, job: Box<dyn Job>) {
@@ -421,8 +428,7 @@ fn commit_alone(conn: &Connection, job: Box<dyn Job>) {
         job.refuse(format!("beginning a write: {e}"));
         return;
     }
-    let (ok, finish) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.run(conn)))
-        .unwrap_or_else(|_| (false, Box::new(|_| ()) as Finish));
+    let (ok, finish) = run_caught(conn, job);
     let outcome = if conn.is_autocommit() {
         Err("the transaction was rolled back by SQLite".to_owned())
     } else if ok {
@@ -454,10 +460,7 @@ fn commit_group(conn: &Connection, batch: Vec<Box<dyn Job>>) {
                 lost = Some(e.to_string());
                 break;
             }
-            // A panic in a request's work (a bug) fails that request alone: its savepoint is rolled
-            // back like any failure, its caller sees the answer channel close, and the writer goes on.
-            let (ok, finish) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.run(conn)))
-                .unwrap_or_else(|_| (false, Box::new(|_| ()) as Finish));
+            let (ok, finish) = run_caught(conn, job);
             // SQLite ends the whole transaction itself on some errors (I/O, a full disk): the
             // requests before this one are undone as well, and the rest start a new one.
             let ended = if conn.is_autocommit() {
