@@ -78,14 +78,6 @@ macro_rules! impl_billing_store {
                 })
             }
 
-            fn foreign_key_or_backend(e: sqlx::Error) -> StoreError {
-                if e.as_database_error().is_some_and(|d| d.is_foreign_key_violation()) {
-                    StoreError::NotFound
-                } else {
-                    crate::backend_error(e)
-                }
-            }
-
             #[async_trait]
             impl BillingStore for $store {
                 async fn billing_profile(
@@ -140,7 +132,7 @@ macro_rules! impl_billing_store {
                                 .bind(w.at_ms)
                                 .fetch_one(&mut *tx)
                                 .await
-                                .map_err(foreign_key_or_backend)?;
+                                .map_err(crate::foreign_key_is_not_found)?;
                             let inserted = sqlx::query(crate::billing_sql::INSERT_BILLING_PROFILE)
                                 .bind(id)
                                 .bind(tenant.0)

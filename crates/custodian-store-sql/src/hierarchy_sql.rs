@@ -123,14 +123,6 @@ macro_rules! impl_hierarchy_store {
                     .collect()
             }
 
-            fn fk_is_not_found(e: sqlx::Error) -> StoreError {
-                if e.as_database_error().is_some_and(|d| d.is_foreign_key_violation()) {
-                    StoreError::NotFound
-                } else {
-                    crate::backend_error(e)
-                }
-            }
-
             /// Loads the entries of a customer and completes its record, inside the read snapshot.
             async fn finish_record(
                 tx: &mut sqlx::Transaction<'static, $db>,
@@ -298,7 +290,7 @@ macro_rules! impl_hierarchy_store {
                         .bind(new.at_ms)
                         .fetch_one(&mut *tx)
                         .await
-                        .map_err(fk_is_not_found)?;
+                        .map_err(crate::foreign_key_is_not_found)?;
                     let customer = CustomerId(id);
                     sqlx::query(crate::hierarchy_sql::INSERT_PARTNER_CUSTOMER)
                         .bind(customer.0)
@@ -314,7 +306,7 @@ macro_rules! impl_hierarchy_store {
                             if crate::is_unique_violation(&e) {
                                 StoreError::Conflict("the customer UUID is taken".into())
                             } else {
-                                fk_is_not_found(e)
+                                crate::foreign_key_is_not_found(e)
                             }
                         })?;
                     write_entries(&mut tx, tenant, customer, &new.contacts, &new.addresses).await?;
@@ -419,7 +411,7 @@ macro_rules! impl_hierarchy_store {
                             if crate::is_unique_violation(&e) {
                                 StoreError::Conflict("the request id is taken".into())
                             } else {
-                                fk_is_not_found(e)
+                                crate::foreign_key_is_not_found(e)
                             }
                         })?;
                     commit(tx).await
@@ -502,7 +494,7 @@ macro_rules! impl_hierarchy_store {
                         .bind(customer.0)
                         .execute(&mut *tx)
                         .await
-                        .map_err(fk_is_not_found)?;
+                        .map_err(crate::foreign_key_is_not_found)?;
                     write_records(&mut tx, key.tenant_id, None, &records).await?;
                     commit(tx).await?;
                     Ok(ApiKeyRecord::stored(id, key))

@@ -161,22 +161,14 @@ macro_rules! impl_transfer_store {
                         };
                     }
                     if returning {
-                        for r in q.fetch_all(&mut **tx).await.map_err(map_insert_error)? {
+                        for r in q.fetch_all(&mut **tx).await.map_err(crate::foreign_key_is_not_found)? {
                             out.push(get::<i64>(&r, "id")?);
                         }
                     } else {
-                        q.execute(&mut **tx).await.map_err(map_insert_error)?;
+                        q.execute(&mut **tx).await.map_err(crate::foreign_key_is_not_found)?;
                     }
                 }
                 Ok(out)
-            }
-
-            fn map_insert_error(e: sqlx::Error) -> StoreError {
-                if e.as_database_error().is_some_and(|d| d.is_foreign_key_violation()) {
-                    StoreError::NotFound
-                } else {
-                    crate::backend_error(e)
-                }
             }
 
             #[async_trait]

@@ -63,6 +63,12 @@ pub(crate) fn backend_error(e: sqlx::Error) -> StoreError {
     }
 }
 
+/// A foreign-key violation (a row of an unknown tenant or parent) as `NotFound`, anything else as
+/// [`backend_error`].
+pub(crate) fn foreign_key_is_not_found(e: sqlx::Error) -> StoreError {
+    if e.as_database_error().is_some_and(|d| d.is_foreign_key_violation()) { StoreError::NotFound } else { backend_error(e) }
+}
+
 pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
     e.as_database_error().is_some_and(|d| d.is_unique_violation())
 }

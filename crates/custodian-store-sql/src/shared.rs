@@ -785,14 +785,8 @@ macro_rules! impl_store {
                     .bind(at)
                     .execute(&mut *tx)
                     .await
-                    .map_err(|e| {
-                        // A policy of an unknown tenant violates the foreign key.
-                        if e.as_database_error().is_some_and(|d| d.is_foreign_key_violation()) {
-                            StoreError::NotFound
-                        } else {
-                            crate::backend_error(e)
-                        }
-                    })?;
+                    // A policy of an unknown tenant violates the foreign key.
+                    .map_err(crate::foreign_key_is_not_found)?;
                 write_records(&mut tx, tenant, None, &records).await?;
                 commit(tx).await?;
                 self.cache.invalidate();
@@ -815,13 +809,7 @@ macro_rules! impl_store {
                     .bind(now_ms)
                     .fetch_one(&mut *tx)
                     .await
-                    .map_err(|e| {
-                        if e.as_database_error().is_some_and(|d| d.is_foreign_key_violation()) {
-                            StoreError::NotFound
-                        } else {
-                            crate::backend_error(e)
-                        }
-                    })?;
+                    .map_err(crate::foreign_key_is_not_found)?;
                 let customer = CustomerId(id);
                 for apply in &data {
                     write_apply(&mut tx, tenant, customer, apply).await?;

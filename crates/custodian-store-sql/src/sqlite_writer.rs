@@ -235,11 +235,7 @@ impl GroupWriter {
             let id = conn
                 .prepare_cached(sql::INSERT_CUSTOMER)
                 .and_then(|mut s| s.query_row(named_params! { "$1": tenant.0, "$2": now_ms }, |r| r.get::<_, i64>(0)))
-                .map_err(|e| {
-                    let unknown_tenant =
-                        e.sqlite_error().map(|e| e.extended_code) == Some(rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY);
-                    if unknown_tenant { StoreError::NotFound } else { failed(e) }
-                })?;
+                .map_err(foreign_key_is_not_found)?;
             let customer = CustomerId(id);
             for apply in &data {
                 write_domain(conn, tenant, customer, apply)?;
@@ -509,11 +505,7 @@ fn import_batch(
         let inserted = conn
             .prepare_cached(import_sql::INSERT_IMPORTED_CUSTOMER)
             .and_then(|mut s| s.execute(named_params! { "$1": id, "$2": tenant.0, "$3": external, "$4": now_ms }))
-            .map_err(|e| {
-                let unknown_tenant =
-                    e.sqlite_error().map(|e| e.extended_code) == Some(rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY);
-                if unknown_tenant { StoreError::NotFound } else { failed(e) }
-            })?;
+            .map_err(foreign_key_is_not_found)?;
         if inserted == 0 {
             out.push(None);
             continue;
@@ -562,6 +554,16 @@ fn import_batch(
         out.push(Some(CustomerId(id)));
     }
     Ok(out)
+}
+
+/// A foreign-key violation (an unknown tenant) as `NotFound`, as `crate::foreign_key_is_not_found`
+/// does for sqlx.
+fn foreign_key_is_not_found(e: rusqlite::Error) -> StoreError {
+    if e.sqlite_error().map(|e| e.extended_code) == Some(rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY) {
+        StoreError::NotFound
+    } else {
+        failed(e)
+    }
 }
 
 fn is_unique_violation(e: &rusqlite::Error) -> bool {

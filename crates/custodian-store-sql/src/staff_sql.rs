@@ -109,10 +109,8 @@ macro_rules! impl_staff_store {
                         .map_err(|e| {
                             if crate::is_unique_violation(&e) {
                                 StoreError::Conflict(format!("a staff account named {:?} exists in this tenant", u.username))
-                            } else if e.as_database_error().is_some_and(|d| d.is_foreign_key_violation()) {
-                                StoreError::NotFound
                             } else {
-                                crate::backend_error(e)
+                                crate::foreign_key_is_not_found(e)
                             }
                         })?;
                     write_records(&mut tx, u.tenant_id, None, &records).await?;
