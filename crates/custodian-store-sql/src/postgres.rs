@@ -109,6 +109,7 @@ impl_transfer_store!(
     PgStore,
     Postgres,
     sqlx::postgres::PgRow,
+    crate::import_sql::POSTGRES_MAX_PARAMS,
     "SELECT nextval(pg_get_serial_sequence('customers', 'id')) FROM generate_series(1, $1::bigint)",
     "SELECT 1",
     "SELECT 1"

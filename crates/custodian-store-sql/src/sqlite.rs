@@ -246,6 +246,7 @@ impl_transfer_store!(
     SqliteStore,
     Sqlite,
     sqlx::sqlite::SqliteRow,
+    crate::import_sql::SQLITE_MAX_PARAMS,
     "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1) \
      SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'customers'), 0), COALESCE((SELECT MAX(id) FROM customers), 0)) + i \
      FROM n",

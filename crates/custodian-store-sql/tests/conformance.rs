@@ -60,6 +60,9 @@ conformance! {
     import_batches_are_whole_and_skip_known_external_ids =>
         an_import_batch_writes_its_customers_in_order_and_skips_external_ids_the_tenant_has_on_sqlite,
         an_import_batch_writes_its_customers_in_order_and_skips_external_ids_the_tenant_has_on_postgres;
+    a_large_import_batch_keeps_every_row =>
+        an_import_batch_larger_than_one_statement_writes_every_customer_term_and_audit_entry_on_sqlite,
+        an_import_batch_larger_than_one_statement_writes_every_customer_term_and_audit_entry_on_postgres;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1090,4 +1093,40 @@ async fn import_batches_are_whole_and_skip_known_external_ids(store: Arc<dyn Sto
     let verified = store.verify_audit(tenant, None).await.unwrap();
     assert!(verified.mismatch.is_none(), "{:?}", verified.mismatch);
     assert_eq!(verified.entries, 3);
+}
+
+/// 1,500 customers: more rows than one statement of PostgreSQL's import takes for the search
+/// terms and the audit entries (`import_sql::POSTGRES_MAX_PARAMS`), so the batch is written in
+/// several statements per table, the last one shorter.
+async fn a_large_import_batch_keeps_every_row(store: Arc<dyn Store>) {
+    const COUNT: usize = 1500;
+    let store = &*store;
+    let (tenant, existing) = tenant_with_customer(store, "Studio A").await;
+    let audit = custodian_store::transfer::ImportAudit {
+        actor: Actor::new(ActorKind::Import, "customers.jsonl"),
+        action: "customer.imported",
+        events: None,
+    };
+    let batch = (0..COUNT).map(|i| to_import(&format!("L-{i}"), &format!("large-{i}@example.com"))).collect();
+    let ids: Vec<CustomerId> = store
+        .import_customers(tenant, batch, T0, &audit)
+        .await
+        .expect("the batch")
+        .into_iter()
+        .map(|id| id.expect("every customer is new"))
+        .collect();
+    assert_eq!(ids.len(), COUNT);
+    assert!(ids.windows(2).all(|w| w[0].0 < w[1].0), "ids follow the batch order");
+    for i in [0, 681, 682, 683, 1364, 1365, COUNT - 1] {
+        let found = store.search_customers(tenant, &[format!("large-{i}@example.com")], None, 10).await.unwrap();
+        assert_eq!(found.iter().map(|c| c.id).collect::<Vec<_>>(), vec![ids[i]], "customer {i} by e-mail");
+        let entries = store.list_audit(tenant, ids[i], None, 10).await.unwrap();
+        assert_eq!(entries.len(), 1, "customer {i}'s audit entry");
+    }
+    let exported = store.export_customers(tenant, Some(existing), COUNT as i64 + 10).await.unwrap();
+    assert_eq!(exported.len(), COUNT);
+    assert!(exported.iter().enumerate().all(|(i, c)| c.external_id.as_ref().map(|e| e.as_str()) == Some(&*format!("L-{i}"))));
+    let verified = store.verify_audit(tenant, None).await.unwrap();
+    assert!(verified.mismatch.is_none(), "{:?}", verified.mismatch);
+    assert_eq!(verified.entries, COUNT as i64);
 }

@@ -92,3 +92,72 @@ async fn terms_follow_writes_and_old_data_is_indexed_once_at_start_on_postgres()
     }
     terms_follow_writes_and_old_data_is_indexed_at_start(&custodian_testkit::fresh_pg_database().await).await;
 }
+
+/// The schema as it was before `version` (its migrations copied to a directory of their own).
+async fn migrations_before(backend: &str, version: i64) -> (tempfile::TempDir, sqlx::migrate::Migrator) {
+    let dir = tempfile::tempdir().unwrap();
+    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(backend);
+    for file in std::fs::read_dir(&source).unwrap() {
+        let file = file.unwrap();
+        let name = file.file_name().into_string().unwrap();
+        let number: i64 = name.split('_').next().unwrap().parse().unwrap();
+        if number < version {
+            std::fs::copy(file.path(), dir.path().join(&name)).unwrap();
+        }
+    }
+    let migrator = sqlx::migrate::Migrator::new(dir.path()).await.unwrap();
+    (dir, migrator)
+}
+
+/// Rows of a database written before migration 0015 (which rebuilds the terms table on SQLite
+/// to drop its foreign keys): a tenant, a customer with an e-mail address, its terms, and the
+/// marker that says the terms are complete (so nothing recomputes them at the start).
+const BEFORE_0015: &str = "INSERT INTO tenants (id, name, created_ms) VALUES (7, 'Old Studio', 1700000000000); \
+     INSERT INTO customers (id, tenant_id, event_seq, created_ms, updated_ms) VALUES (70, 7, 0, 1700000000000, 1700000000000); \
+     INSERT INTO customer_search_terms (tenant_id, customer_id, source, term) VALUES (7, 70, 'contact', 'old@example.com'); \
+     INSERT INTO customer_search_backfill (id) VALUES (1);";
+
+async fn search_terms_survive_the_migration_without_foreign_keys(url: &str) {
+    if url.starts_with("sqlite") {
+        let path = custodian_store_sql::sqlite_file(url).unwrap();
+        let options = sqlx::sqlite::SqliteConnectOptions::new().filename(&path).create_if_missing(true);
+        let mut c = <sqlx::SqliteConnection as sqlx::Connection>::connect_with(&options).await.unwrap();
+        let (_dir, migrator) = migrations_before("sqlite", 15).await;
+        migrator.run(&mut c).await.unwrap();
+        sqlx::raw_sql(BEFORE_0015).execute(&mut c).await.unwrap();
+    } else {
+        let mut c = <sqlx::PgConnection as sqlx::Connection>::connect(url).await.unwrap();
+        let (_dir, migrator) = migrations_before("postgres", 15).await;
+        migrator.run(&mut c).await.unwrap();
+        sqlx::raw_sql(BEFORE_0015).execute(&mut c).await.unwrap();
+    }
+    let store = open(url).await;
+    let tenant = custodian_domain::TenantId(7);
+    assert_eq!(find(&store, tenant, "old@").await, [CustomerId(70)]);
+    // And the rebuilt table takes new terms as before.
+    let c = store
+        .create_customer(
+            tenant,
+            vec![Apply { data: contact("new@example.com", "040 555"), expected_version: 0, at_ms: T0 }],
+            T0,
+            Box::new(|_| Records::default()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(find(&store, tenant, "new@").await, [c]);
+    assert_eq!(find(&store, tenant, "040555").await, [c]);
+}
+
+#[tokio::test]
+async fn search_terms_written_before_migration_15_are_still_found_after_it_on_sqlite() {
+    let (_dir, path) = custodian_testkit::fresh_sqlite_path();
+    search_terms_survive_the_migration_without_foreign_keys(&format!("sqlite://{}", path.display())).await;
+}
+
+#[tokio::test]
+async fn search_terms_written_before_migration_15_are_still_found_after_it_on_postgres() {
+    if !custodian_testkit::pg_available() {
+        return;
+    }
+    search_terms_survive_the_migration_without_foreign_keys(&custodian_testkit::fresh_pg_database().await).await;
+}
