@@ -82,7 +82,7 @@ pub(crate) const SELECT_KEY_CUSTOMER: &str = "SELECT b.customer_id FROM api_key_
 macro_rules! impl_hierarchy_store {
     ($store:ident, $db:ty, $row:ty, $snapshot:literal) => {
         mod hierarchy_impl {
-            use super::{Tx, commit, lock_customer, write_apply, write_records, $store};
+            use super::{Tx, commit, insert_api_key_row, lock_customer, write_apply, write_records, $store};
             use async_trait::async_trait;
             use custodian_domain::hierarchy::{
                 CustomerUuid, Operation, OperationFailure, OperationStatus, PartnerAddress, PartnerContact, PartnerCustomer,
@@ -461,7 +461,6 @@ macro_rules! impl_hierarchy_store {
                     customer: CustomerId,
                     records: Records,
                 ) -> StoreResult<ApiKeyRecord> {
-                    let scopes = key.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ");
                     let mut tx = self.begin_write().await?;
                     let partner: Option<i64> = sqlx::query_scalar(crate::hierarchy_sql::SELECT_PARTNER_ID)
                         .bind(key.tenant_id.0)
@@ -472,22 +471,7 @@ macro_rules! impl_hierarchy_store {
                     if partner.is_none() {
                         return Err(StoreError::NotFound);
                     }
-                    let id: i64 = sqlx::query_scalar(crate::shared::INSERT_API_KEY)
-                        .bind(key.tenant_id.0)
-                        .bind(&key.prefix)
-                        .bind(&key.key_hash)
-                        .bind(&scopes)
-                        .bind(&key.label)
-                        .bind(key.created_ms)
-                        .fetch_one(&mut *tx)
-                        .await
-                        .map_err(|e| {
-                            if crate::is_unique_violation(&e) {
-                                StoreError::Conflict("an API key with this prefix or hash exists".into())
-                            } else {
-                                crate::backend_error(e)
-                            }
-                        })?;
+                    let id = insert_api_key_row(&mut tx, &key).await?;
                     sqlx::query(crate::hierarchy_sql::INSERT_KEY_CUSTOMER)
                         .bind(id)
                         .bind(key.tenant_id.0)

@@ -599,6 +599,28 @@ macro_rules! impl_store {
             tx.commit().await.map_err(crate::backend_error)
         }
 
+        /// [`crate::shared::INSERT_API_KEY`]: the new key's id; `Conflict` when its prefix or
+        /// hash exists.
+        async fn insert_api_key_row(tx: &mut Tx, key: &NewApiKey) -> StoreResult<i64> {
+            let scopes = key.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ");
+            sqlx::query_scalar(crate::shared::INSERT_API_KEY)
+                .bind(key.tenant_id.0)
+                .bind(&key.prefix)
+                .bind(&key.key_hash)
+                .bind(&scopes)
+                .bind(&key.label)
+                .bind(key.created_ms)
+                .fetch_one(&mut **tx)
+                .await
+                .map_err(|e| {
+                    if crate::is_unique_violation(&e) {
+                        StoreError::Conflict("an API key with this prefix or hash exists".into())
+                    } else {
+                        crate::backend_error(e)
+                    }
+                })
+        }
+
         #[async_trait]
         impl Store for $store {
             fn backend(&self) -> &'static str {
@@ -643,24 +665,8 @@ macro_rules! impl_store {
             }
 
             async fn insert_api_key(&self, key: NewApiKey, records: Records) -> StoreResult<ApiKeyRecord> {
-                let scopes = key.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ");
                 let mut tx = self.begin_write().await?;
-                let id: i64 = sqlx::query_scalar(crate::shared::INSERT_API_KEY)
-                    .bind(key.tenant_id.0)
-                    .bind(&key.prefix)
-                    .bind(&key.key_hash)
-                    .bind(&scopes)
-                    .bind(&key.label)
-                    .bind(key.created_ms)
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(|e| {
-                        if crate::is_unique_violation(&e) {
-                            StoreError::Conflict("an API key with this prefix or hash exists".into())
-                        } else {
-                            crate::backend_error(e)
-                        }
-                    })?;
+                let id = insert_api_key_row(&mut tx, &key).await?;
                 write_records(&mut tx, key.tenant_id, None, &records).await?;
                 commit(tx).await?;
                 Ok(ApiKeyRecord::stored(id, key))
