@@ -1048,14 +1048,19 @@ fn to_import(external_id: &str, email: &str) -> custodian_store::transfer::Impor
     custodian_store::transfer::ImportCustomer::new(Some(external), data, &changes)
 }
 
-async fn import_batches_are_whole_and_skip_known_external_ids(store: Arc<dyn Store>) {
-    let store = &*store;
-    let (tenant, existing) = tenant_with_customer(store, "Studio A").await;
-    let audit = custodian_store::transfer::ImportAudit {
+/// The audit of an import of `customers.jsonl`, without events.
+fn import_audit() -> custodian_store::transfer::ImportAudit<'static> {
+    custodian_store::transfer::ImportAudit {
         actor: Actor::new(ActorKind::Import, "customers.jsonl"),
         action: "customer.imported",
         events: None,
-    };
+    }
+}
+
+async fn import_batches_are_whole_and_skip_known_external_ids(store: Arc<dyn Store>) {
+    let store = &*store;
+    let (tenant, existing) = tenant_with_customer(store, "Studio A").await;
+    let audit = import_audit();
     let r = store.import_customers(TenantId(tenant.0 + 1000), vec![to_import("X-1", "x@example.com")], T0, &audit).await;
     assert!(matches!(r, Err(StoreError::NotFound)), "an unknown tenant: {r:?}");
 
@@ -1102,11 +1107,7 @@ async fn a_large_import_batch_keeps_every_row(store: Arc<dyn Store>) {
     const COUNT: usize = 1500;
     let store = &*store;
     let (tenant, existing) = tenant_with_customer(store, "Studio A").await;
-    let audit = custodian_store::transfer::ImportAudit {
-        actor: Actor::new(ActorKind::Import, "customers.jsonl"),
-        action: "customer.imported",
-        events: None,
-    };
+    let audit = import_audit();
     let batch = (0..COUNT).map(|i| to_import(&format!("L-{i}"), &format!("large-{i}@example.com"))).collect();
     let ids: Vec<CustomerId> = store
         .import_customers(tenant, batch, T0, &audit)
