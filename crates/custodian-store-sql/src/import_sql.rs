@@ -124,7 +124,6 @@ macro_rules! impl_transfer_store {
             use async_trait::async_trait;
             use custodian_domain::values::ExternalId;
             use custodian_domain::{CustomerId, DataDomain, TenantId};
-            use custodian_store::audit::{HashedFields, entry_hash};
             use custodian_store::transfer::{ExportedCustomer, ImportAudit, ImportCustomer, TransferStore};
             use custodian_store::{StoreError, StoreResult};
             use std::collections::HashMap;
@@ -237,20 +236,7 @@ macro_rules! impl_transfer_store {
                         for (source, term) in c.terms {
                             terms.extend([Param::Int(*id), Param::Text(source.to_owned()), Param::Text(term)]);
                         }
-                        // The first entry of the customer's own chain: it follows the empty head.
-                        let names: Vec<&str> = c.audit.field_names.iter().map(String::as_str).collect();
-                        let fields = HashedFields {
-                            tenant: tenant.0,
-                            customer: Some(*id),
-                            at_ms: now_ms,
-                            actor: &actor,
-                            action: audit.action,
-                            domain: None,
-                            amendment_id: None,
-                            values_digest: &c.audit.digest,
-                            request_id: None,
-                        };
-                        let hash = entry_hash("", &fields, &names);
+                        let hash = c.audit.first_entry_hash(tenant, *id, now_ms, &actor, audit.action);
                         heads.extend([Param::Int(*id), Param::Text(hash.clone())]);
                         entries.extend([
                             Param::Int(*id),

@@ -26,7 +26,6 @@
 use crate::import_sql;
 use crate::sql::{self, PreparedApply};
 use custodian_domain::{AmendmentId, AmendmentState, CustomerId, TenantId, Transition};
-use custodian_store::audit::{HashedFields, entry_hash};
 use custodian_store::idempotency::Holding;
 use custodian_store::transfer::ImportCustomer;
 use custodian_store::{Apply, FollowUp, NewAmendment, NewAudit, NewCustomerRecords, NewEvent, Records, StoreError, StoreResult};
@@ -516,20 +515,7 @@ fn import_batch(
         for (source, term) in &c.terms {
             execute_numbered(conn, &insert_term, &[&tenant.0, &id, source, term])?;
         }
-        // The first entry of the customer's own chain: it follows the empty head.
-        let names: Vec<&str> = c.audit.field_names.iter().map(String::as_str).collect();
-        let fields = HashedFields {
-            tenant: tenant.0,
-            customer: Some(id),
-            at_ms: now_ms,
-            actor,
-            action,
-            domain: None,
-            amendment_id: None,
-            values_digest: &c.audit.digest,
-            request_id: None,
-        };
-        let hash = entry_hash("", &fields, &names);
+        let hash = c.audit.first_entry_hash(tenant, id, now_ms, actor, action);
         let (none_text, none_int) = (None::<&str>, None::<i64>);
         execute_numbered(
             conn,

@@ -7,7 +7,7 @@
 //! search terms and its audit entry's salted values digest. Only the hash chain link, which names
 //! the customer's id, is computed inside the transaction.
 
-use crate::audit::values_digest;
+use crate::audit::{HashedFields, entry_hash, values_digest};
 use crate::{NewEvent, StoreResult};
 use async_trait::async_trait;
 use custodian_domain::values::ExternalId;
@@ -33,6 +33,26 @@ pub struct PreparedAudit {
     pub changes_json: String,
     pub salt: String,
     pub digest: String,
+}
+
+impl PreparedAudit {
+    /// The entry hash of the imported customer's audit entry: the first of its own chain, so it
+    /// follows the empty head.
+    pub fn first_entry_hash(&self, tenant: TenantId, customer: i64, at_ms: i64, actor: &str, action: &str) -> String {
+        let names: Vec<&str> = self.field_names.iter().map(String::as_str).collect();
+        let fields = HashedFields {
+            tenant: tenant.0,
+            customer: Some(customer),
+            at_ms,
+            actor,
+            action,
+            domain: None,
+            amendment_id: None,
+            values_digest: &self.digest,
+            request_id: None,
+        };
+        entry_hash("", &fields, &names)
+    }
 }
 
 impl ImportCustomer {
