@@ -497,46 +497,45 @@ fn import_batch(
     action: &str,
 ) -> StoreResult<Vec<Option<CustomerId>>> {
     let last: i64 = conn.query_row(import_sql::SQLITE_LAST_CUSTOMER_ID, [], |r| r.get(0)).map_err(failed)?;
-    let insert_term = sql::insert_search_terms_sql(1);
+    // Each statement is taken from the cache and its parameters looked up once per batch, not once
+    // per row (that was 8 % of the writer's time at a million customers).
+    let mut insert_customer = Numbered::prepare(conn, import_sql::INSERT_IMPORTED_CUSTOMER)?;
+    let mut insert_domain = Numbered::prepare(conn, sql::INSERT_DOMAIN)?;
+    let mut insert_term = Numbered::prepare(conn, &sql::insert_search_terms_sql(1))?;
+    let mut insert_audit = Numbered::prepare(conn, sql::INSERT_AUDIT)?;
+    let mut insert_head = Numbered::prepare(conn, import_sql::INSERT_IMPORTED_CHAIN_HEAD)?;
     let mut out = Vec::with_capacity(batch.len());
     for (id, c) in (last + 1..).zip(batch) {
         let external = c.external_id.as_ref().map(|e| e.as_str());
-        let inserted = conn
-            .prepare_cached(import_sql::INSERT_IMPORTED_CUSTOMER)
-            .and_then(|mut s| s.execute(named_params! { "$1": id, "$2": tenant.0, "$3": external, "$4": now_ms }))
-            .map_err(foreign_key_is_not_found)?;
+        let inserted = insert_customer.execute_with(&[&id, &tenant.0, &external, &now_ms], foreign_key_is_not_found)?;
         if inserted == 0 {
             out.push(None);
             continue;
         }
         for (domain, json) in &c.stored {
-            execute_numbered(conn, sql::INSERT_DOMAIN, &[&tenant.0, &id, &domain.as_str(), json, &now_ms])?;
+            insert_domain.execute(&[&tenant.0, &id, &domain.as_str(), json, &now_ms])?;
         }
         for (source, term) in &c.terms {
-            execute_numbered(conn, &insert_term, &[&tenant.0, &id, source, term])?;
+            insert_term.execute(&[&tenant.0, &id, source, term])?;
         }
         let hash = c.audit.first_entry_hash(tenant, id, now_ms, actor, action);
         let (none_text, none_int) = (None::<&str>, None::<i64>);
-        execute_numbered(
-            conn,
-            sql::INSERT_AUDIT,
-            &[
-                &tenant.0,
-                &id,
-                &now_ms,
-                &actor,
-                &action,
-                &none_text,
-                &none_int,
-                &c.audit.changes_json,
-                &none_text,
-                &c.audit.salt,
-                &c.audit.digest,
-                &"",
-                &hash,
-            ],
-        )?;
-        execute_numbered(conn, import_sql::INSERT_IMPORTED_CHAIN_HEAD, &[&tenant.0, &id, &hash])?;
+        insert_audit.execute(&[
+            &tenant.0,
+            &id,
+            &now_ms,
+            &actor,
+            &action,
+            &none_text,
+            &none_int,
+            &c.audit.changes_json,
+            &none_text,
+            &c.audit.salt,
+            &c.audit.digest,
+            &"",
+            &hash,
+        ])?;
+        insert_head.execute(&[&tenant.0, &id, &hash])?;
         out.push(Some(CustomerId(id)));
     }
     Ok(out)
@@ -564,6 +563,47 @@ fn execute_numbered(conn: &Connection, sql: &str, params: &[&dyn ToSql]) -> Stor
     let mut stmt = conn.prepare_cached(sql).map_err(failed)?;
     bind_numbered(&mut stmt, params)?;
     stmt.raw_execute().map_err(failed)
+}
+
+/// A cached statement held for many executions, with the positions of its parameters `$1`, `$2`, …
+/// looked up once.
+struct Numbered<'c> {
+    stmt: rusqlite::CachedStatement<'c>,
+    positions: Vec<usize>,
+}
+
+impl<'c> Numbered<'c> {
+    fn prepare(conn: &'c Connection, sql: &str) -> StoreResult<Self> {
+        let stmt = conn.prepare_cached(sql).map_err(failed)?;
+        let positions = (1..=stmt.parameter_count())
+            .map(|n| {
+                let name = format!("${n}");
+                stmt.parameter_index(&name)
+                    .map_err(failed)?
+                    .ok_or_else(|| StoreError::Backend(format!("the statement has no parameter {name}")))
+            })
+            .collect::<StoreResult<_>>()?;
+        Ok(Self { stmt, positions })
+    }
+
+    /// Binds `params` to `$1`, `$2`, … (all of them) and runs the statement; the changed rows.
+    fn execute(&mut self, params: &[&dyn ToSql]) -> StoreResult<usize> {
+        self.execute_with(params, failed)
+    }
+
+    fn execute_with(&mut self, params: &[&dyn ToSql], error: fn(rusqlite::Error) -> StoreError) -> StoreResult<usize> {
+        if params.len() != self.positions.len() {
+            return Err(StoreError::Backend(format!(
+                "the statement has {} parameters, {} were given",
+                self.positions.len(),
+                params.len()
+            )));
+        }
+        for (position, value) in self.positions.iter().zip(params) {
+            self.stmt.raw_bind_parameter(*position, value).map_err(failed)?;
+        }
+        self.stmt.raw_execute().map_err(error)
+    }
 }
 
 /// The names of the first parameters, so that binding them allocates nothing.
