@@ -85,10 +85,12 @@ impl AmendmentService {
         // Sanitised once, on the first attempt that gets that far (after the policy decision).
         let mut sanitized: Option<SanitizedSvg> = None;
         for _ in 0..MAX_ATTEMPTS {
-            let customer = self.store.get_customer(ctx.tenant, s.customer).await.map_err(AppError::store("customer"))?;
+            // The customer's data of this domain and its pending amendment, in one read (one
+            // snapshot); the other domains are not needed here.
+            let (customer, pending) =
+                self.store.customer_with_pending(ctx.tenant, s.customer, domain).await.map_err(AppError::store("customer"))?;
             let data = s.proposal.resolve(customer.data(domain), self.clock.today())?;
             let policies = self.store.policies(ctx.tenant).await.map_err(AppError::Store)?;
-            let pending = self.store.pending_amendment(ctx.tenant, s.customer, domain).await.map_err(AppError::Store)?;
             let has_signature = s.signature_base64.as_deref().is_some_and(|b| !b.trim().is_empty());
             let route = decide_submission(&policies, domain, has_signature, pending.map(|a| a.id))?;
             let signature = match s.signature_base64.as_deref() {
