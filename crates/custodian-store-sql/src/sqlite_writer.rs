@@ -575,14 +575,7 @@ struct Numbered<'c> {
 impl<'c> Numbered<'c> {
     fn prepare(conn: &'c Connection, sql: &str) -> StoreResult<Self> {
         let stmt = conn.prepare_cached(sql).map_err(failed)?;
-        let positions = (1..=stmt.parameter_count())
-            .map(|n| {
-                let name = format!("${n}");
-                stmt.parameter_index(&name)
-                    .map_err(failed)?
-                    .ok_or_else(|| StoreError::Backend(format!("the statement has no parameter {name}")))
-            })
-            .collect::<StoreResult<_>>()?;
+        let positions = (0..stmt.parameter_count()).map(|i| parameter_position(&stmt, i)).collect::<StoreResult<_>>()?;
         Ok(Self { stmt, positions })
     }
 
@@ -610,20 +603,25 @@ impl<'c> Numbered<'c> {
 const PARAMETER_NAMES: [&str; 16] =
     ["$1", "$2", "$3", "$4", "$5", "$6", "$7", "$8", "$9", "$10", "$11", "$12", "$13", "$14", "$15", "$16"];
 
+/// Where the statement binds its parameter `$i+1` (SQLite numbers named parameters in the order
+/// they first appear, which need not be theirs).
+fn parameter_position(stmt: &rusqlite::Statement<'_>, i: usize) -> StoreResult<usize> {
+    let longer;
+    let name = match PARAMETER_NAMES.get(i) {
+        Some(name) => *name,
+        None => {
+            longer = format!("${}", i + 1);
+            &longer
+        }
+    };
+    stmt.parameter_index(name)
+        .map_err(failed)?
+        .ok_or_else(|| StoreError::Backend(format!("the statement has no parameter {name}")))
+}
+
 fn bind_numbered(stmt: &mut rusqlite::CachedStatement<'_>, params: &[&dyn ToSql]) -> StoreResult<()> {
     for (i, value) in params.iter().enumerate() {
-        let longer;
-        let name = match PARAMETER_NAMES.get(i) {
-            Some(name) => *name,
-            None => {
-                longer = format!("${}", i + 1);
-                &longer
-            }
-        };
-        let index = stmt
-            .parameter_index(name)
-            .map_err(failed)?
-            .ok_or_else(|| StoreError::Backend(format!("the statement has no parameter {name}")))?;
+        let index = parameter_position(stmt, i)?;
         stmt.raw_bind_parameter(index, value).map_err(failed)?;
     }
     Ok(())
