@@ -310,6 +310,8 @@ macro_rules! impl_idempotency_store {
                         .fetch_all(self.reader())
                         .await
                         .map_err(crate::backend_error)?;
+                    // Published only once durable: an event is never sent for a change a crash can undo.
+                    self.seen_is_durable().await?;
                     rows.iter()
                         .map(|r| {
                             let payload: String = get(r, "payload")?;

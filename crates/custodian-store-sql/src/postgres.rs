@@ -74,6 +74,12 @@ impl PgStore {
         &self.pool
     }
 
+    /// What a reader has seen committed is durable: on PostgreSQL a commit is visible only once
+    /// its WAL record is flushed.
+    async fn seen_is_durable(&self) -> StoreResult<()> {
+        Ok(())
+    }
+
     async fn read_customer_with_pending(
         &self,
         tenant: custodian_domain::TenantId,

@@ -138,6 +138,15 @@ impl SqliteStore {
         &self.read
     }
 
+    /// Waits until what a reader has seen committed is durable: the group writer's batches are
+    /// visible up to one WAL sync before they are (see `sqlite_writer::Syncer`).
+    async fn seen_is_durable(&self) -> StoreResult<()> {
+        match self.group_writer() {
+            Some(group) => group.durable().await,
+            None => Ok(()),
+        }
+    }
+
     /// A self-service GET's read on a direct connection (see `sqlite_direct`): the rows of
     /// `CUSTOMER_PENDING_SQL`, by column position.
     async fn read_customer_with_pending(

@@ -98,6 +98,8 @@ pub(crate) struct GroupWriter {
     jobs: Mutex<Option<mpsc::Sender<Box<dyn Job>>>>,
     /// Answered (or dropped) when the writer thread has finished the queue and closed its connection.
     stopped: tokio::sync::Mutex<Option<oneshot::Receiver<()>>>,
+    /// The WAL's syncer at `synchronous=full`.
+    syncer: Option<Arc<Syncer>>,
     checkpointer: Checkpointer,
 }
 
@@ -149,6 +151,120 @@ impl Checkpointer {
     }
 }
 
+/// Makes committed batches durable off the writer's path, so that the writer runs the next batch
+/// while the disk takes the previous one (at `synchronous=full`).
+///
+/// The writer's connection commits at `synchronous=NORMAL`, which in WAL mode differs from `FULL`
+/// in one thing only: `COMMIT` does not sync the WAL. The syncer does, with `fdatasync` on the WAL
+/// file, and only then are the batch's requests answered, so an acknowledged write is as durable
+/// as at `FULL`: a sync covers every frame written before it started, and SQLite overwrites WAL
+/// frames only after a checkpoint has synced them into the database file (the WAL header after a
+/// restart is still synced by SQLite at `NORMAL`). Batches that commit while a sync runs share the
+/// next one.
+///
+/// What this changes: a committed batch is visible to readers up to one sync (about a
+/// millisecond) before it is durable, where at `FULL` the commit waited for it. A crash of the
+/// machine (not of the process: its writes are in the kernel's page cache) in that window loses
+/// the batch, which no request was told had succeeded. Webhook deliveries are claimed in a
+/// transaction of the sqlx writer, whose `FULL` commit syncs the WAL before the claim is seen.
+struct Syncer {
+    state: Arc<(Mutex<SyncState>, Condvar)>,
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+#[derive(Default)]
+struct SyncState {
+    /// Requests whose batch committed and that wait for the next sync.
+    waiting: Vec<Finish>,
+    stop: bool,
+    /// Set by a failed sync; every later request is answered with it.
+    failed: Option<String>,
+}
+
+impl Syncer {
+    fn start(wal_path: String) -> StoreResult<Syncer> {
+        let state = Arc::new((Mutex::new(SyncState::default()), Condvar::new()));
+        let shared = Arc::clone(&state);
+        let thread = std::thread::Builder::new()
+            .name("sqlite-sync".into())
+            .spawn(move || sync_loop(&shared, &wal_path))
+            .map_err(|e| StoreError::Backend(format!("starting the WAL syncer: {e}")))?;
+        Ok(Syncer { state, thread: Mutex::new(Some(thread)) })
+    }
+
+    /// Answers `finishes` after the next sync of the WAL.
+    fn after_sync(&self, finishes: Vec<Finish>) {
+        let (lock, wake) = &*self.state;
+        let mut state = lock.lock().unwrap_or_else(|e| e.into_inner());
+        if state.stop {
+            // Only a durability wait comes after the writer stopped: nothing is left to sync.
+            drop(state);
+            for finish in finishes {
+                finish(Err("the store is closed".into()));
+            }
+            return;
+        }
+        state.waiting.extend(finishes);
+        wake.notify_one();
+    }
+
+    /// Why writes are refused since a sync failed.
+    fn broken(&self) -> Option<String> {
+        self.state.0.lock().unwrap_or_else(|e| e.into_inner()).failed.clone()
+    }
+
+    /// Syncs what is waiting, then stops the thread.
+    fn stop(&self) {
+        let (lock, wake) = &*self.state;
+        lock.lock().unwrap_or_else(|e| e.into_inner()).stop = true;
+        wake.notify_one();
+        if let Some(thread) = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn sync_loop(state: &(Mutex<SyncState>, Condvar), wal_path: &str) {
+    let (lock, wake) = state;
+    let mut wal: Option<std::fs::File> = None;
+    loop {
+        let (finishes, failed) = {
+            let mut state = lock.lock().unwrap_or_else(|e| e.into_inner());
+            while state.waiting.is_empty() && !state.stop {
+                state = wake.wait(state).unwrap_or_else(|e| e.into_inner());
+            }
+            if state.waiting.is_empty() {
+                return;
+            }
+            (std::mem::take(&mut state.waiting), state.failed.clone())
+        };
+        let outcome = match failed {
+            Some(why) => Err(why),
+            None => sync_wal(&mut wal, wal_path).map_err(|e| {
+                let why = format!("the write could not be made durable (syncing {wal_path}: {e}); restart the server");
+                lock.lock().unwrap_or_else(|e| e.into_inner()).failed = Some(why.clone());
+                why
+            }),
+        };
+        for finish in finishes {
+            finish(outcome.clone());
+        }
+    }
+}
+
+/// `fdatasync` of the WAL file, opened on first use: it exists once a batch has committed, and
+/// stays the same file while the writer's connection is open (SQLite deletes it only when the last
+/// connection closes, and restarts it in place).
+fn sync_wal(wal: &mut Option<std::fs::File>, path: &str) -> std::io::Result<()> {
+    if wal.is_none() {
+        *wal = Some(std::fs::OpenOptions::new().read(true).write(true).open(path)?);
+    }
+    match wal {
+        Some(file) => file.sync_data(),
+        None => Ok(()),
+    }
+}
+
 impl Drop for GroupWriter {
     fn drop(&mut self) {
         self.checkpointer.stop();
@@ -174,10 +290,11 @@ impl GroupWriter {
         let conn = open_read_write(path, Duration::from_secs(10))?;
         // The sqlx connections' settings (see `SqliteStore::open`), and a 16 MiB page cache so that
         // a write finds its index and table pages in memory.
+        // `synchronous = NORMAL` on this connection in both cases: at `full` the commit's WAL sync
+        // is the syncer's (see `Syncer`), so that the next batch runs while it waits for the disk.
         conn.execute_batch(&format!(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON; \
-             PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = {WRITER_CHECKPOINT_PAGES};",
-            if full_sync { "FULL" } else { "NORMAL" }
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON; \
+             PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = {WRITER_CHECKPOINT_PAGES};"
         ))
         .map_err(failed)?;
         conn.set_prepared_statement_cache_capacity(64);
@@ -185,15 +302,21 @@ impl GroupWriter {
         let checkpointer = Checkpointer::start(path)?;
         let (done, stopped) = oneshot::channel();
         let runtime = tokio::runtime::Handle::current();
+        let syncer = if full_sync { Some(Arc::new(Syncer::start(format!("{path}-wal"))?)) } else { None };
+        let writer_syncer = syncer.clone();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || {
-                write_loop(&receive, &gate, &conn, &runtime);
+                let syncer = writer_syncer;
+                write_loop(&receive, &gate, &conn, &runtime, syncer.as_deref());
                 drop(conn);
+                if let Some(syncer) = syncer {
+                    syncer.stop();
+                }
                 let _ = done.send(());
             })
             .map_err(|e| StoreError::Backend(format!("starting the writer: {e}")))?;
-        Ok(GroupWriter { jobs: Mutex::new(Some(send)), stopped: tokio::sync::Mutex::new(Some(stopped)), checkpointer })
+        Ok(GroupWriter { jobs: Mutex::new(Some(send)), stopped: tokio::sync::Mutex::new(Some(stopped)), syncer, checkpointer })
     }
 
     /// Runs `work` in the next batch and answers once the batch's commit is durable. Inside a
@@ -223,6 +346,19 @@ impl GroupWriter {
         let (reply, answer) = oneshot::channel();
         jobs.send(Box::new(Request { work, reply, alone })).map_err(|_| closed())?;
         answer.await.map_err(|_| StoreError::Backend("the writer stopped before answering".into()))?
+    }
+
+    /// Waits until every batch committed before the call is durable (at once without a syncer).
+    pub(crate) async fn durable(&self) -> StoreResult<()> {
+        let Some(syncer) = &self.syncer else { return Ok(()) };
+        let (reply, answer) = oneshot::channel();
+        syncer.after_sync(vec![Box::new(move |synced: Result<(), String>| {
+            let _ = reply.send(synced);
+        })]);
+        match answer.await {
+            Ok(synced) => synced.map_err(StoreError::Backend),
+            Err(_) => Err(StoreError::Backend("the WAL syncer stopped".into())),
+        }
     }
 
     /// Stops taking requests, finishes the queued ones and closes the connection.
@@ -384,7 +520,13 @@ const GATE_HOLD_AT_MOST: Duration = Duration::from_millis(50);
 /// worker, the gate's connection going back to the pool through a spawned task and coming out
 /// again) left the writer idle for 0.8 ms between batches of 3 ms. The gate is kept from one
 /// batch to the next while requests keep coming.
-fn write_loop(jobs: &mpsc::Receiver<Box<dyn Job>>, gate: &Pool<Sqlite>, conn: &Connection, runtime: &tokio::runtime::Handle) {
+fn write_loop(
+    jobs: &mpsc::Receiver<Box<dyn Job>>,
+    gate: &Pool<Sqlite>,
+    conn: &Connection,
+    runtime: &tokio::runtime::Handle,
+    syncer: Option<&Syncer>,
+) {
     // The gate's connection goes back to its pool through a task spawned on the runtime.
     let _context = runtime.enter();
     let mut held: Option<(PoolConnection<Sqlite>, Instant)> = None;
@@ -400,6 +542,15 @@ fn write_loop(jobs: &mpsc::Receiver<Box<dyn Job>>, gate: &Pool<Sqlite>, conn: &C
                 }
             }
         };
+        if let Some(why) = syncer.and_then(Syncer::broken) {
+            // A failed sync leaves it unknown what reached the disk: no write is acknowledged any
+            // more (as PostgreSQL stops at a failed fsync); an operator restarts the server.
+            first.refuse(why.clone());
+            while let Ok(job) = jobs.try_recv() {
+                job.refuse(why.clone());
+            }
+            continue;
+        }
         if held.as_ref().is_some_and(|(_, since)| since.elapsed() >= GATE_HOLD_AT_MOST) {
             held = None;
         }
@@ -423,23 +574,36 @@ fn write_loop(jobs: &mpsc::Receiver<Box<dyn Job>>, gate: &Pool<Sqlite>, conn: &C
                 Err(_) => break,
             }
         }
-        commit_batch(conn, batch);
+        commit_batch(conn, batch, syncer);
     }
 }
 
 /// Runs a batch: the requests in one transaction, each in its own savepoint, except those that run
 /// alone (in queue order, each in a transaction of its own between the others').
-fn commit_batch(conn: &Connection, batch: Vec<Box<dyn Job>>) {
+fn commit_batch(conn: &Connection, batch: Vec<Box<dyn Job>>, syncer: Option<&Syncer>) {
     let mut group = Vec::new();
     for job in batch {
         if job.alone() {
-            commit_group(conn, std::mem::take(&mut group));
-            commit_alone(conn, job);
+            commit_group(conn, std::mem::take(&mut group), syncer);
+            commit_alone(conn, job, syncer);
         } else {
             group.push(job);
         }
     }
-    commit_group(conn, group);
+    commit_group(conn, group, syncer);
+}
+
+/// Answers the requests of a transaction: at once when it failed or nothing is to be synced, after
+/// the syncer's next WAL sync when it committed.
+fn answer(finishes: Vec<Finish>, outcome: Result<(), String>, syncer: Option<&Syncer>) {
+    match (outcome, syncer) {
+        (Ok(()), Some(syncer)) => syncer.after_sync(finishes),
+        (outcome, _) => {
+            for finish in finishes {
+                finish(outcome.clone());
+            }
+        }
+    }
 }
 
 /// Runs a request's work. A panic in it (a bug) fails that request alone: it is rolled back like
@@ -451,7 +615,7 @@ fn run_caught(conn: &Connection, job: Box<dyn Job>) -> (bool, Finish) {
 
 /// Runs one request in a transaction of its own, without a savepoint: committed when it succeeds,
 /// rolled back when it fails.
-fn commit_alone(conn: &Connection, job: Box<dyn Job>) {
+fn commit_alone(conn: &Connection, job: Box<dyn Job>, syncer: Option<&Syncer>) {
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
         job.refuse(format!("beginning a write: {e}"));
         return;
@@ -467,11 +631,11 @@ fn commit_alone(conn: &Connection, job: Box<dyn Job>) {
     if outcome.is_err() && !conn.is_autocommit() {
         let _ = conn.execute_batch("ROLLBACK");
     }
-    finish(outcome);
+    answer(vec![finish], outcome, syncer);
 }
 
 /// Runs requests in one transaction, each in its own savepoint, commits, and answers.
-fn commit_group(conn: &Connection, batch: Vec<Box<dyn Job>>) {
+fn commit_group(conn: &Connection, batch: Vec<Box<dyn Job>>, syncer: Option<&Syncer>) {
     let mut jobs = batch.into_iter().peekable();
     while jobs.peek().is_some() {
         if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
@@ -512,9 +676,7 @@ fn commit_group(conn: &Connection, batch: Vec<Box<dyn Job>>) {
         if outcome.is_err() && !conn.is_autocommit() {
             let _ = conn.execute_batch("ROLLBACK");
         }
-        for finish in kept {
-            finish(outcome.clone());
-        }
+        answer(kept, outcome, syncer);
     }
 }
 
@@ -794,4 +956,62 @@ fn write_events(conn: &Connection, tenant: TenantId, customer: CustomerId, event
     execute_numbered(conn, &sql::insert_events_sql(events.len()), &params)?;
     execute_numbered(conn, sql::FAN_OUT_EVENTS, &[&tenant.0, &customer.0, &first, &last])?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc::channel;
+
+    /// A request's answer, as the writer hands it to the syncer.
+    fn request() -> (Finish, mpsc::Receiver<Result<(), String>>) {
+        let (send, receive) = channel();
+        (
+            Box::new(move |outcome| {
+                let _ = send.send(outcome);
+            }),
+            receive,
+        )
+    }
+
+    #[test]
+    fn a_committed_batch_is_answered_after_the_wal_is_synced() {
+        let dir = tempfile::tempdir().unwrap();
+        let wal = dir.path().join("db-wal");
+        std::fs::write(&wal, b"frames").unwrap();
+        let syncer = Syncer::start(wal.to_string_lossy().into_owned()).unwrap();
+        let (first, first_answer) = request();
+        let (second, second_answer) = request();
+        syncer.after_sync(vec![first, second]);
+        assert_eq!(first_answer.recv_timeout(Duration::from_secs(10)), Ok(Ok(())));
+        assert_eq!(second_answer.recv_timeout(Duration::from_secs(10)), Ok(Ok(())));
+        assert_eq!(syncer.broken(), None);
+        syncer.stop();
+    }
+
+    #[test]
+    fn a_failed_sync_fails_its_batch_and_every_write_after_it() {
+        let dir = tempfile::tempdir().unwrap();
+        // No WAL file where the syncer looks: opening it fails like a failing fsync would.
+        let syncer = Syncer::start(dir.path().join("missing").join("db-wal").to_string_lossy().into_owned()).unwrap();
+        let (first, first_answer) = request();
+        syncer.after_sync(vec![first]);
+        let why = first_answer.recv_timeout(Duration::from_secs(10)).unwrap().unwrap_err();
+        assert!(why.contains("could not be made durable"), "{why}");
+        assert_eq!(syncer.broken(), Some(why.clone()));
+        let (later, later_answer) = request();
+        syncer.after_sync(vec![later]);
+        assert_eq!(later_answer.recv_timeout(Duration::from_secs(10)), Ok(Err(why)));
+        syncer.stop();
+    }
+
+    #[test]
+    fn a_durability_wait_after_the_writer_stopped_is_answered_not_left_hanging() {
+        let dir = tempfile::tempdir().unwrap();
+        let syncer = Syncer::start(dir.path().join("db-wal").to_string_lossy().into_owned()).unwrap();
+        syncer.stop();
+        let (wait, answer) = request();
+        syncer.after_sync(vec![wait]);
+        assert_eq!(answer.recv_timeout(Duration::from_secs(10)), Ok(Err("the store is closed".into())));
+    }
 }
