@@ -420,7 +420,10 @@ impl GroupWriter {
         let checkpointer = Checkpointer::start(path, Arc::clone(&turns), every, restart_pages)?;
         let (done, stopped) = oneshot::channel();
         let runtime = tokio::runtime::Handle::current();
-        let syncer = if full_sync { Some(Arc::new(Syncer::start(format!("{path}-wal"))?)) } else { None };
+        // SQLite's own name of the file (through symbolic links, as SQLite keeps the WAL next to the
+        // file a link points to), not the configured one.
+        let database = conn.path().filter(|p| !p.is_empty()).unwrap_or(path).to_owned();
+        let syncer = if full_sync { Some(Arc::new(Syncer::start(format!("{database}-wal"))?)) } else { None };
         let writer_syncer = syncer.clone();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
@@ -1166,6 +1169,31 @@ mod tests {
         }
         writer.close().await;
         assert!(largest < 40 * 1024 * 1024, "the WAL grew to {largest} bytes");
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_database_opened_through_a_symbolic_link_has_its_writes_synced() {
+        use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("volume")).unwrap();
+        let real = dir.path().join("volume").join("custodian.db");
+        let link = dir.path().join("custodian.db");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let path = link.to_string_lossy().into_owned();
+        let options = SqliteConnectOptions::new().filename(&path).create_if_missing(true).journal_mode(SqliteJournalMode::Wal);
+        let gate = SqlitePoolOptions::new().max_connections(1).connect_with(options).await.unwrap();
+        sqlx::query("CREATE TABLE notes (body TEXT NOT NULL)").execute(&gate).await.unwrap();
+        let writer = GroupWriter::open(&path, true, gate).unwrap();
+        // SQLite keeps the WAL next to the file the link points to, and so must the syncer look.
+        writer
+            .run(|conn| {
+                conn.execute("INSERT INTO notes (body) VALUES ('kept')", []).map_err(failed)?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        writer.close().await;
     }
 
     #[test]
