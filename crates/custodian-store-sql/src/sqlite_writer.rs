@@ -430,10 +430,9 @@ impl GroupWriter {
         std::thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || {
-                let syncer = writer_syncer;
-                write_loop(&receive, &gate, &conn, &runtime, syncer.as_deref(), &turns);
+                write_loop(&receive, &gate, &conn, &runtime, writer_syncer.as_deref(), &turns);
                 drop(conn);
-                if let Some(syncer) = syncer {
+                if let Some(syncer) = writer_syncer {
                     syncer.stop();
                 }
                 let _ = done.send(());
@@ -669,10 +668,7 @@ fn write_loop(
         if let Some(why) = syncer.and_then(Syncer::broken) {
             // A failed sync leaves it unknown what reached the disk: no write is acknowledged any
             // more (as PostgreSQL stops at a failed fsync); an operator restarts the server.
-            first.refuse(why.clone());
-            while let Ok(job) = jobs.try_recv() {
-                job.refuse(why.clone());
-            }
+            refuse_queue(first, jobs, &why);
             continue;
         }
         if held.as_ref().is_some_and(|(_, since)| since.elapsed() >= GATE_HOLD_AT_MOST) {
@@ -682,10 +678,7 @@ fn write_loop(
             match runtime.block_on(gate.acquire()) {
                 Ok(connection) => held = Some((connection, Instant::now())),
                 Err(e) => {
-                    first.refuse(format!("waiting for the writer: {e}"));
-                    while let Ok(job) = jobs.try_recv() {
-                        job.refuse(format!("waiting for the writer: {e}"));
-                    }
+                    refuse_queue(first, jobs, &format!("waiting for the writer: {e}"));
                     continue;
                 }
             }
@@ -701,6 +694,14 @@ fn write_loop(
             }
         }
         commit_batch(conn, batch, syncer);
+    }
+}
+
+/// Answers `first` and every request queued behind it with `why`, without running them.
+fn refuse_queue(first: Box<dyn Job>, jobs: &mpsc::Receiver<Box<dyn Job>>, why: &str) {
+    first.refuse(why.to_owned());
+    while let Ok(job) = jobs.try_recv() {
+        job.refuse(why.to_owned());
     }
 }
 
@@ -1089,6 +1090,16 @@ mod tests {
     use super::*;
     use std::sync::mpsc::channel;
 
+    /// The sqlx writer's one-connection pool (the gate) on a new WAL database at `path`, with a
+    /// table made by `create`.
+    async fn gate_with_table(path: &str, create: &'static str) -> Pool<Sqlite> {
+        use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+        let options = SqliteConnectOptions::new().filename(path).create_if_missing(true).journal_mode(SqliteJournalMode::Wal);
+        let gate = SqlitePoolOptions::new().max_connections(1).connect_with(options).await.unwrap();
+        sqlx::query(create).execute(&gate).await.unwrap();
+        gate
+    }
+
     /// A request's answer, as the writer hands it to the syncer.
     fn request() -> (Finish, mpsc::Receiver<Result<(), String>>) {
         let (send, receive) = channel();
@@ -1135,12 +1146,9 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_wal_is_started_over_while_writes_keep_coming() {
-        use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("wal.db").to_string_lossy().into_owned();
-        let options = SqliteConnectOptions::new().filename(&path).create_if_missing(true).journal_mode(SqliteJournalMode::Wal);
-        let gate = SqlitePoolOptions::new().max_connections(1).connect_with(options).await.unwrap();
-        sqlx::query("CREATE TABLE pages (id INTEGER PRIMARY KEY, body BLOB NOT NULL)").execute(&gate).await.unwrap();
+        let gate = gate_with_table(&path, "CREATE TABLE pages (id INTEGER PRIMARY KEY, body BLOB NOT NULL)").await;
         // Checkpoints every 10 ms instead of 100, the WAL restarted at 256 pages (1 MiB) instead of 16,384.
         let writer = Arc::new(GroupWriter::open_checkpointing(&path, true, gate, Duration::from_millis(10), 256).unwrap());
         // Eight writers that never let the group writer rest, 12,800 rows of 8 KiB: 100 MiB of WAL
@@ -1176,16 +1184,13 @@ mod tests {
     #[cfg(unix)]
     #[tokio::test]
     async fn a_database_opened_through_a_symbolic_link_has_its_writes_synced() {
-        use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("volume")).unwrap();
         let real = dir.path().join("volume").join("custodian.db");
         let link = dir.path().join("custodian.db");
         std::os::unix::fs::symlink(&real, &link).unwrap();
         let path = link.to_string_lossy().into_owned();
-        let options = SqliteConnectOptions::new().filename(&path).create_if_missing(true).journal_mode(SqliteJournalMode::Wal);
-        let gate = SqlitePoolOptions::new().max_connections(1).connect_with(options).await.unwrap();
-        sqlx::query("CREATE TABLE notes (body TEXT NOT NULL)").execute(&gate).await.unwrap();
+        let gate = gate_with_table(&path, "CREATE TABLE notes (body TEXT NOT NULL)").await;
         let writer = GroupWriter::open(&path, true, gate).unwrap();
         // SQLite keeps the WAL next to the file the link points to, and so must the syncer look.
         writer
