@@ -1100,6 +1100,16 @@ mod tests {
         gate
     }
 
+    /// One statement as a request of the group writer, answered once its batch is durable.
+    async fn execute(writer: &GroupWriter, sql: &'static str) -> StoreResult<()> {
+        writer
+            .run(move |conn| {
+                conn.execute(sql, []).map_err(failed)?;
+                Ok(())
+            })
+            .await
+    }
+
     /// A request's answer, as the writer hands it to the syncer.
     fn request() -> (Finish, mpsc::Receiver<Result<(), String>>) {
         let (send, receive) = channel();
@@ -1158,13 +1168,7 @@ mod tests {
             let writer = Arc::clone(&writer);
             tasks.push(tokio::spawn(async move {
                 for _ in 0..1600 {
-                    writer
-                        .run(|conn| {
-                            conn.execute("INSERT INTO pages (body) VALUES (zeroblob(8192))", []).map_err(failed)?;
-                            Ok(())
-                        })
-                        .await
-                        .unwrap();
+                    execute(&writer, "INSERT INTO pages (body) VALUES (zeroblob(8192))").await.unwrap();
                 }
             }));
         }
@@ -1193,13 +1197,7 @@ mod tests {
         let gate = gate_with_table(&path, "CREATE TABLE notes (body TEXT NOT NULL)").await;
         let writer = GroupWriter::open(&path, true, gate).unwrap();
         // SQLite keeps the WAL next to the file the link points to, and so must the syncer look.
-        writer
-            .run(|conn| {
-                conn.execute("INSERT INTO notes (body) VALUES ('kept')", []).map_err(failed)?;
-                Ok(())
-            })
-            .await
-            .unwrap();
+        execute(&writer, "INSERT INTO notes (body) VALUES ('kept')").await.unwrap();
         writer.close().await;
     }
 
