@@ -102,6 +102,90 @@ impl PgStore {
 }
 
 impl_store!(PgStore, Postgres, sqlx::postgres::PgRow, "postgres");
+
+/// Makes a source's search terms for a customer ($1 tenant, $2 customer, $3 source) the terms in
+/// $4, changing only those that differ, in one statement: the terms not among the new ones are
+/// deleted, and the new ones not there yet are inserted. Both parts see the rows as they were when
+/// the statement began, and they touch different terms. (The group writer's
+/// `replace_search_terms` in one round trip instead of three.)
+const REPLACE_SEARCH_TERMS: &str = "WITH gone AS (\
+         DELETE FROM customer_search_terms WHERE customer_id = $2 AND source = $3 AND term <> ALL ($4::text[])\
+     ) \
+     INSERT INTO customer_search_terms (tenant_id, customer_id, source, term) \
+     SELECT DISTINCT $1::bigint, $2::bigint, $3::text, t.term FROM unnest($4::text[]) AS t(term) \
+     WHERE NOT EXISTS (SELECT 1 FROM customer_search_terms k WHERE k.customer_id = $2 AND k.source = $3 AND k.term = t.term)";
+
+/// Appends events to a customer's outbox ($1 tenant, $2 customer, $3 how many) in one statement,
+/// returning how many it appended: the customer's sequence advances by $3 (on the customer row
+/// the caller locked), the events are inserted with the numbers after the old sequence, in order
+/// ($4 types, $5 and $6 the payload text before and after its number — see
+/// [`crate::sql::event_payload_around_seq`] — $7 request ids, $8 times), and they are fanned out
+/// to the tenant's webhook subscriptions as [`crate::sql::FAN_OUT_EVENTS`] does (no event without
+/// its deliveries, in sequence order).
+const APPEND_EVENTS: &str = "WITH numbered AS (\
+         UPDATE customers SET event_seq = event_seq + $3 WHERE tenant_id = $1 AND id = $2 RETURNING event_seq - $3 AS before\
+     ), events AS (\
+         INSERT INTO outbox_events (tenant_id, customer_id, seq, event_type, payload, request_id, created_ms) \
+         SELECT $1, $2, numbered.before + e.n, e.event_type, COALESCE(e.head || (numbered.before + e.n) || e.tail, e.head), \
+         e.request_id, e.created_ms \
+         FROM numbered, unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[]) \
+         WITH ORDINALITY AS e(event_type, head, tail, request_id, created_ms, n) \
+         ORDER BY e.n \
+         RETURNING id, tenant_id, customer_id, seq, event_type, created_ms\
+     ), deliveries AS (\
+         INSERT INTO webhook_deliveries (tenant_id, subscription_id, event_id, customer_id, seq, status, attempts, \
+         next_attempt_ms, created_ms) \
+         SELECT e.tenant_id, s.id, e.id, e.customer_id, e.seq, 'pending', 0, e.created_ms, e.created_ms \
+         FROM events e JOIN webhook_subscriptions s ON s.tenant_id = e.tenant_id \
+         WHERE (s.event_types = '' OR s.event_types LIKE '% ' || e.event_type || ' %') \
+         ORDER BY e.seq, s.id\
+     ) \
+     SELECT COUNT(*) FROM events";
+
+/// Replaces the search terms `source` contributed for a customer (see `custodian_domain::search`)
+/// with [`REPLACE_SEARCH_TERMS`].
+async fn write_search_terms(
+    tx: &mut Tx,
+    tenant: TenantId,
+    customer: CustomerId,
+    source: &str,
+    terms: &[String],
+) -> StoreResult<()> {
+    sqlx::query(REPLACE_SEARCH_TERMS)
+        .bind(tenant.0)
+        .bind(customer.0)
+        .bind(source)
+        .bind(terms)
+        .execute(&mut **tx)
+        .await
+        .map_err(backend_error)?;
+    Ok(())
+}
+
+/// Appends events to a customer's outbox and fans them out, with [`APPEND_EVENTS`].
+async fn write_events(tx: &mut Tx, tenant: TenantId, customer: CustomerId, events: &[NewEvent]) -> StoreResult<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let (heads, tails): (Vec<String>, Vec<Option<String>>) =
+        events.iter().map(|e| crate::sql::event_payload_around_seq(&e.payload)).unzip();
+    let written: i64 = sqlx::query_scalar(APPEND_EVENTS)
+        .bind(tenant.0)
+        .bind(customer.0)
+        .bind(events.len() as i64)
+        .bind(events.iter().map(|e| e.event_type.clone()).collect::<Vec<_>>())
+        .bind(heads)
+        .bind(tails)
+        .bind(events.iter().map(|e| e.request_id.clone()).collect::<Vec<_>>())
+        .bind(events.iter().map(|e| e.at_ms).collect::<Vec<_>>())
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(backend_error)?;
+    if written != events.len() as i64 {
+        return Err(StoreError::Backend("events for a customer that is not there".into()));
+    }
+    Ok(())
+}
 impl_audit_store!(PgStore, Postgres, sqlx::postgres::PgRow, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
 impl_webhook_store!(PgStore, sqlx::Postgres, sqlx::postgres::PgRow, "FOR UPDATE OF d SKIP LOCKED");
 impl_billing_store!(PgStore, sqlx::Postgres, sqlx::postgres::PgRow);

@@ -197,11 +197,51 @@ pub(crate) fn audit_row(tenant: TenantId, a: &NewAudit, prev_hash: &str) -> Stor
     })
 }
 
-/// An event's payload with its sequence number, as stored.
+/// An event's payload with its sequence number (its last member), as stored.
 pub(crate) fn event_payload(payload: &serde_json::Value, seq: i64) -> String {
-    let mut payload = payload.clone();
-    if let Some(obj) = payload.as_object_mut() {
-        obj.insert("sequence".into(), seq.into());
+    match event_payload_around_seq(payload) {
+        (head, Some(tail)) => format!("{head}{seq}{tail}"),
+        (text, None) => text,
     }
-    payload.to_string()
+}
+
+/// [`event_payload`] around the sequence number, for a statement that numbers the events itself:
+/// `head`, the number, then `tail`. No tail for a payload that is not an object (it gets no
+/// number: the text is `head` alone).
+pub(crate) fn event_payload_around_seq(payload: &serde_json::Value) -> (String, Option<String>) {
+    let Some(members) = payload.as_object() else { return (payload.to_string(), None) };
+    let others: serde_json::Map<String, serde_json::Value> =
+        members.iter().filter(|(k, _)| k.as_str() != "sequence").map(|(k, v)| (k.clone(), v.clone())).collect();
+    let head = if others.is_empty() {
+        String::from("{\"sequence\":")
+    } else {
+        let text = serde_json::Value::Object(others).to_string();
+        format!("{},\"sequence\":", &text[..text.len() - 1])
+    };
+    (head, Some("}".to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn an_event_payload_gets_its_sequence_number_as_its_last_member() {
+        let text = event_payload(&json!({"type": "customer.updated", "customerId": 7, "data": {"sequence": "x"}}), 12);
+        assert_eq!(text, r#"{"type":"customer.updated","customerId":7,"data":{"sequence":"x"},"sequence":12}"#);
+        assert_eq!(event_payload(&json!({}), 1), r#"{"sequence":1}"#);
+    }
+
+    #[test]
+    fn an_event_payload_that_has_a_sequence_number_gets_the_new_one_in_its_place() {
+        let text = event_payload(&json!({"sequence": 3, "type": "customer.updated"}), 4);
+        assert_eq!(text, r#"{"type":"customer.updated","sequence":4}"#);
+    }
+
+    #[test]
+    fn a_payload_that_is_not_an_object_is_stored_as_it_is() {
+        assert_eq!(event_payload_around_seq(&json!([1, 2])), ("[1,2]".to_owned(), None));
+        assert_eq!(event_payload(&json!("text"), 5), r#""text""#);
+    }
 }

@@ -240,6 +240,72 @@ impl SqliteStore {
 }
 
 impl_store!(SqliteStore, Sqlite, sqlx::sqlite::SqliteRow, "sqlite");
+
+/// Replaces the search terms `source` contributed for a customer (see `custodian_domain::search`):
+/// all of them deleted, then the new ones inserted. (The group writer changes only those that
+/// differ, `sqlite_writer::replace_search_terms`; PostgreSQL does that in one statement.)
+async fn write_search_terms(
+    tx: &mut Tx,
+    tenant: TenantId,
+    customer: CustomerId,
+    source: &str,
+    terms: &[String],
+) -> StoreResult<()> {
+    sqlx::query(crate::sql::DELETE_SEARCH_TERMS)
+        .bind(customer.0)
+        .bind(source)
+        .execute(&mut **tx)
+        .await
+        .map_err(crate::backend_error)?;
+    if terms.is_empty() {
+        return Ok(());
+    }
+    let sql = crate::sql::insert_search_terms_sql(terms.len());
+    let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(tenant.0).bind(customer.0).bind(source);
+    for term in terms {
+        insert = insert.bind(term);
+    }
+    insert.execute(&mut **tx).await.map_err(crate::backend_error)?;
+    Ok(())
+}
+
+/// Appends events to a customer's outbox in three statements whatever their number: the
+/// customer's sequence advances by the number of events (on the customer row the caller
+/// locked), the events are inserted in one statement with consecutive sequence numbers, and
+/// they are fanned out to the tenant's subscriptions in the same transaction (no event
+/// without its deliveries; a disabled subscription's deliveries wait until it is enabled
+/// again), in sequence order.
+async fn write_events(tx: &mut Tx, tenant: TenantId, customer: CustomerId, events: &[NewEvent]) -> StoreResult<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let count = events.len() as i64;
+    let last: i64 = sqlx::query_scalar(crate::sql::ADVANCE_EVENT_SEQ)
+        .bind(tenant.0)
+        .bind(customer.0)
+        .bind(count)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(crate::backend_error)?;
+    let first = last - count + 1;
+    let mut insert =
+        sqlx::query(sqlx::AssertSqlSafe(crate::sql::insert_events_sql(events.len()))).bind(tenant.0).bind(customer.0);
+    for (seq, e) in (first..).zip(events) {
+        let payload = crate::sql::event_payload(&e.payload, seq);
+        insert = insert.bind(seq).bind(&e.event_type).bind(payload).bind(e.request_id.as_deref()).bind(e.at_ms);
+    }
+    insert.execute(&mut **tx).await.map_err(crate::backend_error)?;
+    sqlx::query(crate::sql::FAN_OUT_EVENTS)
+        .bind(tenant.0)
+        .bind(customer.0)
+        .bind(first)
+        .bind(last)
+        .execute(&mut **tx)
+        .await
+        .map_err(crate::backend_error)?;
+    Ok(())
+}
+
 impl_audit_store!(SqliteStore, Sqlite, sqlx::sqlite::SqliteRow, "BEGIN");
 impl_webhook_store!(SqliteStore, sqlx::Sqlite, sqlx::sqlite::SqliteRow, "");
 impl_billing_store!(SqliteStore, sqlx::Sqlite, sqlx::sqlite::SqliteRow);

@@ -7,6 +7,9 @@ use custodian_store::{Apply, Records, Store};
 use custodian_store_sql::{PgSettings, SqliteSettings};
 use std::sync::Arc;
 
+mod common;
+use common::migrations_before;
+
 const T0: i64 = 1_700_000_000_000;
 
 fn contact(email: &str, phone: &str) -> DomainData {
@@ -91,22 +94,6 @@ async fn terms_follow_writes_and_old_data_is_indexed_once_at_start_on_postgres()
         return;
     }
     terms_follow_writes_and_old_data_is_indexed_at_start(&custodian_testkit::fresh_pg_database().await).await;
-}
-
-/// The schema as it was before `version` (its migrations copied to a directory of their own).
-async fn migrations_before(backend: &str, version: i64) -> (tempfile::TempDir, sqlx::migrate::Migrator) {
-    let dir = tempfile::tempdir().unwrap();
-    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(backend);
-    for file in std::fs::read_dir(&source).unwrap() {
-        let file = file.unwrap();
-        let name = file.file_name().into_string().unwrap();
-        let number: i64 = name.split('_').next().unwrap().parse().unwrap();
-        if number < version {
-            std::fs::copy(file.path(), dir.path().join(&name)).unwrap();
-        }
-    }
-    let migrator = sqlx::migrate::Migrator::new(dir.path()).await.unwrap();
-    (dir, migrator)
 }
 
 /// Rows of a database written before migration 0015 (which rebuilds the terms table on SQLite

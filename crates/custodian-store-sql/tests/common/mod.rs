@@ -2,6 +2,7 @@
 //! SQLite file and one on a fresh PostgreSQL database.
 
 /// Generates, for every story, one test on a fresh SQLite file and one on a fresh PostgreSQL database.
+#[allow(unused_macros)]
 macro_rules! conformance {
     ($($story:ident => $on_sqlite:ident, $on_postgres:ident;)*) => {$(
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -27,4 +28,21 @@ macro_rules! conformance {
             $story(::std::sync::Arc::new(store)).await;
         }
     )*};
+}
+
+/// The schema as it was before `version` (its migrations copied to a directory of their own).
+#[allow(dead_code)]
+pub async fn migrations_before(backend: &str, version: i64) -> (tempfile::TempDir, sqlx::migrate::Migrator) {
+    let dir = tempfile::tempdir().unwrap();
+    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(backend);
+    for file in std::fs::read_dir(&source).unwrap() {
+        let file = file.unwrap();
+        let name = file.file_name().into_string().unwrap();
+        let number: i64 = name.split('_').next().unwrap().parse().unwrap();
+        if number < version {
+            std::fs::copy(file.path(), dir.path().join(&name)).unwrap();
+        }
+    }
+    let migrator = sqlx::migrate::Migrator::new(dir.path()).await.unwrap();
+    (dir, migrator)
 }
