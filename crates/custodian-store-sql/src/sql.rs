@@ -80,6 +80,20 @@ pub(crate) const INSERT_AUDIT: &str = "INSERT INTO audit_entries (tenant_id, cus
 pub(crate) const ADVANCE_EVENT_SEQ: &str =
     "UPDATE customers SET event_seq = event_seq + $3 WHERE tenant_id = $1 AND id = $2 RETURNING event_seq";
 
+/// A customer's event sequence, the last number given ($1 tenant, $2 customer).
+pub(crate) const EVENT_SEQ: &str = "SELECT event_seq FROM customers WHERE tenant_id = $1 AND id = $2";
+
+/// The hash of an audit chain's head ($1 tenant, $2 chain).
+pub(crate) const AUDIT_CHAIN_HEAD: &str = "SELECT head_hash FROM audit_chain_heads WHERE tenant_id = $1 AND chain = $2";
+
+/// `sql` without its `RETURNING` clause. SQLite collects a `RETURNING` statement's rows in a
+/// temporary b-tree, with a page cache of its own made and dropped at every execution; the group
+/// writer, the only writer while it runs, reads the same values afterwards instead (the new row's
+/// id from `last_insert_rowid`, the others with a plain `SELECT`).
+pub(crate) fn without_returning(sql: &'static str) -> &'static str {
+    sql.rsplit_once(" RETURNING ").map_or(sql, |(statement, _)| statement)
+}
+
 /// `INSERT INTO outbox_events … VALUES` with `rows` rows: $1 tenant, $2 customer, then seq,
 /// event type, payload, request id and time per row. The same text for the same number of
 /// rows, so the statement is prepared once per connection and count.
@@ -237,6 +251,16 @@ mod tests {
     fn an_event_payload_that_has_a_sequence_number_gets_the_new_one_in_its_place() {
         let text = event_payload(&json!({"sequence": 3, "type": "customer.updated"}), 4);
         assert_eq!(text, r#"{"type":"customer.updated","sequence":4}"#);
+    }
+
+    #[test]
+    fn a_statement_without_returning_is_the_statement_before_its_returning_clause() {
+        assert_eq!(
+            without_returning(ADVANCE_EVENT_SEQ),
+            "UPDATE customers SET event_seq = event_seq + $3 WHERE tenant_id = $1 AND id = $2"
+        );
+        assert!(without_returning(INSERT_AMENDMENT).ends_with("$9, $10, $11)"));
+        assert_eq!(without_returning(INSERT_DOMAIN), INSERT_DOMAIN);
     }
 
     #[test]

@@ -13,7 +13,9 @@
 //! - one `COMMIT` (one WAL sync at `synchronous=full`) ends the batch, and only then is each
 //!   request answered: an acknowledged write is durable, exactly as before;
 //! - the same SQL as the sqlx path (`sql.rs`), and the same race rules: the unique partial index on
-//!   pending amendments and the conditional updates decide, not a check before the insert.
+//!   pending amendments and the conditional updates decide, not a check before the insert. The
+//!   statements with `RETURNING` run without it (`sql::without_returning`), and what they returned
+//!   is read afterwards: SQLite made and dropped a temporary b-tree for every `RETURNING`.
 //!
 //! An import's batch goes through this writer too, but in a transaction of its own and without a
 //! savepoint (`Job::alone`): one statement per row with cached statements. With the sqlx path's
@@ -501,11 +503,10 @@ impl GroupWriter {
     ) -> StoreResult<CustomerId> {
         let data: Vec<PreparedApply> = data.iter().map(PreparedApply::new).collect();
         self.run(move |conn| {
-            let id = conn
-                .prepare_cached(sql::INSERT_CUSTOMER)
-                .and_then(|mut s| s.query_row(named_params! { "$1": tenant.0, "$2": now_ms }, |r| r.get::<_, i64>(0)))
+            conn.prepare_cached(sql::without_returning(sql::INSERT_CUSTOMER))
+                .and_then(|mut s| s.execute(named_params! { "$1": tenant.0, "$2": now_ms }))
                 .map_err(foreign_key_is_not_found)?;
-            let customer = CustomerId(id);
+            let customer = CustomerId(conn.last_insert_rowid());
             for apply in &data {
                 write_domain(conn, tenant, customer, apply)?;
                 execute_numbered(conn, sql::TOUCH_CUSTOMER, &[&apply.at_ms, &tenant.0, &customer.0])?;
@@ -557,21 +558,17 @@ impl GroupWriter {
                 AmendmentState::Pending => (None, None),
                 _ => (Some(a.submitted_by.to_string()), Some(a.submitted_at_ms)),
             };
-            let id = conn
-                .prepare_cached(sql::INSERT_AMENDMENT)
+            conn.prepare_cached(sql::without_returning(sql::INSERT_AMENDMENT))
                 .and_then(|mut s| {
-                    s.query_row(
-                        named_params! {
-                            "$1": a.tenant_id.0, "$2": a.customer_id.0, "$3": a.proposed.domain().as_str(),
-                            "$4": a.state.as_str(), "$5": proposed, "$6": a.signature.as_ref().map(|s| s.as_str()),
-                            "$7": a.base_version, "$8": a.submitted_by.to_string(), "$9": a.submitted_at_ms,
-                            "$10": decided_by, "$11": decided_ms,
-                        },
-                        |r| r.get::<_, i64>(0),
-                    )
+                    s.execute(named_params! {
+                        "$1": a.tenant_id.0, "$2": a.customer_id.0, "$3": a.proposed.domain().as_str(),
+                        "$4": a.state.as_str(), "$5": proposed, "$6": a.signature.as_ref().map(|s| s.as_str()),
+                        "$7": a.base_version, "$8": a.submitted_by.to_string(), "$9": a.submitted_at_ms,
+                        "$10": decided_by, "$11": decided_ms,
+                    })
                 })
                 .map_err(|e| if is_unique_violation(&e) { StoreError::PendingExists } else { failed(e) })?;
-            let id = AmendmentId(id);
+            let id = AmendmentId(conn.last_insert_rowid());
             write_records(conn, a.tenant_id, a.customer_id, &follow_up(id))?;
             Ok(id)
         })
@@ -1030,7 +1027,8 @@ fn write_audit(conn: &Connection, tenant: TenantId, entries: &[NewAudit]) -> Sto
     }
     let mut heads: Vec<(i64, String)> = Vec::new();
     for chain in sql::audit_chains(entries) {
-        let mut stmt = conn.prepare_cached(sql::LOCK_AUDIT_CHAIN).map_err(failed)?;
+        execute_numbered(conn, sql::without_returning(sql::LOCK_AUDIT_CHAIN), &[&tenant.0, &chain])?;
+        let mut stmt = conn.prepare_cached(sql::AUDIT_CHAIN_HEAD).map_err(failed)?;
         let head: String = stmt.query_row(named_params! { "$1": tenant.0, "$2": chain }, |r| r.get(0)).map_err(failed)?;
         heads.push((chain, head));
     }
@@ -1069,9 +1067,10 @@ fn write_events(conn: &Connection, tenant: TenantId, customer: CustomerId, event
         return Ok(());
     }
     let count = events.len() as i64;
+    execute_numbered(conn, sql::without_returning(sql::ADVANCE_EVENT_SEQ), &[&tenant.0, &customer.0, &count])?;
     let last: i64 = conn
-        .prepare_cached(sql::ADVANCE_EVENT_SEQ)
-        .and_then(|mut s| s.query_row(named_params! { "$1": tenant.0, "$2": customer.0, "$3": count }, |r| r.get(0)))
+        .prepare_cached(sql::EVENT_SEQ)
+        .and_then(|mut s| s.query_row(named_params! { "$1": tenant.0, "$2": customer.0 }, |r| r.get(0)))
         .map_err(failed)?;
     let first = last - count + 1;
     let seqs: Vec<i64> = (first..=last).collect();
