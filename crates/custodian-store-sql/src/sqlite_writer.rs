@@ -771,7 +771,7 @@ fn commit_group(conn: &Connection, batch: Vec<Box<dyn Job>>, syncer: Option<&Syn
         let mut kept: Vec<Finish> = Vec::new();
         let mut lost = None;
         for job in jobs.by_ref() {
-            if let Err(e) = conn.execute_batch("SAVEPOINT request") {
+            if let Err(e) = execute_cached(conn, "SAVEPOINT request") {
                 job.refuse(e.to_string());
                 lost = Some(e.to_string());
                 break;
@@ -782,7 +782,7 @@ fn commit_group(conn: &Connection, batch: Vec<Box<dyn Job>>, syncer: Option<&Syn
             let ended = if conn.is_autocommit() {
                 Err("the transaction was rolled back by SQLite".to_owned())
             } else if ok {
-                conn.execute_batch("RELEASE request").map_err(|e| e.to_string())
+                execute_cached(conn, "RELEASE request").map_err(|e| e.to_string())
             } else {
                 conn.execute_batch("ROLLBACK TO request; RELEASE request").map_err(|e| e.to_string())
             };
@@ -802,6 +802,12 @@ fn commit_group(conn: &Connection, batch: Vec<Box<dyn Job>>, syncer: Option<&Syn
         }
         answer(kept, outcome, syncer);
     }
+}
+
+/// Runs a statement without parameters from the connection's statement cache: a request's
+/// `SAVEPOINT` and `RELEASE`, which `execute_batch` parsed anew every time (alternating runs: +4–5 %).
+fn execute_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
 }
 
 /// Writes an import batch row by row: each customer (skipped when the tenant has its external
