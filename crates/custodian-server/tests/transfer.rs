@@ -147,6 +147,50 @@ async fn running_the_same_file_again_imports_nothing_twice_and_resumes_an_interr
     }
 }
 
+/// The import hands the store its next batch before the previous one is answered: the customers'
+/// ids still follow the file, also with `--events` (which writes through the sqlx path on both
+/// backends) and with a bad record in between.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn customers_imported_in_many_small_batches_get_ids_in_file_order_with_and_without_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut lines: Vec<String> = (0..30)
+        .map(|i| json!({"externalId": format!("O-{i}"), "contact": {"email": format!("order{i}@example.com")}}).to_string())
+        .collect();
+    lines.insert(17, r#"{"externalId":"O-bad","contact":{"email":"not-an-email"}}"#.to_owned());
+    let file = dir.path().join("order.jsonl");
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let ids_path = dir.path().join("order-ids.csv");
+    for events in [false, true] {
+        for url in databases(&dir, if events { "order-events" } else { "order" }).await {
+            let mut extra = vec!["--batch", "2", "--ids", ids_path.to_str().unwrap()];
+            if events {
+                extra.push("--events");
+            }
+            let out = import(&url, &file, &extra);
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            assert!(stdout.contains("30 imported, 0 skipped") && !out.status.success(), "{stdout}");
+            let ids = std::fs::read_to_string(&ids_path).unwrap();
+            let listed: Vec<(String, i64)> = ids
+                .lines()
+                .skip(1)
+                .map(|l| {
+                    let (external, id) = l.split_once(',').unwrap();
+                    (external.to_owned(), id.parse().unwrap())
+                })
+                .collect();
+            let externals: Vec<String> = listed.iter().map(|(e, _)| e.clone()).collect();
+            let expected: Vec<String> = (0..30).map(|i| format!("O-{i}")).collect();
+            assert_eq!(externals, expected, "every imported customer listed once, in file order");
+            assert!(listed.windows(2).all(|w| w[0].1 < w[1].1), "ids rise with the file: {listed:?}");
+            let exported = export(&url, &dir.path().join("order-out.jsonl"));
+            let emails: Vec<String> =
+                exported.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()["contact"]["email"].to_string()).collect();
+            let expected: Vec<String> = (0..30).map(|i| format!("\"order{i}@example.com\"")).collect();
+            assert_eq!(emails, expected, "exported by id, in file order");
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_export_imported_into_an_empty_database_exports_the_same_file_in_both_formats() {
     let dir = tempfile::tempdir().unwrap();

@@ -195,6 +195,7 @@ macro_rules! impl_transfer_store {
                     if let (Some(group), None) = (self.group_writer(), audit.events) {
                         return group.import_customers(tenant, batch, now_ms, actor, audit.action.to_owned()).await;
                     }
+                    let _turn = self.import_turn().lock().await;
                     let mut tx = self.begin_write().await?;
                     sqlx::query($bulk_on).execute(&mut *tx).await.map_err(crate::backend_error)?;
                     let ids: Vec<i64> = sqlx::query_scalar($reserve_ids)

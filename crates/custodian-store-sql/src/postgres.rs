@@ -26,6 +26,8 @@ impl Default for PgSettings {
 pub struct PgStore {
     pool: Pool<Postgres>,
     cache: Arc<ReadCache>,
+    /// Taken by an import batch for its whole transaction (see `import_turn`).
+    import_turn: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl PgStore {
@@ -51,7 +53,14 @@ impl PgStore {
                 Some(sqlx::query_scalar::<_, i64>(crate::read_cache::EPOCH_SQL).fetch_one(&pool).await)
             }
         });
-        Ok(PgStore { pool, cache })
+        Ok(PgStore { pool, cache, import_turn: Arc::default() })
+    }
+
+    /// Import batches write one at a time, in the order they asked, so that their customers' ids
+    /// follow the file even when an import hands over its next batch before the previous one is
+    /// answered (the lock is fair).
+    fn import_turn(&self) -> &tokio::sync::Mutex<()> {
+        &self.import_turn
     }
 
     /// PostgreSQL commits concurrent transactions together itself; there is no group writer.

@@ -56,6 +56,8 @@ pub struct SqliteStore {
     /// Group commit of creations, submissions, decisions and staff changes (`None` for an in-memory
     /// database, which only the sqlx writer's connection can see; those writes then go through it).
     group: Option<Arc<GroupWriter>>,
+    /// Taken by an import batch written through the sqlx writer (see `import_turn`).
+    import_turn: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl SqliteStore {
@@ -116,7 +118,7 @@ impl SqliteStore {
                 Some(Arc::new(GroupWriter::open(path, settings.synchronous == Synchronous::Full, write.clone())?)),
             )
         };
-        Ok(SqliteStore { read, write, cache, direct, group })
+        Ok(SqliteStore { read, write, cache, direct, group, import_turn: Arc::default() })
     }
 
     /// A write transaction; inside a request holding an idempotency reservation it first marks
@@ -128,6 +130,13 @@ impl SqliteStore {
     /// A write transaction that never marks an idempotency receipt (receipts' own bookkeeping).
     async fn begin_plain_write(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
         self.write.begin_with("BEGIN IMMEDIATE").await.map_err(backend_error)
+    }
+
+    /// Import batches that go through the sqlx writer (with events, or in memory) write one at a
+    /// time, in the order they asked: see `PgStore::import_turn`. The group writer's queue orders
+    /// the others.
+    fn import_turn(&self) -> &tokio::sync::Mutex<()> {
+        &self.import_turn
     }
 
     fn group_writer(&self) -> Option<&GroupWriter> {

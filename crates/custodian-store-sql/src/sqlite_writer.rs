@@ -39,6 +39,12 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
+/// The writer's page cache (16 MiB), so that a write finds its index and table pages in memory.
+const WRITER_CACHE: &str = "PRAGMA cache_size = -16384";
+
+/// The writer's page cache while it writes an import (512 MiB).
+const IMPORT_CACHE: &str = "PRAGMA cache_size = -524288";
+
 /// At most this many requests share one transaction (a bound on how long a batch holds the writer).
 const MAX_BATCH: usize = 128;
 
@@ -414,7 +420,7 @@ impl GroupWriter {
         // is the syncer's (see `Syncer`), so that the next batch runs while it waits for the disk.
         conn.execute_batch(&format!(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON; \
-             PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = {WRITER_CHECKPOINT_PAGES}; \
+             {WRITER_CACHE}; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = {WRITER_CHECKPOINT_PAGES}; \
              PRAGMA journal_size_limit = {WAL_SIZE_LIMIT};"
         ))
         .map_err(failed)?;
@@ -529,12 +535,13 @@ impl GroupWriter {
     ) -> StoreResult<Vec<Option<CustomerId>>> {
         self.submit(
             move |conn| {
-                // A 512 MiB page cache while the batch is written: at a million customers the search
-                // terms and external-id indexes outgrow 128 MiB (92 s for 1M with 128 MiB, 80 s with 512 MiB).
-                conn.execute_batch("PRAGMA cache_size = -524288").map_err(failed)?;
-                let written = import_batch(conn, tenant, batch, now_ms, &actor, &action);
-                conn.execute_batch("PRAGMA cache_size = -16384").map_err(failed)?;
-                written
+                // A 512 MiB page cache while an import's batches are written: at a million
+                // customers the search terms and external-id indexes outgrow 128 MiB (92 s for 1M
+                // with 128 MiB, 80 s with 512 MiB). It is kept from one import batch to the next
+                // (cutting it back after each batch dropped the pages the next one needs) and cut
+                // back when other work comes or the writer falls idle (`WriterCache`).
+                conn.execute_batch(IMPORT_CACHE).map_err(failed)?;
+                import_batch(conn, tenant, batch, now_ms, &actor, &action)
             },
             true,
         )
@@ -650,6 +657,7 @@ fn write_loop(
     // The gate's connection goes back to its pool through a task spawned on the runtime.
     let _context = runtime.enter();
     let mut held: Option<(PoolConnection<Sqlite>, Instant)> = None;
+    let mut import_cache = false;
     loop {
         let first = match held.as_ref().map(|_| jobs.recv_timeout(GATE_LINGER)) {
             Some(Ok(job)) => job,
@@ -690,7 +698,7 @@ fn write_loop(
                 Err(_) => break,
             }
         }
-        commit_batch(conn, batch, syncer);
+        commit_batch(conn, batch, syncer, &mut import_cache);
     }
 }
 
@@ -703,18 +711,20 @@ fn refuse_queue(first: Box<dyn Job>, jobs: &mpsc::Receiver<Box<dyn Job>>, why: &
 }
 
 /// Runs a batch: the requests in one transaction, each in its own savepoint, except those that run
-/// alone (in queue order, each in a transaction of its own between the others').
-fn commit_batch(conn: &Connection, batch: Vec<Box<dyn Job>>, syncer: Option<&Syncer>) {
+/// alone (in queue order, each in a transaction of its own between the others'). `import_cache`:
+/// whether the page cache is still an import's (see `IMPORT_CACHE`); it is cut back before other work.
+fn commit_batch(conn: &Connection, batch: Vec<Box<dyn Job>>, syncer: Option<&Syncer>, import_cache: &mut bool) {
     let mut group = Vec::new();
     for job in batch {
         if job.alone() {
-            commit_group(conn, std::mem::take(&mut group), syncer);
+            commit_group(conn, std::mem::take(&mut group), syncer, import_cache);
             commit_alone(conn, job, syncer);
+            *import_cache = true;
         } else {
             group.push(job);
         }
     }
-    commit_group(conn, group, syncer);
+    commit_group(conn, group, syncer, import_cache);
 }
 
 /// Answers the requests of a transaction: at once when it failed or nothing is to be synced, after
@@ -759,7 +769,14 @@ fn commit_alone(conn: &Connection, job: Box<dyn Job>, syncer: Option<&Syncer>) {
 }
 
 /// Runs requests in one transaction, each in its own savepoint, commits, and answers.
-fn commit_group(conn: &Connection, batch: Vec<Box<dyn Job>>, syncer: Option<&Syncer>) {
+fn commit_group(conn: &Connection, batch: Vec<Box<dyn Job>>, syncer: Option<&Syncer>, import_cache: &mut bool) {
+    if batch.is_empty() {
+        return;
+    }
+    if std::mem::take(import_cache) {
+        // Outside a transaction; should it fail, the larger cache only costs memory.
+        let _ = conn.execute_batch(WRITER_CACHE);
+    }
     let mut jobs = batch.into_iter().peekable();
     while jobs.peek().is_some() {
         if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
