@@ -148,3 +148,67 @@ async fn search_terms_written_before_migration_15_are_still_found_after_it_on_po
     }
     search_terms_survive_the_migration_without_foreign_keys(&custodian_testkit::fresh_pg_database().await).await;
 }
+
+/// Rows of a SQLite database written before migration 0017 (which keys the terms by customer,
+/// source and term): customer 70's terms, one of them twice (older versions did not refuse a
+/// repeat), and customer 71's.
+const BEFORE_0017: &str = "INSERT INTO tenants (id, name, created_ms) VALUES (7, 'Old Studio', 1700000000000); \
+     INSERT INTO customers (id, tenant_id, event_seq, created_ms, updated_ms) VALUES (70, 7, 0, 1700000000000, 1700000000000), \
+     (71, 7, 0, 1700000000000, 1700000000000); \
+     INSERT INTO customer_search_terms (tenant_id, customer_id, source, term) VALUES (7, 70, 'contact', 'old@example.com'), \
+     (7, 70, 'contact', '301234567'), (7, 71, 'contact', 'other@example.com'), (7, 70, 'contact', 'old@example.com'), \
+     (7, 70, 'master', 'ada lovelace'); \
+     INSERT INTO customer_search_backfill (id) VALUES (1);";
+
+#[tokio::test]
+async fn search_terms_are_keyed_by_customer_source_and_term_after_migration_17_and_keep_what_was_found_on_sqlite() {
+    let (_dir, path) = custodian_testkit::fresh_sqlite_path();
+    let url = format!("sqlite://{}", path.display());
+    let options = sqlx::sqlite::SqliteConnectOptions::new().filename(&path).create_if_missing(true);
+    let mut c = <sqlx::SqliteConnection as sqlx::Connection>::connect_with(&options).await.unwrap();
+    let (_migrations, migrator) = migrations_before("sqlite", 17).await;
+    migrator.run(&mut c).await.unwrap();
+    sqlx::raw_sql(BEFORE_0017).execute(&mut c).await.unwrap();
+
+    let store = open(&url).await;
+    let tenant = custodian_domain::TenantId(7);
+    assert_eq!(find(&store, tenant, "old@").await, [CustomerId(70)]);
+    assert_eq!(find(&store, tenant, "30 1234").await, [CustomerId(70)]);
+    assert_eq!(find(&store, tenant, "ada love").await, [CustomerId(70)]);
+    assert_eq!(find(&store, tenant, "other@").await, [CustomerId(71)]);
+
+    // Every term once; the table is its key (no rowid) with one index, by term.
+    let rows: Vec<(i64, String, String)> =
+        sqlx::query_as("SELECT customer_id, source, term FROM customer_search_terms ORDER BY customer_id, source, term")
+            .fetch_all(&mut c)
+            .await
+            .unwrap();
+    let expected = [
+        (70, "contact", "301234567"),
+        (70, "contact", "old@example.com"),
+        (70, "master", "ada lovelace"),
+        (71, "contact", "other@example.com"),
+    ]
+    .map(|(id, s, t)| (id, s.to_owned(), t.to_owned()));
+    assert_eq!(rows, expected);
+    let has_rowid = sqlx::raw_sql("SELECT rowid FROM customer_search_terms").execute(&mut c).await.is_ok();
+    assert!(!has_rowid, "the terms table still has a rowid");
+    let indexes: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'customer_search_terms' ORDER BY name",
+    )
+    .fetch_all(&mut c)
+    .await
+    .unwrap();
+    assert_eq!(indexes, ["customer_search_terms_by_term"]);
+    let repeat =
+        "INSERT INTO customer_search_terms (tenant_id, customer_id, source, term) VALUES (7, 70, 'contact', '301234567')";
+    assert!(sqlx::raw_sql(repeat).execute(&mut c).await.is_err(), "a term was taken twice");
+
+    // A change of customer 70's e-mail address replaces that term alone.
+    let apply = Apply { data: contact("new@example.com", "+49 30 1234567"), expected_version: 0, at_ms: T0 };
+    store.apply_change(tenant, CustomerId(70), apply, Records::default()).await.unwrap();
+    assert!(find(&store, tenant, "old@").await.is_empty());
+    assert_eq!(find(&store, tenant, "new@").await, [CustomerId(70)]);
+    assert_eq!(find(&store, tenant, "30 1234").await, [CustomerId(70)]);
+    assert_eq!(find(&store, tenant, "other@").await, [CustomerId(71)]);
+}
