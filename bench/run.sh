@@ -281,6 +281,7 @@ for s in $SCENARIOS; do
     get_contact)    scenario "$s" "$C/" get_contact.lua ;;
     get_contact_2p) start_second; WRK_SECOND_URL="http://127.0.0.1:$SECOND_PORT/" scenario "$s" "$C/" get_contact.lua ;;
     post_contact)   scenario "$s" "$C/" post_contact.lua ;;
+    post_email)     scenario "$s" "$C/" post_email.lua ;;
     amend_withdraw) scenario "$s" "$C/" amend_withdraw.lua ;;
     *) die "unknown scenario '$s'" ;;
   esac

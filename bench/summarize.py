@@ -23,6 +23,7 @@ SCENARIOS = [
     ("get_contact", "(b) Custodian: GET contact-data, random customer"),
     ("get_contact_2p", "(b2) Custodian: the same GET, two processes on one database (p50/p99: the worse one)"),
     ("post_contact", "(c) Custodian: POST contact-data (applied at once)"),
+    ("post_email", "(c2) Custodian: the same POST, the e-mail address alone changing"),
     ("amend_withdraw", "(d) Custodian: POST address-data amendment + DELETE withdraw"),
 ]
 
@@ -34,6 +35,7 @@ CEILING = {
     "get_contact": "ceiling_read",
     "get_contact_2p": "get_contact",
     "post_contact": "ceiling_write",
+    "post_email": "ceiling_write",
     "amend_withdraw": "ceiling_write",
 }
 CEILING_NAME = {"baseline_hello": "HTTP", "ceiling_read": "read", "ceiling_write": "write", "get_contact": "one process"}
@@ -111,7 +113,7 @@ def main() -> int:
         if int(r["socket_errors"]):
             notes.append(f"{r['socket_errors']} socket errors ({r['timeouts']} timeouts)")
         notes.append(f"p90 {ms(r['p90_us'])}, max {ms(r['max_us'])}, {int(r['requests']):,} requests")
-        if key in ("get_contact", "post_contact", "amend_withdraw") and int(r.get("custodian_rss_peak_kb", 0)):
+        if key in ("get_contact", "post_contact", "post_email", "amend_withdraw") and int(r.get("custodian_rss_peak_kb", 0)):
             notes.append(f"Custodian RSS peak {int(r['custodian_rss_peak_kb']) / 1024:.0f} MB")
         if "cpu_cores_busy" in r:
             notes.append(
