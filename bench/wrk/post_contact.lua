@@ -7,6 +7,8 @@
 local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 local common = dofile(here .. "common.lua")
 
+-- The phone number sent (post_email.lua sets POST_PHONE before loading this script).
+local phone = POST_PHONE or "+49 00000000"
 local ids, headers
 local n = 0
 statuses = {}
@@ -20,7 +22,7 @@ end
 function request()
   local c = ids[math.random(#ids)]
   n = n + 1
-  local body = string.format('{"email":"bench-%d-%d@example.com","phonePrivate":"+49 00000000"}', id, n)
+  local body = string.format('{"email":"bench-%d-%d@example.com","phonePrivate":"%s"}', id, n, phone)
   return wrk.format("POST", "/v1/customers/" .. c .. "/self-service/contact-data", headers, body)
 end
 
