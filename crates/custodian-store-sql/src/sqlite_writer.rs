@@ -539,7 +539,7 @@ impl GroupWriter {
                 // customers the search terms and external-id indexes outgrow 128 MiB (92 s for 1M
                 // with 128 MiB, 80 s with 512 MiB). It is kept from one import batch to the next
                 // (cutting it back after each batch dropped the pages the next one needs) and cut
-                // back when other work comes or the writer falls idle (`WriterCache`).
+                // back before the writer's next group of requests (`commit_group`).
                 conn.execute_batch(IMPORT_CACHE).map_err(failed)?;
                 import_batch(conn, tenant, batch, now_ms, &actor, &action)
             },

@@ -196,7 +196,8 @@ pub async fn import_file(
             let ids = match answer {
                 Ok(ids) => ids,
                 Err(e) => {
-                    // Nothing is left running when the import returns.
+                    // The batch handed over after the failed one is answered before the error is
+                    // returned (an error writing the reject or ids file returns at once instead).
                     if let Ok(Some(following)) = next {
                         let _ = following.finish().await;
                     }
