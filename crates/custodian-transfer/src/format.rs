@@ -4,7 +4,8 @@
 //!   plus an optional `externalId`:
 //!   `{"externalId":"M-1001","contact":{"email":"…"},"master":{"firstName":"…",…}}`.
 //!   A domain left out (or `null`) is not imported; a field left out or `null` is not set. Every
-//!   value is a string. Blank lines are skipped. Read strictly, like a request body: no key twice,
+//!   value is a string. Blank lines are skipped, and a byte order mark at the start of the file.
+//!   Read strictly, like a request body: no key twice,
 //!   no NUL, one object per line, at most [`MAX_LINE_BYTES`] per line.
 //! - **CSV** (`.csv`, RFC 4180, UTF-8): a header row naming the columns, `externalId` and
 //!   `domain.field` (e.g. `contact.email`, `address.zipCode`), in any order and any subset; an
@@ -26,6 +27,9 @@ use time::Date;
 
 /// The longest JSON Lines record read; a longer line is rejected without being parsed.
 pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// UTF-8's byte order mark, skipped at the start of a file.
+const BYTE_ORDER_MARK: &[u8] = b"\xEF\xBB\xBF";
 
 /// The name of the external id, as a JSON key and a CSV column.
 pub const EXTERNAL_ID: &str = "externalId";
@@ -179,6 +183,10 @@ impl<R: Read> RecordReader<R> {
                         }
                     }
                     return Ok(Some(reject(*line, "", format!("the line is longer than {MAX_LINE_BYTES} bytes"))));
+                }
+                if *line == 1 && buf.starts_with(BYTE_ORDER_MARK) {
+                    // Written by some Windows tools at the start of a UTF-8 file, as in CSV files.
+                    buf.drain(..BYTE_ORDER_MARK.len());
                 }
                 if buf.iter().all(u8::is_ascii_whitespace) {
                     continue;
@@ -429,6 +437,22 @@ mod tests {
         assert_eq!(rejection(&items[1]), (2, "contact.email", "must be a string"));
         assert_eq!(rejection(&items[2]), (3, "externalId", "must not be empty"));
         assert_eq!(rejection(&items[3]).1, "externalId");
+    }
+
+    #[test]
+    fn a_byte_order_mark_at_the_start_of_a_json_lines_file_is_skipped_and_elsewhere_rejected() {
+        let input = "\u{feff}{\"externalId\":\"M-1\"}\n\u{feff}{\"externalId\":\"M-2\"}\n";
+        let items = read_all(input, Format::JsonLines);
+        assert!(
+            matches!(&items[0], Item::Customer { line: 1, customer } if customer.external_id.as_ref().unwrap().as_str() == "M-1"),
+            "{:?}",
+            items[0]
+        );
+        let (line, field, reason) = rejection(&items[1]);
+        assert_eq!((line, field), (2, ""));
+        assert!(reason.contains("not valid JSON"), "{reason}");
+        // A file that is only a byte order mark (and blank lines) has no records.
+        assert!(read_all("\u{feff}\n\n", Format::JsonLines).is_empty());
     }
 
     #[test]
