@@ -10,7 +10,9 @@
 //! - **CSV** (`.csv`, RFC 4180, UTF-8): a header row naming the columns, `externalId` and
 //!   `domain.field` (e.g. `contact.email`, `address.zipCode`), in any order and any subset; an
 //!   unknown or repeated column stops the import before anything is written. A domain whose
-//!   columns are all empty in a row is not imported; an empty cell is a field not set.
+//!   columns are all empty in a row is not imported; an empty cell is a field not set. A record
+//!   (or header row) longer than about [`MAX_LINE_BYTES`] is refused, and the rest of the file is
+//!   not read: after an unclosed quote there is no telling where the next record starts.
 //!
 //! Both are validated with the rules of every API (`DomainData::parse_fields`). A record that
 //! breaks one is rejected with its line number, the field (`contact.email`) and the reason.
@@ -124,8 +126,59 @@ pub struct RecordReader<R: Read> {
 }
 
 enum Inner<R: Read> {
-    Json { input: std::io::BufReader<R>, line: u64, buf: Vec<u8> },
-    Csv { input: csv::Reader<R>, columns: Vec<Column>, record: csv::ByteRecord },
+    Json {
+        input: std::io::BufReader<R>,
+        line: u64,
+        buf: Vec<u8>,
+    },
+    /// `ended`: a record longer than [`MAX_LINE_BYTES`] was met; the rest of the file is not read.
+    Csv {
+        input: csv::Reader<Bounded<R>>,
+        columns: Vec<Column>,
+        record: csv::ByteRecord,
+        ended: bool,
+    },
+}
+
+/// The CSV reader's input, failing once more than [`MAX_LINE_BYTES`] (and the reader's buffer) have
+/// been read since the record being read began: an unclosed quote would otherwise make the rest
+/// of the file one record, held in memory whole. Only approximate, by up to the CSV reader's
+/// buffer (bytes of the next records may already be buffered), so the bound is a little higher.
+struct Bounded<R> {
+    inner: R,
+    read_since_record: usize,
+}
+
+/// How many bytes one CSV record (or the header row) may take before it is refused.
+const MAX_CSV_RECORD_READ: usize = MAX_LINE_BYTES + CSV_BUFFER_BYTES;
+const CSV_BUFFER_BYTES: usize = 1 << 16;
+
+/// The error [`Bounded`] fails with (an `InvalidData` I/O error carrying it).
+#[derive(Debug)]
+struct RecordTooLong;
+
+impl std::fmt::Display for RecordTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the record is longer than {MAX_LINE_BYTES} bytes (a quote left open?); the rest of the file was not read")
+    }
+}
+
+impl std::error::Error for RecordTooLong {}
+
+impl<R: Read> Read for Bounded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.read_since_record > MAX_CSV_RECORD_READ {
+            return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, RecordTooLong));
+        }
+        let n = self.inner.read(buf)?;
+        self.read_since_record += n;
+        Ok(n)
+    }
+}
+
+/// Whether a CSV error is [`Bounded`]'s.
+fn is_too_long(e: &csv::Error) -> bool {
+    matches!(e.kind(), csv::ErrorKind::Io(io) if io.get_ref().is_some_and(|inner| inner.is::<RecordTooLong>()))
 }
 
 /// What a CSV column holds.
@@ -144,11 +197,15 @@ impl<R: Read> RecordReader<R> {
                 Inner::Json { input: std::io::BufReader::with_capacity(1 << 16, input), line: 0, buf: Vec::new() }
             }
             Format::Csv => {
-                let mut input = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(input);
+                let mut input = csv::ReaderBuilder::new()
+                    .has_headers(true)
+                    .flexible(false)
+                    .buffer_capacity(CSV_BUFFER_BYTES)
+                    .from_reader(Bounded { inner: input, read_since_record: 0 });
                 let header =
                     input.byte_headers().map_err(|e| FileError::Header(format!("the CSV header row cannot be read: {e}")))?;
                 let columns = csv_columns(header)?;
-                Inner::Csv { input, columns, record: csv::ByteRecord::new() }
+                Inner::Csv { input, columns, record: csv::ByteRecord::new(), ended: false }
             }
         };
         Ok(RecordReader { inner, today })
@@ -193,13 +250,21 @@ impl<R: Read> RecordReader<R> {
                 }
                 return Ok(Some(json_record(*line, buf, self.today)));
             },
-            Inner::Csv { input, columns, record } => {
+            Inner::Csv { input, columns, record, ended } => {
+                if *ended {
+                    return Ok(None);
+                }
                 let line = input.position().line();
+                input.get_mut().read_since_record = 0;
                 match input.read_byte_record(record) {
                     Ok(false) => Ok(None),
                     Ok(true) => {
                         let line = record.position().map_or(line, |p| p.line());
                         Ok(Some(csv_record(line, columns, record, self.today)))
+                    }
+                    Err(e) if is_too_long(&e) => {
+                        *ended = true;
+                        Ok(Some(reject(line, "", RecordTooLong.to_string())))
                     }
                     Err(e) => {
                         let line = e.position().map_or(line, |p| p.line());
@@ -453,6 +518,26 @@ mod tests {
         assert!(reason.contains("not valid JSON"), "{reason}");
         // A file that is only a byte order mark (and blank lines) has no records.
         assert!(read_all("\u{feff}\n\n", Format::JsonLines).is_empty());
+    }
+
+    #[test]
+    fn a_csv_record_longer_than_the_limit_is_rejected_and_ends_the_reading() {
+        // An unclosed quote on line 3: the rest of the file (4 MiB here) would be one record.
+        let mut input = String::from("externalId,contact.email\nM-1,ada@example.com\n\"M-2,");
+        input.push_str(&format!("{}\n", "x".repeat(1023)).repeat(4096));
+        let items = read_all(&input, Format::Csv);
+        assert_eq!(items.len(), 2, "the first record, then the long one; nothing after it");
+        assert!(matches!(&items[0], Item::Customer { line: 2, .. }), "{:?}", items[0]);
+        let (line, field, reason) = rejection(&items[1]);
+        assert_eq!((line, field), (3, ""));
+        assert!(reason.contains("longer than 1048576 bytes") && reason.contains("not read"), "{reason}");
+        // A header row that long is refused before anything is read.
+        let header = format!("\"{}\n", "x".repeat(2 * MAX_LINE_BYTES));
+        assert!(RecordReader::new(header.as_bytes(), Format::Csv, today()).is_err());
+        // A record just under the limit is read (and rejected only for its content).
+        let long_cell = format!("externalId,contact.email\nM-3,\"{}\"\n", "y".repeat(MAX_LINE_BYTES - 100));
+        let items = read_all(&long_cell, Format::Csv);
+        assert_eq!(rejection(&items[0]).1, "contact.email");
     }
 
     #[test]
