@@ -295,8 +295,24 @@ fn read_password(from_stdin: bool) -> Result<String> {
     Ok(password)
 }
 
-fn main() -> Result<()> {
+fn main() -> std::process::ExitCode {
     allocator::configure();
+    match cli_main() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // The error and its causes, without the stack backtrace that returning it from `main`
+            // prints when RUST_BACKTRACE is set: these are an operator's errors (no database here,
+            // a record rejected), not the program's. A panic still prints its backtrace.
+            eprintln!("Error: {e}");
+            for cause in e.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn cli_main() -> Result<()> {
     let cli = Cli::parse();
     let settings = Settings::load(cli.config.as_deref())?;
     if let Command::Openapi = cli.command {

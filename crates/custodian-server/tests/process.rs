@@ -9,6 +9,26 @@ use serde_json::{Value, json};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+#[test]
+fn a_failed_command_prints_its_error_and_causes_without_a_backtrace_and_exits_with_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, _) = sqlite_url(&dir);
+    let out = command(&url).env("RUST_BACKTRACE", "1").args(["tenants", "list"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.starts_with("Error: no database at "), "{stderr}");
+    assert!(!stderr.contains("backtrace") && !stderr.contains("anyhow"), "{stderr}");
+    // The same for an import of a file that is not there.
+    run(&url, &["migrate"]);
+    run(&url, &["tenants", "create", "--name", "Studio"]);
+    let file = dir.path().join("missing.jsonl");
+    let out = command(&url).env("RUST_BACKTRACE", "1").args(["import", "--tenant", "1"]).arg(&file).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.starts_with("Error: ") && stderr.contains("missing.jsonl"), "{stderr}");
+    assert!(!stderr.contains("backtrace"), "{stderr}");
+}
+
 #[tokio::test]
 async fn a_key_created_by_the_cli_works_once_and_only_its_hash_is_stored() {
     let dir = tempfile::tempdir().unwrap();
