@@ -22,6 +22,28 @@ fn digits(text: &str) -> String {
     text.chars().filter(char::is_ascii_digit).collect()
 }
 
+/// The country calling codes in use (ITU-T E.164), as libphonenumber's metadata lists them; a test
+/// checks them against the `phonenumber` crate's copy. No code is the prefix of another, so an
+/// international number's code is the one listed code among its first one to three digits.
+const COUNTRY_CODES: [u16; 215] = [
+    1, 7, 20, 27, 30, 31, 32, 33, 34, 36, 39, 40, 41, 43, 44, 45, 46, 47, 48, 49, 51, 52, 53, 54, 55, 56, 57, 58, 60, 61, 62, 63,
+    64, 65, 66, 81, 82, 84, 86, 90, 91, 92, 93, 94, 95, 98, 211, 212, 213, 216, 218, 220, 221, 222, 223, 224, 225, 226, 227, 228,
+    229, 230, 231, 232, 233, 234, 235, 236, 237, 238, 239, 240, 241, 242, 243, 244, 245, 246, 247, 248, 249, 250, 251, 252, 253,
+    254, 255, 256, 257, 258, 260, 261, 262, 263, 264, 265, 266, 267, 268, 269, 290, 291, 297, 298, 299, 350, 351, 352, 353, 354,
+    355, 356, 357, 358, 359, 370, 371, 372, 373, 374, 375, 376, 377, 378, 380, 381, 382, 383, 385, 386, 387, 389, 420, 421, 423,
+    500, 501, 502, 503, 504, 505, 506, 507, 508, 509, 590, 591, 592, 593, 594, 595, 596, 597, 598, 599, 670, 672, 673, 674, 675,
+    676, 677, 678, 679, 680, 681, 682, 683, 685, 686, 687, 688, 689, 690, 691, 692, 800, 808, 850, 852, 853, 855, 856, 870, 878,
+    880, 881, 882, 883, 886, 888, 960, 961, 962, 963, 964, 965, 966, 967, 968, 970, 971, 972, 973, 974, 975, 976, 977, 979, 992,
+    993, 994, 995, 996, 998,
+];
+
+/// How many digits of an international number (without its `+` or `00`) are its country code;
+/// `None` when its first digits are no code in use.
+fn country_code_len(digits: &str) -> Option<usize> {
+    (1..=3)
+        .find(|&n| digits.get(..n).and_then(|p| p.parse::<u16>().ok()).is_some_and(|c| COUNTRY_CODES.binary_search(&c).is_ok()))
+}
+
 /// The terms one domain's data is found by; other domains have none.
 pub fn terms(data: &DomainData) -> Vec<String> {
     let mut out = Vec::new();
@@ -45,12 +67,17 @@ pub fn terms(data: &DomainData) -> Vec<String> {
                 if d.len() < 3 {
                     continue;
                 }
-                // An international number is also found by its national digits: the country code
-                // (one to three digits) is not known here, so each candidate is a term.
+                // An international number is also found by its national digits, the digits after
+                // its country code. Where its first digits are no code in use, each of the one to
+                // three digits a code can have is cut off for a term.
                 let international = phone.as_str().trim_start().starts_with('+') || d.starts_with("00");
                 if international {
                     let without_zeros = d.trim_start_matches('0');
-                    for cut in 1..=3 {
+                    let cuts = match country_code_len(without_zeros) {
+                        Some(n) => n..=n,
+                        None => 1..=3,
+                    };
+                    for cut in cuts {
                         if let Some(national) = without_zeros.get(cut..).filter(|n| n.len() >= 3) {
                             out.push(national.to_owned());
                         }
@@ -132,7 +159,44 @@ mod tests {
             ..Default::default()
         })
         .unwrap();
-        assert_eq!(terms(&DomainData::Contact(c)), ["01234567", "301234567", "49301234567", "9301234567", "sven.h@example.com"]);
+        assert_eq!(terms(&DomainData::Contact(c)), ["301234567", "49301234567", "sven.h@example.com"]);
+    }
+
+    fn phone_terms(phone: &str) -> Vec<String> {
+        terms(&DomainData::Contact(
+            ContactData::parse(ContactInput { phone_private: Some(phone), ..Default::default() }).unwrap(),
+        ))
+    }
+
+    #[test]
+    fn an_international_number_is_found_by_its_national_digits_after_its_country_code() {
+        // One, two and three digits of country code, written with + or 00.
+        assert_eq!(phone_terms("+1 212 555 0100"), ["12125550100", "2125550100"]);
+        assert_eq!(phone_terms("0044 20 7946 0958"), ["00442079460958", "2079460958"]);
+        assert_eq!(phone_terms("+353 1 234 5678"), ["12345678", "35312345678"]);
+        // "+28…" is no code in use: each possible cut is a term, as before codes were known.
+        assert_eq!(phone_terms("+28 123 4567"), ["1234567", "234567", "281234567", "81234567"]);
+        // A national number has no country code to cut.
+        assert_eq!(phone_terms("030 1234567"), ["0301234567"]);
+    }
+
+    #[test]
+    fn the_country_codes_are_those_of_libphonenumbers_metadata() {
+        // The crate's regions, and the codes of no country (international freephone 800, shared
+        // cost 808, Inmarsat 870, UPT 878, satellite and international networks 881–883, OCHA
+        // 888), which its metadata file lists under region "001" and its database leaves out.
+        let mut theirs: Vec<u16> = phonenumber::metadata::DATABASE.iter().map(|m| m.country_code()).collect();
+        theirs.extend([800, 808, 870, 878, 881, 882, 883, 888]);
+        theirs.sort_unstable();
+        theirs.dedup();
+        assert_eq!(COUNTRY_CODES.to_vec(), theirs);
+        // No code is the prefix of another (what `country_code_len` relies on).
+        for a in COUNTRY_CODES {
+            for b in COUNTRY_CODES {
+                let (a, b) = (a.to_string(), b.to_string());
+                assert!(a == b || !b.starts_with(&a), "{a} is a prefix of {b}");
+            }
+        }
     }
 
     #[test]
