@@ -5,8 +5,8 @@
 //!   `{"externalId":"M-1001","contact":{"email":"…"},"master":{"firstName":"…",…}}`.
 //!   A domain left out (or `null`) is not imported; a field left out or `null` is not set. Every
 //!   value is a string. Blank lines are skipped, and a byte order mark at the start of the file.
-//!   Read strictly, like a request body: no key twice,
-//!   no NUL, one object per line, at most [`MAX_LINE_BYTES`] per line.
+//!   Read strictly, like a request body: no key twice, no NUL, one object per line, at most
+//!   [`MAX_LINE_BYTES`] per line.
 //! - **CSV** (`.csv`, RFC 4180, UTF-8): a header row naming the columns, `externalId` and
 //!   `domain.field` (e.g. `contact.email`, `address.zipCode`), in any order and any subset; an
 //!   unknown or repeated column stops the import before anything is written. A domain whose
@@ -151,6 +151,7 @@ struct Bounded<R> {
 
 /// How many bytes one CSV record (or the header row) may take before it is refused.
 const MAX_CSV_RECORD_READ: usize = MAX_LINE_BYTES + CSV_BUFFER_BYTES;
+/// The CSV reader's buffer: what [`Bounded`] may have counted of the records after the current one.
 const CSV_BUFFER_BYTES: usize = 1 << 16;
 
 /// The error [`Bounded`] fails with (an `InvalidData` I/O error carrying it).
